@@ -1,0 +1,12 @@
+//! Server functions behind the certificate inventory.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::CertSummary;
+
+#[server(prefix = "/rpc", endpoint = "list_certificates")]
+pub async fn list_certificates() -> Result<Vec<CertSummary>, AppError> {
+    let request = crate::ssr::request_meta();
+    crate::ssr::backend()?.list_certificates(&request).await
+}

@@ -1,0 +1,12 @@
+//! Server functions behind the dashboard.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::DashboardSummary;
+
+#[server(prefix = "/rpc", endpoint = "dashboard_summary")]
+pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
+    let request = crate::ssr::request_meta();
+    crate::ssr::backend()?.dashboard_summary(&request).await
+}

@@ -1,0 +1,6 @@
+//! Reusable pieces of UI.
+
+pub mod empty_state;
+pub mod error_panel;
+pub mod layout;
+pub mod stat_card;

@@ -1,0 +1,44 @@
+//! The page frame: skip link, header with navigation (collapsible on phones), main area and footer.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let menu_open = RwSignal::new(false);
+    // Effects run only in the browser, so this marks the page as hydrated (browser tests wait for it).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar" data-hydrated=move || hydrated.get().to_string()>
+            <a class="brand" href="/" aria-label="certdesk home">
+                <span class="brand-mark" aria-hidden="true">"◆"</span>
+                "certdesk"
+            </a>
+            <button
+                class="menu-toggle"
+                type="button"
+                aria-controls="primary-nav"
+                aria-expanded=move || menu_open.get().to_string()
+                on:click=move |_| menu_open.update(|open| *open = !*open)
+            >
+                <span class="sr-only">"Menu"</span>
+                <span aria-hidden="true">"☰"</span>
+            </button>
+            <nav id="primary-nav" aria-label="Primary" class:open=move || menu_open.get()>
+                <ul on:click=move |_| menu_open.set(false)>
+                    <li><A href="/" exact=true>"Dashboard"</A></li>
+                    <li><A href="/certificates">"Certificates"</A></li>
+                    <li><A href="/request">"Request"</A></li>
+                    <li><A href="/admin">"Admin"</A></li>
+                </ul>
+            </nav>
+        </header>
+        <main id="main" tabindex="-1">{children()}</main>
+        <footer class="footer">
+            <span>"certdesk — self-service TLS certificates"</span>
+            <a href="/readyz">"Service status"</a>
+        </footer>
+    }
+}

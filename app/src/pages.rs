@@ -1,0 +1,13 @@
+//! One file per route.
+
+mod admin;
+mod certificates;
+mod dashboard;
+mod not_found;
+mod request;
+
+pub use admin::AdminPage;
+pub use certificates::CertificatesPage;
+pub use dashboard::DashboardPage;
+pub use not_found::NotFoundPage;
+pub use request::RequestPage;

@@ -1,0 +1,77 @@
+//! The server-side contract: the `Backend` trait the server implements, and how server functions reach it.
+//! Server functions stay two lines long: find the backend and the request, call one method.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use leptos::prelude::use_context;
+
+use crate::error::AppError;
+use crate::model::{CertSummary, DashboardSummary};
+
+/// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub client_addr: String,
+}
+
+/// Everything the UI can ask of the server. Implemented in the `server` crate; the UI never sees SQL or issuers.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError>;
+    async fn list_certificates(&self, request: &RequestMeta) -> Result<Vec<CertSummary>, AppError>;
+}
+
+pub type SharedBackend = Arc<dyn Backend>;
+
+/// The backend provided by the server for this request.
+pub fn backend() -> Result<SharedBackend, AppError> {
+    use_context::<SharedBackend>().ok_or_else(|| AppError::Internal { incident: "backend-not-provided".into() })
+}
+
+/// Header the server's request-id middleware sets on every request.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Request id and client address of the request being handled, read from the HTTP parts leptos_axum provides.
+pub fn request_meta() -> RequestMeta {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return RequestMeta::default();
+    };
+    let request_id =
+        parts.headers.get(REQUEST_ID_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    let client_addr = parts.extensions.get::<ClientAddr>().map(|addr| addr.0.clone()).unwrap_or_default();
+    RequestMeta { request_id, client_addr }
+}
+
+/// The peer address, put into request extensions by the server so the app need not know axum's types.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+/// Sets the page's Content-Security-Policy with this response's nonce, which leptos_axum also puts on the
+/// hydration script: scripts run only from our origin or with the nonce, wasm may compile, nothing may frame us.
+pub fn set_content_security_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+         form-action 'self'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Sets the HTTP status of the page being rendered (error views call this during SSR).
+pub fn set_status(status: u16) {
+    if let (Some(response), Ok(code)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status))
+    {
+        response.set_status(code);
+    }
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The local certdesk stack: installs what is missing, builds, starts and stops PostgreSQL, OpenBao, Pebble, the
+# OpenID provider and the portal on 127.0.0.1, and runs every test. `demo` and `test` are README's two commands.
+set -euo pipefail
+
+usage() {
+  cat <<'TXT'
+usage: end2end/stack.sh COMMAND
+
+  demo        install what is missing, build, start the whole stack with demo data, print where to log in
+  test        install what is missing, lint, build once, start a separate test stack, run every test, stop it
+  install     install every tool and package the stack needs (idempotent)
+  build       cargo leptos build --release
+  up | down   start | stop every service and the portal
+  status      one line per service
+  totp USER   print the current TOTP code of a demo user (alice, bob)
+  logins      print the demo logins
+
+Ports and the state folder are set by CERTDESK_* variables (see end2end/stack/common.sh).
+TXT
+}
+
+command=${1:-}
+[ -n "$command" ] || { usage; exit 2; }
+shift || true
+
+# The test stack gets its own folder and ports, so it can run while a demo is up.
+if [ "$command" = test ]; then
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  export CERTDESK_STACK_DIR=${CERTDESK_TEST_STACK_DIR:-$here/.stack/test}
+  export CERTDESK_PG_PORT=${CERTDESK_TEST_PG_PORT:-55532}
+  export CERTDESK_BAO_PORT=${CERTDESK_TEST_BAO_PORT:-58300}
+  export CERTDESK_PEBBLE_PORT=${CERTDESK_TEST_PEBBLE_PORT:-14100}
+  export CERTDESK_PEBBLE_MGMT_PORT=${CERTDESK_TEST_PEBBLE_MGMT_PORT:-15100}
+  export CERTDESK_PEBBLE_HTTP01_PORT=${CERTDESK_TEST_PEBBLE_HTTP01_PORT:-5102}
+  export CERTDESK_PEBBLE_TLS_PORT=${CERTDESK_TEST_PEBBLE_TLS_PORT:-5101}
+  export CERTDESK_CHALL_DNS_PORT=${CERTDESK_TEST_CHALL_DNS_PORT:-8153}
+  export CERTDESK_CHALL_MGMT_PORT=${CERTDESK_TEST_CHALL_MGMT_PORT:-8155}
+  export CERTDESK_OIDC_PORT=${CERTDESK_TEST_OIDC_PORT:-59500}
+  export CERTDESK_PORT=${CERTDESK_TEST_PORT:-3100}
+  export CERTDESK_PUBLIC_URL=http://127.0.0.1:$CERTDESK_PORT
+fi
+
+STACK_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/stack" && pwd)
+# shellcheck source=stack/common.sh
+source "$STACK_LIB/common.sh"
+for component in postgres openbao pebble oidc portal toolchain; do
+  # shellcheck source=/dev/null
+  source "$STACK_LIB/$component.sh"
+done
+
+SERVICES=(postgres openbao pebble oidc)
+
+services_up() {
+  mkdir -p "$STACK_DIR" "$LOG_DIR"
+  for service in "${SERVICES[@]}"; do
+    log "starting $service"
+    "${service}_start"
+  done
+}
+
+stack_up() {
+  services_up
+  log "starting the portal"
+  portal_start
+}
+
+stack_down() {
+  portal_stop || true
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    "${SERVICES[i]}_stop" || true
+  done
+}
+
+stack_status() {
+  local rc=0
+  for service in "${SERVICES[@]}" portal; do
+    "${service}_status" || rc=1
+  done
+  return $rc
+}
+
+install_all() {
+  toolchain_install
+  postgres_install
+  openbao_install
+  pebble_install
+  oidc_install
+}
+
+print_demo() {
+  cat <<TXT
+
+certdesk is running: $PORTAL_URL
+  readiness:   $PORTAL_URL/readyz
+  logs:        $LOG_DIR
+  stop:        end2end/stack.sh down
+
+Demo logins at the OpenID provider ($(oidc_issuer)):
+TXT
+  oidc_demo_logins
+}
+
+case "$command" in
+  demo)
+    install_all
+    toolchain_build
+    stack_up
+    print_demo
+    ;;
+  test)
+    install_all
+    # shellcheck source=stack/tests.sh
+    source "$STACK_LIB/tests.sh"
+    run_all_tests "$@"
+    ;;
+  install) install_all ;;
+  build) toolchain_build ;;
+  up) stack_up ;;
+  down) stack_down ;;
+  status) stack_status ;;
+  totp) oidc_totp "${1:?usage: end2end/stack.sh totp USER}" ;;
+  logins) oidc_demo_logins ;;
+  -h | --help | help) usage ;;
+  *)
+    usage
+    exit 2
+    ;;
+esac

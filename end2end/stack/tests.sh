@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Every test, in the order that fails fastest: format and lints, one release build, then the Rust tests and the
+# browser tests against a freshly started test stack, which is stopped whatever happens.
+
+phase() {
+  PHASE_NAME=$1
+  PHASE_START=$SECONDS
+  log "── $1"
+}
+
+phase_done() { log "   $PHASE_NAME took $((SECONDS - PHASE_START)) s"; }
+
+run_all_tests() {
+  local started=$SECONDS
+  export SQLX_OFFLINE=true
+  cd "$REPO_ROOT"
+
+  phase "format"
+  cargo fmt --all --check
+  phase_done
+
+  phase "clippy (server build, ssr)"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  phase_done
+
+  phase "clippy (browser build, hydrate)"
+  cargo clippy -p app --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+  phase_done
+
+  phase "release build"
+  toolchain_build
+  phase_done
+
+  phase "test stack"
+  trap 'log "stopping the test stack"; stack_down' EXIT
+  stack_down >/dev/null 2>&1 || true
+  services_up
+  portal_start
+  phase_done
+
+  phase "rust tests"
+  DATABASE_URL=$(cat "$STACK_DIR/postgres/url") \
+    CERTDESK_TEST_STACK_DIR=$STACK_DIR \
+    cargo test --workspace --locked
+  phase_done
+
+  phase "browser tests (Chromium, release build)"
+  CERTDESK_E2E_URL=$PORTAL_URL CERTDESK_E2E_STACK_DIR=$STACK_DIR \
+    node --test --test-concurrency=1 "$REPO_ROOT"/end2end/tests/*.test.mjs
+  phase_done
+
+  phase "audit chain of the test portal"
+  CERTDESK_CONFIG="$STACK_DIR/portal/certdesk.toml" "$(portal_binary)" audit verify
+  phase_done
+
+  log "all tests passed in $((SECONDS - started)) s"
+}

@@ -1,0 +1,77 @@
+//! `ServerBackend`: the server's implementation of the UI's `Backend` trait.
+
+use app::AppError;
+use app::model::{CertStatus, CertSummary, DashboardSummary};
+use app::ssr::{Backend, RequestMeta};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::db;
+use crate::error::ServerError;
+use crate::state::AppState;
+
+/// "Expiring soon" on the dashboard.
+const EXPIRY_HORIZON: time::Duration = time::Duration::days(30);
+
+pub struct ServerBackend {
+    state: AppState,
+}
+
+impl ServerBackend {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    async fn summary(&self, now: OffsetDateTime) -> Result<DashboardSummary, ServerError> {
+        let pool = &self.state.pool;
+        let counts = db::dashboard::certificate_counts(pool, now + EXPIRY_HORIZON).await?;
+        Ok(DashboardSummary {
+            certificates_total: counts.total,
+            issued: counts.issued,
+            expiring_within_30_days: counts.expiring_before,
+            revoked: counts.revoked,
+            failed: counts.failed,
+            users: db::dashboard::user_count(pool).await?,
+            audit_events: db::audit::count(pool).await?,
+            issuers: self.state.issuers.iter().map(|issuer| issuer.summary()).collect(),
+        })
+    }
+}
+
+#[async_trait]
+impl Backend for ServerBackend {
+    async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError> {
+        self.summary(OffsetDateTime::now_utc()).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn list_certificates(&self, request: &RequestMeta) -> Result<Vec<CertSummary>, AppError> {
+        let rows = db::certificates::recent(&self.state.pool, 100)
+            .await
+            .map_err(|error| ServerError::from(error).into_app_error(request))?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(CertSummary {
+                    id: row.id,
+                    status: parse_status(&row.status).map_err(|error| error.into_app_error(request))?,
+                    common_name: row.common_name,
+                    issuer_id: row.issuer_id,
+                    serial: row.serial,
+                    not_after: row.not_after.and_then(|time| time.format(&Rfc3339).ok()),
+                })
+            })
+            .collect()
+    }
+}
+
+fn parse_status(status: &str) -> Result<CertStatus, ServerError> {
+    Ok(match status {
+        "pending" => CertStatus::Pending,
+        "issued" => CertStatus::Issued,
+        "failed" => CertStatus::Failed,
+        "revoked" => CertStatus::Revoked,
+        "superseded" => CertStatus::Superseded,
+        // The table's CHECK constraint makes this unreachable unless the schema and code disagree.
+        other => return Err(ServerError::Database(sqlx::Error::Decode(format!("unknown status {other}").into()))),
+    })
+}

@@ -1,0 +1,140 @@
+//! The `certdesk` command line: subcommands, their output, and exit statuses (0 ok, 1 failed, 2 bad
+//! configuration or usage).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::audit::{self, ChainKey};
+use crate::config::{Config, ConfigError};
+use crate::serve::ServeError;
+use crate::{db, serve, telemetry};
+
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "certdesk", version, about = "Self-service TLS certificates: private PKI (OpenBao/Vault) and ACME")]
+pub struct Cli {
+    /// Configuration file (TOML). Keys can be overridden with CERTDESK_SECTION__KEY environment variables.
+    #[arg(long, short, global = true, env = "CERTDESK_CONFIG", default_value = "certdesk.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (applies database migrations first, retrying while the database is down).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and report the first altered, inserted or deleted event (exit 1 when broken).
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print a summary without secrets.
+    Check,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("database: {0}")]
+    Database(String),
+    #[error("audit log: {0}")]
+    Audit(#[from] audit::AuditError),
+    #[error("the audit chain is broken: {0}")]
+    ChainBroken(audit::ChainBreak),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Self::Config(_) | Self::Serve(ServeError::Config(_)) => EXIT_CONFIG,
+            _ => EXIT_FAILURE,
+        })
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let config_is_explicit = std::env::var_os("CERTDESK_CONFIG").is_some()
+        || std::env::args_os()
+            .any(|arg| arg == "--config" || arg == "-c" || arg.to_string_lossy().starts_with("--config="));
+    let config = Config::load(&cli.config, config_is_explicit)?;
+    telemetry::init(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => Ok(serve::serve(config).await?),
+            Command::Migrate => migrate(&config).await,
+            Command::Audit { command: AuditCommand::Verify } => verify_audit(&config).await,
+            Command::Config { command: ConfigCommand::Check } => {
+                say(&format!("configuration OK: {}", summary(&config)));
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn migrate(config: &Config) -> Result<(), CliError> {
+    let pool = db::lazy_pool(&config.database)?;
+    db::MIGRATOR.run(&pool).await.map_err(|error| CliError::Database(error.to_string()))?;
+    say("migrations applied");
+    Ok(())
+}
+
+async fn verify_audit(config: &Config) -> Result<(), CliError> {
+    let pool = db::lazy_pool(&config.database)?;
+    let key = ChainKey::new(config.audit.chain_key.clone());
+    match audit::verify_chain(&pool, &key).await? {
+        Ok(report) => {
+            say(&format!(
+                "audit chain verified: {} events, verified through event {}",
+                report.events, report.verified_through
+            ));
+            Ok(())
+        }
+        Err(chain_break) => Err(CliError::ChainBroken(chain_break)),
+    }
+}
+
+fn summary(config: &Config) -> String {
+    let issuers: Vec<String> = config.issuers.iter().map(|issuer| issuer.id.clone()).collect();
+    format!(
+        "listen {}, public URL {}, secure cookies {}, issuers [{}]",
+        config.server.listen,
+        config.server.public_url,
+        config.server.secure_cookies,
+        issuers.join(", ")
+    )
+}
+
+/// Command results go to stdout (logs go through tracing).
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}

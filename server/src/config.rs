@@ -1,0 +1,236 @@
+//! Configuration: one TOML file plus `CERTDESK_SECTION__KEY` environment overrides, validated into `Config`.
+//! Every problem names the key and what is wrong; secrets are read from files or the environment and are only
+//! ever held as `SecretString`, whose `Debug` is redacted, so a logged `Config` leaks nothing.
+
+mod secrets;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use reqwest::Url;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub use secrets::SecretSource;
+
+/// Prefix of environment overrides: `CERTDESK_DATABASE__URL` sets `database.url`.
+pub const ENV_PREFIX: &str = "CERTDESK_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration key `{key}`: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid { key: key.into(), reason: reason.into() }
+    }
+}
+
+/// The file as written, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: RawServer,
+    database: RawDatabase,
+    audit: RawAudit,
+    #[serde(default)]
+    log: LogConfig,
+    #[serde(default)]
+    issuers: Vec<RawIssuer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: String,
+    public_url: String,
+    #[serde(default = "default_true")]
+    secure_cookies: bool,
+    #[serde(default = "default_request_timeout")]
+    request_timeout_secs: u64,
+    #[serde(default = "default_site_root")]
+    site_root: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<SecretString>,
+    url_file: Option<PathBuf>,
+    #[serde(default = "default_max_connections")]
+    max_connections: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    chain_key: Option<SecretString>,
+    chain_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default = "default_log_format")]
+    pub format: LogFormat,
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: default_log_format(), level: default_log_level() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIssuer {
+    id: String,
+    kind: String,
+    display_name: Option<String>,
+    /// vault: the server's address, e.g. `https://vault.internal:8200`.
+    address: Option<String>,
+    mount: Option<String>,
+    role: Option<String>,
+    /// acme: the directory URL, e.g. Let's Encrypt's.
+    directory_url: Option<String>,
+    /// PEM file of CAs to trust when talking to the issuer (private Vault, Pebble).
+    ca_bundle: Option<PathBuf>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub audit: AuditConfig,
+    pub log: LogConfig,
+    pub issuers: Vec<IssuerConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    pub secure_cookies: bool,
+    pub request_timeout: Duration,
+    pub site_root: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// HMAC key of the audit hash chain; without it an edited event cannot be re-sealed.
+    pub chain_key: SecretString,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuerConfig {
+    pub id: String,
+    pub display_name: String,
+    pub kind: IssuerKindConfig,
+    pub ca_bundle_pem: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum IssuerKindConfig {
+    Vault { address: Url, mount: String, role: String },
+    Acme { directory_url: Url },
+}
+
+impl Config {
+    /// Reads `path` (when it exists or was named explicitly) and the environment, then validates.
+    pub fn load(path: &Path, path_is_explicit: bool) -> Result<Self, ConfigError> {
+        if path_is_explicit && !path.is_file() {
+            return Err(ConfigError::File { path: path.to_owned(), reason: "not found or not a file".into() });
+        }
+        let figment = Figment::new().merge(Toml::file(path)).merge(environment());
+        Self::from_figment(figment)
+    }
+
+    /// Parses a TOML document plus the environment; used by tests and `load`.
+    pub fn from_toml_str(toml: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::new().merge(Toml::string(toml)).merge(environment()))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let raw: RawConfig = figment.extract().map_err(|error| ConfigError::Parse(describe_figment_error(&error)))?;
+        validate::validate(raw)
+    }
+}
+
+/// `CERTDESK_A__B` → `a.b`. Variables without `__` (such as the stack's `CERTDESK_PORT`) are not config keys.
+fn environment() -> Env {
+    Env::prefixed(ENV_PREFIX).filter(|key| key.as_str().contains("__")).split("__")
+}
+
+/// figment's message plus the dotted key path, without ever echoing a value (it might be a secret).
+fn describe_figment_error(error: &figment::Error) -> String {
+    error
+        .clone()
+        .into_iter()
+        .map(|error| {
+            let key = if error.path.is_empty() { "(top level)".to_owned() } else { error.path.join(".") };
+            let source =
+                error.metadata.as_ref().map(|metadata| format!(" (from {})", metadata.name)).unwrap_or_default();
+            format!("key `{key}`{source}: {}", describe_kind(&error.kind))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn describe_kind(kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    match kind {
+        // These variants quote the offending value; name only the expectation.
+        Kind::InvalidType(_, expected) => format!("wrong type, expected {expected}"),
+        Kind::InvalidValue(_, expected) => format!("invalid value, expected {expected}"),
+        Kind::MissingField(field) => format!("missing required key `{field}`"),
+        Kind::UnknownField(field, expected) => {
+            format!("unknown key `{field}` (known keys: {})", expected.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_request_timeout() -> u64 {
+    30
+}
+fn default_site_root() -> PathBuf {
+    PathBuf::from("target/site")
+}
+fn default_max_connections() -> u32 {
+    10
+}
+fn default_log_format() -> LogFormat {
+    LogFormat::Json
+}
+fn default_log_level() -> String {
+    "info".into()
+}

@@ -1,0 +1,227 @@
+//! Turns the raw file into a `Config`, refusing anything that would fail later at run time.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+use secrecy::ExposeSecret;
+
+use super::{
+    AuditConfig, Config, ConfigError, DatabaseConfig, IssuerConfig, IssuerKindConfig, RawConfig, RawIssuer,
+    SecretSource, ServerConfig,
+};
+
+/// An HMAC-SHA256 key shorter than its output weakens the chain for no benefit.
+const MIN_CHAIN_KEY_BYTES: usize = 32;
+
+pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+    let listen: SocketAddr =
+        raw.server.listen.parse().map_err(|_| {
+            ConfigError::invalid("server.listen", "expected an address and port such as 127.0.0.1:3000")
+        })?;
+    let public_url = http_url("server.public_url", &raw.server.public_url)?;
+    if public_url.path() != "/" || public_url.query().is_some() {
+        return Err(ConfigError::invalid(
+            "server.public_url",
+            "must be an origin without a path, e.g. https://certdesk.example.com",
+        ));
+    }
+    if !(1..=600).contains(&raw.server.request_timeout_secs) {
+        return Err(ConfigError::invalid("server.request_timeout_secs", "must be between 1 and 600"));
+    }
+    let database_url =
+        SecretSource { key: "database.url", inline: raw.database.url, file: raw.database.url_file }.resolve()?;
+    if !database_url.expose_secret().starts_with("postgres://")
+        && !database_url.expose_secret().starts_with("postgresql://")
+    {
+        return Err(ConfigError::invalid("database.url", "must be a postgres:// URL"));
+    }
+    if !(1..=500).contains(&raw.database.max_connections) {
+        return Err(ConfigError::invalid("database.max_connections", "must be between 1 and 500"));
+    }
+    let chain_key =
+        SecretSource { key: "audit.chain_key", inline: raw.audit.chain_key, file: raw.audit.chain_key_file }
+            .resolve()?;
+    if chain_key.expose_secret().len() < MIN_CHAIN_KEY_BYTES {
+        return Err(ConfigError::invalid("audit.chain_key", format!("must be at least {MIN_CHAIN_KEY_BYTES} bytes")));
+    }
+    if tracing_subscriber::EnvFilter::try_new(&raw.log.level).is_err() {
+        return Err(ConfigError::invalid("log.level", "expected a level such as info, debug or certdesk=debug,info"));
+    }
+    let issuers = issuers(raw.issuers)?;
+    Ok(Config {
+        server: ServerConfig {
+            listen,
+            public_url,
+            secure_cookies: raw.server.secure_cookies,
+            request_timeout: Duration::from_secs(raw.server.request_timeout_secs),
+            site_root: raw.server.site_root,
+        },
+        database: DatabaseConfig { url: database_url, max_connections: raw.database.max_connections },
+        audit: AuditConfig { chain_key },
+        log: raw.log,
+        issuers,
+    })
+}
+
+fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
+    let mut seen = HashSet::new();
+    raw.into_iter()
+        .enumerate()
+        .map(|(index, issuer)| {
+            let key = format!("issuers[{index}]");
+            let id_is_valid = !issuer.id.is_empty()
+                && issuer.id.len() <= 32
+                && issuer.id.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+            if !id_is_valid {
+                return Err(ConfigError::invalid(format!("{key}.id"), "use 1 to 32 lowercase letters, digits or '-'"));
+            }
+            if !seen.insert(issuer.id.clone()) {
+                return Err(ConfigError::invalid(format!("{key}.id"), format!("`{}` is used twice", issuer.id)));
+            }
+            let ca_bundle_pem = match &issuer.ca_bundle {
+                Some(path) => Some(read_pem_bundle(&format!("{key}.ca_bundle"), path)?),
+                None => None,
+            };
+            let kind = match issuer.kind.as_str() {
+                "vault" => IssuerKindConfig::Vault {
+                    address: http_url(&format!("{key}.address"), required(&key, "address", issuer.address)?.as_str())?,
+                    mount: required(&key, "mount", issuer.mount)?,
+                    role: required(&key, "role", issuer.role)?,
+                },
+                "acme" => IssuerKindConfig::Acme {
+                    directory_url: http_url(
+                        &format!("{key}.directory_url"),
+                        required(&key, "directory_url", issuer.directory_url)?.as_str(),
+                    )?,
+                },
+                other => {
+                    return Err(ConfigError::invalid(
+                        format!("{key}.kind"),
+                        format!("unknown issuer kind `{other}`; expected `vault` or `acme`"),
+                    ));
+                }
+            };
+            Ok(IssuerConfig {
+                display_name: issuer.display_name.unwrap_or_else(|| issuer.id.clone()),
+                id: issuer.id,
+                kind,
+                ca_bundle_pem,
+            })
+        })
+        .collect()
+}
+
+fn required(key: &str, field: &str, value: Option<String>) -> Result<String, ConfigError> {
+    match value {
+        Some(value) if !value.trim().is_empty() => Ok(value),
+        _ => Err(ConfigError::invalid(format!("{key}.{field}"), "missing")),
+    }
+}
+
+fn http_url(key: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|error| ConfigError::invalid(key, format!("not a URL: {error}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::invalid(key, "must be an http:// or https:// URL with a host"));
+    }
+    Ok(url)
+}
+
+fn read_pem_bundle(key: &str, path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    let pem = std::fs::read(path)
+        .map_err(|error| ConfigError::invalid(key, format!("cannot read {}: {error}", path.display())))?;
+    reqwest::Certificate::from_pem_bundle(&pem)
+        .ok()
+        .filter(|certificates| !certificates.is_empty())
+        .ok_or_else(|| ConfigError::invalid(key, format!("{} holds no PEM certificate", path.display())))?;
+    Ok(pem)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    fn config(extra: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_str(&format!(
+            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://127.0.0.1:3000\"\n\
+             [database]\nurl = \"postgres://u:p@127.0.0.1/db\"\n[audit]\nchain_key = \"{KEY}\"\n{extra}"
+        ))
+    }
+
+    fn invalid_key(result: Result<Config, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_config_is_valid() {
+        let config = config("").unwrap();
+        assert_eq!(config.server.listen.port(), 3000);
+        assert!(config.server.secure_cookies, "cookies are Secure unless switched off");
+        assert!(config.issuers.is_empty());
+    }
+
+    #[test]
+    fn issuers_are_validated_by_kind() {
+        let ok = config(
+            "[[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"http://127.0.0.1:8200\"\nmount = \"pki\"\nrole = \"r\"\n\
+             [[issuers]]\nid = \"public\"\nkind = \"acme\"\ndirectory_url = \"https://127.0.0.1:14000/dir\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.issuers.len(), 2);
+        assert_eq!(invalid_key(config("[[issuers]]\nid = \"x\"\nkind = \"vault\"\n")), "issuers[0].address");
+        assert_eq!(invalid_key(config("[[issuers]]\nid = \"x\"\nkind = \"smtp\"\n")), "issuers[0].kind");
+        assert_eq!(invalid_key(config("[[issuers]]\nid = \"Bad Id\"\nkind = \"acme\"\n")), "issuers[0].id");
+        let twice = "[[issuers]]\nid = \"a\"\nkind = \"acme\"\ndirectory_url = \"https://x/dir\"\n";
+        assert_eq!(invalid_key(config(&format!("{twice}{twice}"))), "issuers[1].id");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let bad_listen = Config::from_toml_str(&format!(
+            "[server]\nlisten = \"nowhere\"\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key = \"{KEY}\"\n"
+        ));
+        assert_eq!(invalid_key(bad_listen), "server.listen");
+        let short_key = Config::from_toml_str(
+            "[server]\nlisten = \"127.0.0.1:1\"\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key = \"short\"\n",
+        );
+        assert_eq!(invalid_key(short_key), "audit.chain_key");
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_parse_errors_naming_the_key() {
+        let Err(ConfigError::Parse(message)) = config("[log]\nlevle = \"info\"\n") else {
+            panic!("expected a parse error")
+        };
+        assert!(message.contains("levle"), "{message}");
+        let Err(ConfigError::Parse(message)) = Config::from_toml_str(
+            "[server]\nlisten = 5\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key_file = \"/k\"\n",
+        ) else {
+            panic!("expected a parse error")
+        };
+        assert!(message.contains("server.listen"), "{message}");
+    }
+
+    #[test]
+    fn secret_values_never_appear_in_errors_or_debug() {
+        let secret = "postgres://certdesk:hunter2-very-secret@db/certdesk";
+        let config = Config::from_toml_str(&format!(
+            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://x\"\n[database]\nurl = \"{secret}\"\n[audit]\nchain_key = \"{KEY}\"\n"
+        ))
+        .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains(KEY), "{debug}");
+        let Err(error) = Config::from_toml_str(&format!(
+            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://x\"\n[database]\nurl = [\"{secret}\"]\n[audit]\nchain_key = \"{KEY}\"\n"
+        )) else {
+            panic!("a list is not a URL")
+        };
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+}

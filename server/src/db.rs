@@ -1,0 +1,35 @@
+//! PostgreSQL: the pool, the embedded migrations, and (in the submodules) every SQL statement certdesk runs.
+
+pub mod audit;
+pub mod certificates;
+pub mod dashboard;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::{ConfigError, DatabaseConfig};
+
+/// Forward-only migrations, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// A pool that connects on first use, so the server can start (and answer `/readyz` with 503) while PostgreSQL
+/// is still down; connections are re-established by the pool when it comes back.
+pub fn lazy_pool(config: &DatabaseConfig) -> Result<PgPool, ConfigError> {
+    let options = PgConnectOptions::from_str(config.url.expose_secret())
+        .map_err(|_| ConfigError::invalid("database.url", "is not a valid PostgreSQL connection URL"))?
+        .application_name("certdesk");
+    Ok(PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(options))
+}
+
+/// `SELECT 1` — is the database answering right now?
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(pool).await.map(|_| ())
+}

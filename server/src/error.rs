@@ -1,0 +1,45 @@
+//! `ServerError`: everything that can fail on the server, and the one place it is redacted into `AppError`.
+
+use app::AppError;
+use app::ssr::RequestMeta;
+
+use crate::audit::AuditError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("audit log: {0}")]
+    Audit(#[from] AuditError),
+    /// Already safe to show: a caller's mistake or a refusal.
+    #[error("{0}")]
+    Client(AppError),
+}
+
+impl ServerError {
+    /// The redaction point: the full error goes to the log under the request id; the caller gets a clear message
+    /// and, for our own failures, the request id as incident number — never a database or issuer string.
+    pub fn into_app_error(self, request: &RequestMeta) -> AppError {
+        match self {
+            Self::Client(error) => error,
+            Self::Database(error) if is_unavailable(&error) => {
+                tracing::warn!(request_id = %request.request_id, error = %error, "database unavailable");
+                AppError::Unavailable { service: "the database".into() }
+            }
+            Self::Audit(AuditError::Database(error)) if is_unavailable(&error) => {
+                tracing::warn!(request_id = %request.request_id, error = %error, "database unavailable");
+                AppError::Unavailable { service: "the database".into() }
+            }
+            other => {
+                tracing::error!(request_id = %request.request_id, error = %other, "request failed");
+                AppError::Internal { incident: request.request_id.clone() }
+            }
+        }
+    }
+}
+
+/// Connection-level failures: the database is down or restarting, not a bug in the query.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_))
+        || matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")))
+}

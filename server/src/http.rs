@@ -1,0 +1,61 @@
+//! The HTTP surface: the router (Leptos pages, server functions, health) and the middleware every request
+//! passes through (request id, tracing, timeout, security headers, panic guard).
+
+mod health;
+mod request_id;
+mod security_headers;
+
+use std::sync::Arc;
+
+use app::ssr::SharedBackend;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::backend::ServerBackend;
+use crate::state::AppState;
+
+pub use request_id::RequestId;
+
+/// The whole application as one `Router`, ready to serve (tests drive it with `oneshot`).
+pub fn router(state: AppState) -> Router {
+    let backend: SharedBackend = Arc::new(ServerBackend::new(state.clone()));
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    let hsts = state.config.server.public_url.scheme() == "https";
+    let timeout = state.config.server.request_timeout;
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(backend.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+        .layer(
+            // Outermost first: every response, even a timeout or a caught panic, gets an id and the headers.
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(request_id::assign_request_id))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_id::span_for_request)
+                        // One access-log line per request; a 5xx is worth a warning, not an error page in the logs.
+                        .on_response(DefaultOnResponse::new().level(Level::INFO))
+                        .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+                )
+                .layer(axum::middleware::from_fn_with_state(hsts, security_headers::set_security_headers))
+                .layer(CatchPanicLayer::custom(health::panic_response))
+                .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout)),
+        )
+}

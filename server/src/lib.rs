@@ -1,0 +1,14 @@
+//! certdesk's server: configuration, the HTTP surface around the Leptos app, PostgreSQL, the audit log,
+//! issuers, and the command line.
+
+pub mod audit;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod issuers;
+pub mod serve;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,118 @@
+//! `certdesk serve`: builds the state, binds the listener, applies migrations in the background (retrying while
+//! PostgreSQL is down) and serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::prelude::LeptosOptions;
+use leptos_config::Env;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::audit::ChainKey;
+use crate::config::{Config, ConfigError};
+use crate::db;
+use crate::issuers::IssuerRegistry;
+use crate::state::{AppState, MigrationStatus};
+
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "cannot listen on {addr}: the address is already in use; stop whatever runs there or change `server.listen`"
+    )]
+    PortInUse { addr: SocketAddr },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Everything the router needs, derived from configuration. Touches no network: the pool connects lazily.
+pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
+    let pool = db::lazy_pool(&config.database)?;
+    let issuers = IssuerRegistry::from_config(&config.issuers)?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("certdesk")
+        .site_root(config.server.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .env(Env::PROD)
+        .site_addr(config.server.listen)
+        .build();
+    Ok(AppState {
+        chain_key: ChainKey::new(config.audit.chain_key.clone()),
+        config: Arc::new(config),
+        pool,
+        issuers,
+        leptos_options,
+        migrations: MigrationStatus::default(),
+    })
+}
+
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let state = build_state(config)?;
+    let addr = state.config.server.listen;
+    let listener = TcpListener::bind(addr).await.map_err(|source| match source.kind() {
+        std::io::ErrorKind::AddrInUse => ServeError::PortInUse { addr },
+        _ => ServeError::Bind { addr, source },
+    })?;
+    tracing::info!(
+        listen = %addr,
+        public_url = %state.config.server.public_url,
+        issuers = state.issuers.iter().count(),
+        "certdesk listening"
+    );
+    tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone()));
+    let pool = state.pool.clone();
+    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    pool.close().await;
+    tracing::info!("certdesk stopped");
+    served.map_err(ServeError::Serve)
+}
+
+/// Applies the migrations, retrying with capped exponential backoff and one log line per attempt, so a server
+/// started before its database becomes ready by itself once the database is up.
+pub async fn migrate_until_applied(pool: PgPool, status: MigrationStatus) {
+    let mut delay = FIRST_RETRY;
+    for attempt in 1_u32.. {
+        match db::MIGRATOR.run(&pool).await {
+            Ok(()) => {
+                tracing::info!(attempt, "database ready; migrations applied");
+                status.mark_applied();
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "database not ready; will retry");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY);
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

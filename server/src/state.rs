@@ -1,0 +1,42 @@
+//! `AppState`: what every handler can reach.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+
+use crate::audit::ChainKey;
+use crate::config::Config;
+use crate::issuers::IssuerRegistry;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: PgPool,
+    pub issuers: IssuerRegistry,
+    pub chain_key: ChainKey,
+    pub leptos_options: LeptosOptions,
+    pub migrations: MigrationStatus,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Set once the embedded migrations have been applied; until then the server is not ready.
+#[derive(Clone, Default)]
+pub struct MigrationStatus(Arc<AtomicBool>);
+
+impl MigrationStatus {
+    pub fn mark_applied(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    pub fn applied(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests against the real PostgreSQL of the test stack (`DATABASE_URL`; a fresh database per test
+//! via `#[sqlx::test]`) and the real `certdesk` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod audit_chain;
+mod binary;
+mod cli;
+mod http;
+mod support;

@@ -1,0 +1,55 @@
+//! Shared test helpers: configuration for a test database, the router, and polling with deadlines.
+
+use std::time::{Duration, Instant};
+
+use certdesk::config::Config;
+use certdesk::state::AppState;
+use sqlx::PgPool;
+
+pub const CHAIN_KEY: &str = "test-chain-key-0123456789abcdef0123456789";
+
+/// The URL of the database a `#[sqlx::test]` pool points at (same server and credentials as `DATABASE_URL`).
+pub fn database_url_of(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL must point at the test stack's PostgreSQL");
+    let database = pool.connect_options().get_database().expect("test pools name their database").to_owned();
+    let mut url = reqwest::Url::parse(&base).unwrap();
+    url.set_path(&database);
+    url.to_string()
+}
+
+/// A minimal valid configuration for `database_url`, plus `extra` TOML (issuers and the like).
+pub fn config_toml(database_url: &str, listen: &str, extra: &str) -> String {
+    format!(
+        "[server]\nlisten = \"{listen}\"\npublic_url = \"http://{listen}\"\nsecure_cookies = false\n\
+         [database]\nurl = \"{database_url}\"\n[audit]\nchain_key = \"{CHAIN_KEY}\"\n[log]\nformat = \"json\"\n{extra}"
+    )
+}
+
+/// Application state over the test database, migrations marked as applied (the pool is already migrated).
+pub fn state_for(pool: &PgPool, extra: &str) -> AppState {
+    let config = Config::from_toml_str(&config_toml(&database_url_of(pool), "127.0.0.1:3999", extra)).unwrap();
+    let state = certdesk::serve::build_state(config).unwrap();
+    state.migrations.mark_applied();
+    AppState { pool: pool.clone(), ..state }
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `deadline`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
