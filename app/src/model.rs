@@ -73,3 +73,38 @@ pub struct CertSummary {
     /// RFC 3339, so the wire form stays readable and time-zone explicit.
     pub not_after: Option<String>,
 }
+
+/// What a signed-in person may do beyond their own certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Auditor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Auditor => "auditor",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::Auditor => "Auditor",
+            Self::Admin => "Administrator",
+        }
+    }
+}
+
+/// The signed-in person as the UI shows them, plus the token their HTML forms must carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub display_name: String,
+    pub role: Role,
+    pub csrf_token: String,
+}

@@ -5,9 +5,11 @@ mod certificates;
 mod dashboard;
 mod not_found;
 mod request;
+mod signin;
 
 pub use admin::AdminPage;
 pub use certificates::CertificatesPage;
 pub use dashboard::DashboardPage;
 pub use not_found::NotFoundPage;
 pub use request::RequestPage;
+pub use signin::MfaRequiredPage;

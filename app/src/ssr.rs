@@ -14,6 +14,24 @@ use crate::model::{CertSummary, DashboardSummary};
 pub struct RequestMeta {
     pub request_id: String,
     pub client_addr: String,
+    /// The signed-in person; `None` only on the few public routes.
+    pub caller: Option<Caller>,
+}
+
+/// The signed-in person making the request, put into the request by the server's session gate.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: uuid::Uuid,
+    pub display_name: String,
+    pub role: crate::model::Role,
+    pub csrf_token: String,
+}
+
+impl RequestMeta {
+    /// The caller, or `Unauthenticated`.
+    pub fn caller(&self) -> Result<&Caller, AppError> {
+        self.caller.as_ref().ok_or(AppError::Unauthenticated)
+    }
 }
 
 /// Everything the UI can ask of the server. Implemented in the `server` crate; the UI never sees SQL or issuers.
@@ -41,7 +59,8 @@ pub fn request_meta() -> RequestMeta {
     let request_id =
         parts.headers.get(REQUEST_ID_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
     let client_addr = parts.extensions.get::<ClientAddr>().map(|addr| addr.0.clone()).unwrap_or_default();
-    RequestMeta { request_id, client_addr }
+    let caller = parts.extensions.get::<Caller>().cloned();
+    RequestMeta { request_id, client_addr, caller }
 }
 
 /// The peer address, put into request extensions by the server so the app need not know axum's types.
@@ -57,10 +76,13 @@ pub fn set_content_security_policy() {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
+    // Sign-out is a form post that ends at the identity provider: browsers apply form-action to redirects too.
+    let extra_form_action =
+        use_context::<CspSources>().map(|sources| sources.form_action.join(" ")).unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
-         form-action 'self'"
+         form-action 'self' {extra_form_action}"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
@@ -74,4 +96,10 @@ pub fn set_status(status: u16) {
     {
         response.set_status(code);
     }
+}
+
+/// Origins the page's Content-Security-Policy must allow beyond its own, provided by the server.
+#[derive(Debug, Clone, Default)]
+pub struct CspSources {
+    pub form_action: Vec<String>,
 }

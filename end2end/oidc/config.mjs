@@ -72,6 +72,29 @@ if (!secretFile) {
   process.exit(2);
 }
 
+// The test stack adds throwaway MFA users, one per test that signs in: a TOTP code is accepted once, so tests
+// sharing a user would have to wait for the next 30-second step. Their secrets are random and kept in the file.
+function testUsers(existing, count) {
+  const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const secret = () => [...randomBytes(20)].map((byte) => base32[byte % 32]).join('');
+  const wanted = [];
+  for (let i = 1; i <= count; i++) {
+    for (const [prefix, groups] of [['user', ['platform-team']], ['admin', ['certdesk-admins']]]) {
+      const username = `${prefix}${i}`;
+      wanted.push(existing.find((user) => user.username === username) ?? {
+        sub: randomBytes(16).toString('hex'),
+        username,
+        password: `${username}-test-pw`,
+        name: `Test ${prefix[0].toUpperCase()}${prefix.slice(1)} ${i}`,
+        email: `${username}@certdesk.test`,
+        groups,
+        totp_secret: secret(),
+      });
+    }
+  }
+  return wanted;
+}
+
 const previous = existsSync(configPath) ? JSON.parse(readFileSync(configPath, 'utf8')) : {};
 const clientSecret = readFileSync(secretFile, 'utf8').trim();
 
@@ -88,7 +111,11 @@ const config = {
     ],
   },
   clients: replaceOwned(previous.clients ?? [], [certdeskClient(clientSecret, portalBases(portalUrl, portalPort))], 'client_id'),
-  users: replaceOwned(previous.users ?? [], DEMO_USERS, 'username'),
+  users: replaceOwned(
+    previous.users ?? [],
+    [...DEMO_USERS, ...testUsers(previous.users ?? [], Number(process.env.CERTDESK_OIDC_TEST_USERS ?? 0))],
+    'username',
+  ),
 };
 
 // Write-then-rename so a provider starting concurrently never reads half a file; 0600 as it holds secrets.

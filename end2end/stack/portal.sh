@@ -31,6 +31,21 @@ chain_key_file = "$PORTAL_DIR/audit_chain.key"
 format = "json"
 level = "info"
 
+[auth]
+issuer_url = "$(cat "$STACK_DIR/oidc/issuer")"
+client_id = "$(cat "$STACK_DIR/oidc/client_id")"
+client_secret_file = "$STACK_DIR/oidc/client_secret"
+scopes = ["openid", "profile", "email", "groups"]
+groups_claim = "groups"
+admin_groups = ["certdesk-admins"]
+auditor_groups = ["certdesk-auditors"]
+# The local provider asserts RFC 8176 "otp" with acr urn:certdesk:mfa after password + TOTP.
+mfa_accepted_amr = ["otp", "hwk", "mfa"]
+mfa_accepted_acr = ["urn:certdesk:mfa"]
+acr_values = ["urn:certdesk:mfa"]
+session_idle_minutes = 30
+session_absolute_hours = 12
+
 [[issuers]]
 id = "private"
 kind = "vault"

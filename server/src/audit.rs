@@ -69,6 +69,19 @@ pub struct StoredEvent {
     pub hash: Vec<u8>,
 }
 
+/// Records an event that belongs to no other change (a refused sign-in, a sign-out) in its own transaction.
+pub async fn record(
+    pool: &sqlx::PgPool,
+    key: &ChainKey,
+    entry: &AuditEntry,
+    now: OffsetDateTime,
+) -> Result<i64, AuditError> {
+    let mut tx = pool.begin().await?;
+    let seq = append(&mut tx, key, entry, now).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
 /// Appends `entry` inside the caller's transaction: the event commits with the action it records, or neither does.
 /// Holding the chain head's row lock until commit serialises writers, so the chain never forks.
 pub async fn append(

@@ -1,8 +1,8 @@
 //! `ServerBackend`: the server's implementation of the UI's `Backend` trait.
 
 use app::AppError;
-use app::model::{CertStatus, CertSummary, DashboardSummary};
-use app::ssr::{Backend, RequestMeta};
+use app::model::{CertStatus, CertSummary, DashboardSummary, Role};
+use app::ssr::{Backend, Caller, RequestMeta};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -23,9 +23,10 @@ impl ServerBackend {
         Self { state }
     }
 
-    async fn summary(&self, now: OffsetDateTime) -> Result<DashboardSummary, ServerError> {
+    /// Admins and auditors see every certificate; everyone else sees their own.
+    pub async fn summary(&self, caller: &Caller, now: OffsetDateTime) -> Result<DashboardSummary, ServerError> {
         let pool = &self.state.pool;
-        let counts = db::dashboard::certificate_counts(pool, now + EXPIRY_HORIZON).await?;
+        let counts = db::dashboard::certificate_counts(pool, owner_scope(caller), now + EXPIRY_HORIZON).await?;
         Ok(DashboardSummary {
             certificates_total: counts.total,
             issued: counts.issued,
@@ -42,11 +43,13 @@ impl ServerBackend {
 #[async_trait]
 impl Backend for ServerBackend {
     async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError> {
-        self.summary(OffsetDateTime::now_utc()).await.map_err(|error| error.into_app_error(request))
+        let caller = request.caller()?;
+        self.summary(caller, OffsetDateTime::now_utc()).await.map_err(|error| error.into_app_error(request))
     }
 
     async fn list_certificates(&self, request: &RequestMeta) -> Result<Vec<CertSummary>, AppError> {
-        let rows = db::certificates::recent(&self.state.pool, 100)
+        let caller = request.caller()?;
+        let rows = db::certificates::recent(&self.state.pool, owner_scope(caller), 100)
             .await
             .map_err(|error| ServerError::from(error).into_app_error(request))?;
         rows.into_iter()
@@ -61,6 +64,14 @@ impl Backend for ServerBackend {
                 })
             })
             .collect()
+    }
+}
+
+/// `None` (everything) for roles that oversee all certificates, else the caller's own id.
+fn owner_scope(caller: &Caller) -> Option<uuid::Uuid> {
+    match caller.role {
+        Role::Admin | Role::Auditor => None,
+        Role::User => Some(caller.user_id),
     }
 }
 

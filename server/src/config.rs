@@ -43,6 +43,7 @@ struct RawConfig {
     server: RawServer,
     database: RawDatabase,
     audit: RawAudit,
+    auth: RawAuth,
     #[serde(default)]
     log: LogConfig,
     #[serde(default)]
@@ -76,6 +77,34 @@ struct RawDatabase {
 struct RawAudit {
     chain_key: Option<SecretString>,
     chain_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    issuer_url: String,
+    client_id: String,
+    client_secret: Option<SecretString>,
+    client_secret_file: Option<PathBuf>,
+    #[serde(default = "default_scopes")]
+    scopes: Vec<String>,
+    #[serde(default = "default_groups_claim")]
+    groups_claim: String,
+    #[serde(default)]
+    admin_groups: Vec<String>,
+    #[serde(default)]
+    auditor_groups: Vec<String>,
+    #[serde(default = "default_mfa_amr")]
+    mfa_accepted_amr: Vec<String>,
+    #[serde(default)]
+    mfa_accepted_acr: Vec<String>,
+    #[serde(default)]
+    acr_values: Vec<String>,
+    #[serde(default = "default_idle_minutes")]
+    session_idle_minutes: u64,
+    #[serde(default = "default_absolute_hours")]
+    session_absolute_hours: u64,
+    ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -122,8 +151,31 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub audit: AuditConfig,
+    pub auth: AuthConfig,
     pub log: LogConfig,
     pub issuers: Vec<IssuerConfig>,
+}
+
+/// Sign-in through an OpenID Connect provider.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub issuer_url: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    /// The ID-token claim holding the user's groups (`groups` for most providers, `roles` for Entra app roles).
+    pub groups_claim: String,
+    pub admin_groups: Vec<String>,
+    pub auditor_groups: Vec<String>,
+    /// `amr` values that prove a second factor; any one of them is enough.
+    pub mfa_accepted_amr: Vec<String>,
+    /// `acr` values that prove a second factor.
+    pub mfa_accepted_acr: Vec<String>,
+    /// Sent as `acr_values` in the authorization request, asking the provider for MFA.
+    pub acr_values: Vec<String>,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub ca_bundle_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +279,22 @@ fn default_site_root() -> PathBuf {
 }
 fn default_max_connections() -> u32 {
     10
+}
+fn default_scopes() -> Vec<String> {
+    ["openid", "profile", "email"].map(String::from).to_vec()
+}
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+/// RFC 8176 names for a second factor or a multi-factor login.
+fn default_mfa_amr() -> Vec<String> {
+    ["mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "iris", "sc"].map(String::from).to_vec()
+}
+fn default_idle_minutes() -> u64 {
+    30
+}
+fn default_absolute_hours() -> u64 {
+    12
 }
 fn default_log_format() -> LogFormat {
     LogFormat::Json

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod certificates;
 pub mod dashboard;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

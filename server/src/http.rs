@@ -1,6 +1,7 @@
 //! The HTTP surface: the router (Leptos pages, server functions, health) and the middleware every request
 //! passes through (request id, tracing, timeout, security headers, panic guard).
 
+mod context;
 mod health;
 mod request_id;
 mod security_headers;
@@ -19,9 +20,15 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::auth;
 use crate::backend::ServerBackend;
 use crate::state::AppState;
 
+pub use context::RequestContext;
 pub use request_id::RequestId;
 
 /// The whole application as one `Router`, ready to serve (tests drive it with `oneshot`).
@@ -31,6 +38,14 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let hsts = state.config.server.public_url.scheme() == "https";
     let timeout = state.config.server.request_timeout;
+    let csp = app::ssr::CspSources { form_action: vec![state.oidc.issuer_origin()] };
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name(auth::session::COOKIE_NAME)
+        .with_secure(state.config.server.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(cookie_duration(state.config.auth.session_idle)));
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -38,10 +53,19 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                provide_context(csp.clone());
+            },
             move || shell(leptos_options.clone()),
         )
+        .merge(auth::routes::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inner to outer: the gate needs the session; CSRF is checked before the gate so a forged request is
+        // refused even for a signed-in victim.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate::require_session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf::protect))
+        .layer(sessions)
         .with_state(state)
         .layer(
             // Outermost first: every response, even a timeout or a caught panic, gets an id and the headers.
@@ -58,4 +82,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(health::panic_response))
                 .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout)),
         )
+}
+
+fn cookie_duration(duration: std::time::Duration) -> tower_sessions::cookie::time::Duration {
+    tower_sessions::cookie::time::Duration::seconds(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX))
 }

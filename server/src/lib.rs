@@ -2,6 +2,7 @@
 //! issuers, and the command line.
 
 pub mod audit;
+pub mod auth;
 pub mod backend;
 pub mod cli;
 pub mod config;

@@ -11,6 +11,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::audit::ChainKey;
+use crate::auth::OidcClient;
 use crate::config::{Config, ConfigError};
 use crate::db;
 use crate::issuers::IssuerRegistry;
@@ -37,6 +38,7 @@ pub enum ServeError {
 pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let pool = db::lazy_pool(&config.database)?;
     let issuers = IssuerRegistry::from_config(&config.issuers)?;
+    let oidc = Arc::new(OidcClient::new(&config.auth, &config.server.public_url)?);
     let leptos_options = LeptosOptions::builder()
         .output_name("certdesk")
         .site_root(config.server.site_root.to_string_lossy().into_owned())
@@ -51,6 +53,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         issuers,
         leptos_options,
         migrations: MigrationStatus::default(),
+        oidc,
     })
 }
 
@@ -68,6 +71,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         "certdesk listening"
     );
     tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone()));
+    tokio::spawn(delete_expired_sessions(state.pool.clone()));
     let pool = state.pool.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
@@ -92,6 +96,18 @@ pub async fn migrate_until_applied(pool: PgPool, status: MigrationStatus) {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(MAX_RETRY);
             }
+        }
+    }
+}
+
+/// Expired sessions are unusable anyway (their expiry is checked on read); this keeps the table small.
+async fn delete_expired_sessions(pool: PgPool) {
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        if let Err(error) = tower_sessions::ExpiredDeletion::delete_expired(&store).await {
+            tracing::debug!(error = %error, "could not delete expired sessions yet");
         }
     }
 }

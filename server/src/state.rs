@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::audit::ChainKey;
+use crate::auth::OidcClient;
 use crate::config::Config;
 use crate::issuers::IssuerRegistry;
 
@@ -19,6 +20,7 @@ pub struct AppState {
     pub chain_key: ChainKey,
     pub leptos_options: LeptosOptions,
     pub migrations: MigrationStatus,
+    pub oidc: Arc<OidcClient>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,11 +1,12 @@
 //! Server functions behind the dashboard.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 use crate::model::DashboardSummary;
 
-#[server(prefix = "/rpc", endpoint = "dashboard_summary")]
+#[server(prefix = "/rpc", endpoint = "dashboard_summary", input = Json)]
 pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     let request = crate::ssr::request_meta();
     crate::ssr::backend()?.dashboard_summary(&request).await

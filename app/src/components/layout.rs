@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::user_menu::UserMenu;
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let menu_open = RwSignal::new(false);
@@ -34,6 +36,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/admin">"Admin"</A></li>
                 </ul>
             </nav>
+            <UserMenu />
         </header>
         <main id="main" tabindex="-1">{children()}</main>
         <footer class="footer">

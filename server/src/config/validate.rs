@@ -8,8 +8,8 @@ use reqwest::Url;
 use secrecy::ExposeSecret;
 
 use super::{
-    AuditConfig, Config, ConfigError, DatabaseConfig, IssuerConfig, IssuerKindConfig, RawConfig, RawIssuer,
-    SecretSource, ServerConfig,
+    AuditConfig, AuthConfig, Config, ConfigError, DatabaseConfig, IssuerConfig, IssuerKindConfig, RawAuth, RawConfig,
+    RawIssuer, SecretSource, ServerConfig,
 };
 
 /// An HMAC-SHA256 key shorter than its output weakens the chain for no benefit.
@@ -50,6 +50,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         return Err(ConfigError::invalid("log.level", "expected a level such as info, debug or certdesk=debug,info"));
     }
     let issuers = issuers(raw.issuers)?;
+    let auth = auth(raw.auth)?;
     Ok(Config {
         server: ServerConfig {
             listen,
@@ -60,6 +61,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         },
         database: DatabaseConfig { url: database_url, max_connections: raw.database.max_connections },
         audit: AuditConfig { chain_key },
+        auth,
         log: raw.log,
         issuers,
     })
@@ -113,6 +115,50 @@ fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
         .collect()
 }
 
+fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
+    let issuer_url = http_url("auth.issuer_url", &raw.issuer_url)?;
+    if raw.client_id.trim().is_empty() {
+        return Err(ConfigError::invalid("auth.client_id", "is empty"));
+    }
+    let client_secret =
+        SecretSource { key: "auth.client_secret", inline: raw.client_secret, file: raw.client_secret_file }
+            .resolve()?;
+    if !raw.scopes.iter().any(|scope| scope == "openid") {
+        return Err(ConfigError::invalid("auth.scopes", "must include `openid`"));
+    }
+    if raw.mfa_accepted_amr.is_empty() && raw.mfa_accepted_acr.is_empty() {
+        return Err(ConfigError::invalid(
+            "auth.mfa_accepted_amr",
+            "name at least one amr or acr value that proves MFA; certdesk refuses sign-ins without it",
+        ));
+    }
+    if !(1..=24 * 60).contains(&raw.session_idle_minutes) {
+        return Err(ConfigError::invalid("auth.session_idle_minutes", "must be between 1 and 1440"));
+    }
+    if !(1..=24 * 30).contains(&raw.session_absolute_hours) {
+        return Err(ConfigError::invalid("auth.session_absolute_hours", "must be between 1 and 720"));
+    }
+    let ca_bundle_pem = match &raw.ca_bundle {
+        Some(path) => Some(read_pem_bundle("auth.ca_bundle", path)?),
+        None => None,
+    };
+    Ok(AuthConfig {
+        issuer_url,
+        client_id: raw.client_id,
+        client_secret,
+        scopes: raw.scopes,
+        groups_claim: raw.groups_claim,
+        admin_groups: raw.admin_groups,
+        auditor_groups: raw.auditor_groups,
+        mfa_accepted_amr: raw.mfa_accepted_amr,
+        mfa_accepted_acr: raw.mfa_accepted_acr,
+        acr_values: raw.acr_values,
+        session_idle: Duration::from_secs(raw.session_idle_minutes * 60),
+        session_absolute: Duration::from_secs(raw.session_absolute_hours * 3600),
+        ca_bundle_pem,
+    })
+}
+
 fn required(key: &str, field: &str, value: Option<String>) -> Result<String, ConfigError> {
     match value {
         Some(value) if !value.trim().is_empty() => Ok(value),
@@ -143,11 +189,12 @@ mod tests {
     use crate::config::{Config, ConfigError};
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
+    const AUTH: &str = "[auth]\nissuer_url = \"http://127.0.0.1:9\"\nclient_id = \"certdesk\"\nclient_secret = \"s\"\n";
 
     fn config(extra: &str) -> Result<Config, ConfigError> {
         Config::from_toml_str(&format!(
             "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://127.0.0.1:3000\"\n\
-             [database]\nurl = \"postgres://u:p@127.0.0.1/db\"\n[audit]\nchain_key = \"{KEY}\"\n{extra}"
+             [database]\nurl = \"postgres://u:p@127.0.0.1/db\"\n[audit]\nchain_key = \"{KEY}\"\n{AUTH}{extra}"
         ))
     }
 
@@ -184,12 +231,12 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         let bad_listen = Config::from_toml_str(&format!(
-            "[server]\nlisten = \"nowhere\"\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key = \"{KEY}\"\n"
+            "[server]\nlisten = \"nowhere\"\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key = \"{KEY}\"\n{AUTH}"
         ));
         assert_eq!(invalid_key(bad_listen), "server.listen");
-        let short_key = Config::from_toml_str(
-            "[server]\nlisten = \"127.0.0.1:1\"\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key = \"short\"\n",
-        );
+        let short_key = Config::from_toml_str(&format!(
+            "[server]\nlisten = \"127.0.0.1:1\"\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key = \"short\"\n{AUTH}"
+        ));
         assert_eq!(invalid_key(short_key), "audit.chain_key");
     }
 
@@ -199,9 +246,9 @@ mod tests {
             panic!("expected a parse error")
         };
         assert!(message.contains("levle"), "{message}");
-        let Err(ConfigError::Parse(message)) = Config::from_toml_str(
-            "[server]\nlisten = 5\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key_file = \"/k\"\n",
-        ) else {
+        let Err(ConfigError::Parse(message)) = Config::from_toml_str(&format!(
+            "[server]\nlisten = 5\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n[audit]\nchain_key_file = \"/k\"\n{AUTH}"
+        )) else {
             panic!("expected a parse error")
         };
         assert!(message.contains("server.listen"), "{message}");
@@ -211,14 +258,14 @@ mod tests {
     fn secret_values_never_appear_in_errors_or_debug() {
         let secret = "postgres://certdesk:hunter2-very-secret@db/certdesk";
         let config = Config::from_toml_str(&format!(
-            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://x\"\n[database]\nurl = \"{secret}\"\n[audit]\nchain_key = \"{KEY}\"\n"
+            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://x\"\n[database]\nurl = \"{secret}\"\n[audit]\nchain_key = \"{KEY}\"\n{AUTH}"
         ))
         .unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(!debug.contains(KEY), "{debug}");
         let Err(error) = Config::from_toml_str(&format!(
-            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://x\"\n[database]\nurl = [\"{secret}\"]\n[audit]\nchain_key = \"{KEY}\"\n"
+            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://x\"\n[database]\nurl = [\"{secret}\"]\n[audit]\nchain_key = \"{KEY}\"\n{AUTH}"
         )) else {
             panic!("a list is not a URL")
         };

@@ -14,12 +14,14 @@ pub struct CertificateRow {
     pub not_after: Option<OffsetDateTime>,
 }
 
-/// The most recent certificates, newest first.
-pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<CertificateRow>, sqlx::Error> {
+/// The most recent certificates of one owner (or everyone's, for `None`), newest first.
+pub async fn recent(pool: &PgPool, owner: Option<Uuid>, limit: i64) -> Result<Vec<CertificateRow>, sqlx::Error> {
     sqlx::query_as!(
         CertificateRow,
         "SELECT id, common_name, issuer_id, status, serial, not_after
-         FROM certificates ORDER BY created_at DESC, id DESC LIMIT $1",
+         FROM certificates WHERE ($1::uuid IS NULL OR owner_id = $1)
+         ORDER BY created_at DESC, id DESC LIMIT $2",
+        owner,
         limit,
     )
     .fetch_all(pool)

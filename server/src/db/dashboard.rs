@@ -2,6 +2,7 @@
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Default)]
 pub struct CertificateCounts {
@@ -12,8 +13,13 @@ pub struct CertificateCounts {
     pub failed: i64,
 }
 
-/// Counts by status; `expiring_before` counts issued certificates whose `not_after` is before `horizon`.
-pub async fn certificate_counts(pool: &PgPool, horizon: OffsetDateTime) -> Result<CertificateCounts, sqlx::Error> {
+/// Counts by status, of one owner's certificates or (`owner` = None) everyone's; `expiring_before` counts issued
+/// certificates whose `not_after` is before `horizon`.
+pub async fn certificate_counts(
+    pool: &PgPool,
+    owner: Option<Uuid>,
+    horizon: OffsetDateTime,
+) -> Result<CertificateCounts, sqlx::Error> {
     sqlx::query_as!(
         CertificateCounts,
         r#"SELECT count(*) AS "total!",
@@ -21,8 +27,9 @@ pub async fn certificate_counts(pool: &PgPool, horizon: OffsetDateTime) -> Resul
                   count(*) FILTER (WHERE status = 'issued' AND not_after < $1) AS "expiring_before!",
                   count(*) FILTER (WHERE status = 'revoked') AS "revoked!",
                   count(*) FILTER (WHERE status = 'failed') AS "failed!"
-           FROM certificates"#,
+           FROM certificates WHERE ($2::uuid IS NULL OR owner_id = $2)"#,
         horizon,
+        owner,
     )
     .fetch_one(pool)
     .await

@@ -75,9 +75,9 @@ async fn readyz_is_unavailable_until_migrations_are_applied(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn pages_carry_security_headers_and_a_nonce_csp_matching_the_hydration_script(pool: PgPool) {
-    let (status, headers, body) = get(&pool, "", "/").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body.contains("<h1>Dashboard</h1>"), "{body}");
+    let (status, headers, body) = get(&pool, "", "/signin/mfa-required").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("Multi-factor authentication required"), "{body}");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert!(headers.get("strict-transport-security").is_none(), "no HSTS on plain http");
@@ -85,6 +85,8 @@ async fn pages_carry_security_headers_and_a_nonce_csp_matching_the_hydration_scr
     let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce in the CSP");
     assert!(body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the CSP nonce");
     assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    let issuer = reqwest::Url::parse(&crate::support::test_issuer_url()).unwrap().origin().ascii_serialization();
+    assert!(csp.contains(&format!("form-action 'self' {issuer}")), "sign-out may end at the provider: {csp}");
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
@@ -96,22 +98,115 @@ async fn every_response_gets_a_fresh_request_id_even_if_the_client_sends_one(poo
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
-async fn unknown_paths_render_the_not_found_page_with_404(pool: PgPool) {
-    let (status, headers, body) = get(&pool, "", "/no/such/page").await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert!(body.contains("Page not found"), "{body}");
-    assert!(headers.contains_key("x-request-id"));
+async fn anonymous_page_requests_are_sent_to_sign_in_and_back(pool: PgPool) {
+    for (path, next) in [
+        ("/", "%2F"),
+        ("/certificates?status=issued", "%2Fcertificates%3Fstatus%3Dissued"),
+        ("/no/such", "%2Fno%2Fsuch"),
+    ] {
+        let (status, headers, _) = get(&pool, "", path).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(headers["location"], format!("/auth/login?next={next}"), "{path}");
+    }
+}
+
+fn rpc(origin: Option<&str>, content_type: &str) -> Request<Body> {
+    let mut request = Request::post("/rpc/dashboard_summary").header("content-type", content_type);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    request.body(Body::from("{}")).unwrap()
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
-async fn the_dashboard_counts_come_from_the_database(pool: PgPool) {
-    let owner = uuid::Uuid::new_v4();
-    sqlx::query("INSERT INTO users (id, issuer, subject) VALUES ($1, 'https://idp', 'alice')")
-        .bind(owner)
-        .execute(&pool)
-        .await
-        .unwrap();
-    for (status, days_left) in [("issued", 10), ("issued", 200), ("revoked", 50), ("failed", 0)] {
+async fn anonymous_server_function_calls_get_401(pool: PgPool) {
+    let (status, _, body) = send(&pool, "", rpc(Some("http://127.0.0.1:3999"), "application/json")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("unauthenticated"), "{body}");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn cross_site_server_function_calls_are_refused_and_audited(pool: PgPool) {
+    let cases = [
+        (None, "application/json", "no Origin or Referer"),
+        (Some("https://evil.example"), "application/json", "foreign Origin"),
+        (Some("null"), "application/json", "Origin: null"),
+        (Some("http://127.0.0.1:3999"), "application/x-www-form-urlencoded", "application/json"),
+    ];
+    for (origin, content_type, reason) in cases {
+        let (status, _, body) = send(&pool, "", rpc(origin, content_type)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {body}");
+        assert!(body.contains(reason), "{body}");
+    }
+    let refusals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'request.csrf' AND outcome = 'denied'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(refusals, 4);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_callback_without_a_pre_login_session_is_refused_and_audited(pool: PgPool) {
+    let (status, headers, body) = get(&pool, "", "/auth/callback?code=stolen&state=guessed").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("Sign-in refused") && body.contains("expired or was already completed"), "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let reason: String = sqlx::query_scalar(
+        "SELECT details->>'reason' FROM audit_events WHERE action = 'auth.login' AND outcome = 'denied'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(reason, "no pre-login session");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn sign_in_with_the_provider_down_is_a_clear_503(pool: PgPool) {
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let toml = crate::support::config_toml(&crate::support::database_url_of(&pool), "127.0.0.1:3999", "")
+        .replace(&crate::support::test_issuer_url(), &dead);
+    let config = certdesk::config::Config::from_toml_str(&toml).unwrap();
+    let state = certdesk::serve::build_state(config).unwrap();
+    let state = certdesk::state::AppState { pool: pool.clone(), ..state };
+    let response =
+        certdesk::http::router(state).oneshot(Request::get("/auth/login").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("Sign-in is unavailable"));
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn sign_in_redirects_to_the_provider_with_pkce_state_nonce_and_acr(pool: PgPool) {
+    // Needs the stack's provider for discovery.
+    if std::env::var("CERTDESK_TEST_STACK_DIR").is_err() {
+        return;
+    }
+    let (status, headers, _) = get(&pool, "", "/auth/login?next=/certificates").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = reqwest::Url::parse(headers["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["response_type"], "code");
+    assert!(query["state"].len() >= 16 && query["nonce"].len() >= 16 && query["code_challenge"].len() >= 43);
+    assert!(headers["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    assert!(headers["set-cookie"].to_str().unwrap().contains("SameSite=Lax"));
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn the_dashboard_counts_come_from_the_database_scoped_to_the_caller(pool: PgPool) {
+    let (alice, bob) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    for (id, subject) in [(alice, "alice"), (bob, "bob")] {
+        sqlx::query("INSERT INTO users (id, issuer, subject) VALUES ($1, 'https://idp', $2)")
+            .bind(id)
+            .bind(subject)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    for (owner, status, days_left) in
+        [(alice, "issued", 10), (alice, "issued", 200), (alice, "revoked", 50), (bob, "failed", 0)]
+    {
         sqlx::query(
             "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, key_algorithm, not_after)
              VALUES ($1, $2, 'private', $3, 'a.cluster.local', 'ec-p256', now() + make_interval(days => $4))",
@@ -124,20 +219,22 @@ async fn the_dashboard_counts_come_from_the_database(pool: PgPool) {
         .await
         .unwrap();
     }
-    let request = Request::post("/rpc/dashboard_summary")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::empty())
-        .unwrap();
-    let (status, _, body) = send(&pool, "", request).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let summary: app::model::DashboardSummary = serde_json::from_str(&body).unwrap();
+    let backend = certdesk::backend::ServerBackend::new(state_for(&pool, ""));
+    let caller =
+        |user_id, role| app::ssr::Caller { user_id, display_name: "x".into(), role, csrf_token: String::new() };
+    let now = time::OffsetDateTime::now_utc();
+    let everyone = backend.summary(&caller(bob, app::model::Role::Admin), now).await.unwrap();
     assert_eq!(
-        (summary.certificates_total, summary.issued, summary.expiring_within_30_days, summary.revoked, summary.failed),
+        (
+            everyone.certificates_total,
+            everyone.issued,
+            everyone.expiring_within_30_days,
+            everyone.revoked,
+            everyone.failed
+        ),
         (4, 2, 1, 1, 1)
     );
-    assert_eq!(summary.users, 1);
-
-    let (status, _, page) = get(&pool, "", "/certificates").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(page.matches(r#"<th scope="row">a.cluster.local</th>"#).count(), 4, "{page}");
+    assert_eq!(everyone.users, 2);
+    let own = backend.summary(&caller(alice, app::model::Role::User), now).await.unwrap();
+    assert_eq!((own.certificates_total, own.issued, own.failed), (3, 2, 0));
 }

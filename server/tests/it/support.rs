@@ -7,6 +7,16 @@ use certdesk::state::AppState;
 use sqlx::PgPool;
 
 pub const CHAIN_KEY: &str = "test-chain-key-0123456789abcdef0123456789";
+pub const CLIENT_SECRET: &str = "test-client-secret-4b1d";
+
+/// The stack's OpenID provider when the tests run under end2end/stack.sh; otherwise an address nobody answers.
+pub fn test_issuer_url() -> String {
+    std::env::var("CERTDESK_TEST_STACK_DIR")
+        .ok()
+        .and_then(|stack| std::fs::read_to_string(format!("{stack}/oidc/issuer")).ok())
+        .map(|issuer| issuer.trim().to_owned())
+        .unwrap_or_else(|| "http://127.0.0.1:9".to_owned())
+}
 
 /// The URL of the database a `#[sqlx::test]` pool points at (same server and credentials as `DATABASE_URL`).
 pub fn database_url_of(pool: &PgPool) -> String {
@@ -21,7 +31,9 @@ pub fn database_url_of(pool: &PgPool) -> String {
 pub fn config_toml(database_url: &str, listen: &str, extra: &str) -> String {
     format!(
         "[server]\nlisten = \"{listen}\"\npublic_url = \"http://{listen}\"\nsecure_cookies = false\n\
-         [database]\nurl = \"{database_url}\"\n[audit]\nchain_key = \"{CHAIN_KEY}\"\n[log]\nformat = \"json\"\n{extra}"
+         [database]\nurl = \"{database_url}\"\n[audit]\nchain_key = \"{CHAIN_KEY}\"\n[log]\nformat = \"json\"\n\
+         [auth]\nissuer_url = \"{issuer}\"\nclient_id = \"certdesk\"\nclient_secret = \"{CLIENT_SECRET}\"\n{extra}",
+        issuer = test_issuer_url()
     )
 }
 

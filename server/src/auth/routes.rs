@@ -1,0 +1,320 @@
+//! `/auth/login`, `/auth/callback` and `/auth/logout`. Every refusal is audited with its reason and shown as a
+//! clear page; a successful sign-in upserts the person, records the event, and rotates the session id.
+
+use app::ssr::RequestMeta;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use super::oidc::{OidcError, VerifiedLogin};
+use super::session::{PENDING_LOGIN, PendingLogin, SIGNED_IN, SignedIn, random_token};
+use super::{mfa, page, roles};
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::db;
+use crate::http::RequestContext;
+use crate::state::AppState;
+
+/// A login left unfinished longer than this must start again.
+const LOGIN_DEADLINE_SECS: i64 = 600;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", get(login))
+        .route("/auth/callback", get(callback))
+        .route("/auth/logout", post(logout))
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    context: RequestContext,
+    query: Query<LoginQuery>,
+) -> Response {
+    let next = same_site_path(query.next.as_deref());
+    match state.oidc.begin(next, OffsetDateTime::now_utc().unix_timestamp()).await {
+        Ok((url, pending)) => match session.insert(PENDING_LOGIN, pending).await {
+            Ok(()) => Redirect::to(url.as_str()).into_response(),
+            Err(error) => {
+                tracing::warn!(request_id = %context.meta.request_id, error = %error, "session store unavailable");
+                unavailable(&context.meta)
+            }
+        },
+        Err(error) => {
+            tracing::warn!(request_id = %context.meta.request_id, error = %error, "cannot start sign-in");
+            unavailable(&context.meta)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    context: RequestContext,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let meta = &context.meta;
+    let now = OffsetDateTime::now_utc();
+    // Taken out of the session at once: a replayed callback finds nothing.
+    let pending = match session.remove::<PendingLogin>(PENDING_LOGIN).await {
+        Ok(pending) => pending,
+        Err(_) => return unavailable(meta),
+    };
+    let Some(pending) = pending else {
+        return refuse(
+            &state,
+            meta,
+            "anonymous",
+            "no pre-login session",
+            "This sign-in has expired or was already completed. Please start again.",
+        )
+        .await;
+    };
+    if let Some(error) = query.error {
+        let reason = format!("identity provider error: {}", error.chars().take(64).collect::<String>());
+        return refuse(&state, meta, "anonymous", &reason, "Your identity provider did not sign you in.").await;
+    }
+    let (Some(code), Some(returned_state)) = (query.code, query.state) else {
+        return refuse(
+            &state,
+            meta,
+            "anonymous",
+            "callback without code or state",
+            "The sign-in response was incomplete.",
+        )
+        .await;
+    };
+    if !bool::from(returned_state.as_bytes().ct_eq(pending.state.as_bytes())) {
+        return refuse(
+            &state,
+            meta,
+            "anonymous",
+            "state mismatch",
+            "The sign-in response did not belong to this browser session.",
+        )
+        .await;
+    }
+    if now.unix_timestamp() - pending.started_at > LOGIN_DEADLINE_SECS {
+        return refuse(
+            &state,
+            meta,
+            "anonymous",
+            "sign-in took too long",
+            "The sign-in took too long. Please start again.",
+        )
+        .await;
+    }
+    let login = match state.oidc.finish(&pending, code).await {
+        Ok(login) => login,
+        Err(OidcError::Unavailable(detail)) => {
+            tracing::warn!(request_id = %meta.request_id, detail = %detail, "identity provider unavailable at callback");
+            return unavailable(meta);
+        }
+        Err(OidcError::CodeRejected(detail)) => {
+            return refuse(
+                &state,
+                meta,
+                "anonymous",
+                &format!("authorization code rejected: {detail}"),
+                "The identity provider refused this sign-in (the link may have been used already).",
+            )
+            .await;
+        }
+        Err(OidcError::InvalidIdToken(detail)) => {
+            return refuse(
+                &state,
+                meta,
+                "anonymous",
+                &format!("invalid ID token: {detail}"),
+                "The identity provider's answer could not be verified.",
+            )
+            .await;
+        }
+    };
+    let identity = format!("oidc:{}#{}", login.issuer, login.subject);
+    if !mfa::proves_mfa(&login.amr, login.acr.as_deref(), &state.config.auth) {
+        let entry = login_event(
+            meta,
+            &identity,
+            Outcome::Denied,
+            json!({ "reason": "mfa missing", "amr": login.amr, "acr": login.acr }),
+        );
+        if audit::record(&state.pool, &state.chain_key, &entry, now).await.is_err() {
+            return unavailable(meta);
+        }
+        return Redirect::to("/signin/mfa-required").into_response();
+    }
+    match admit(&state, &session, meta, &login, now).await {
+        Ok(()) => Redirect::to(&pending.next).into_response(),
+        Err(()) => unavailable(meta),
+    }
+}
+
+/// Records the person and the sign-in in one transaction, then rotates the session id (so a session id planted
+/// before sign-in is worthless) and stores the signed-in state.
+async fn admit(
+    state: &AppState,
+    session: &Session,
+    meta: &RequestMeta,
+    login: &VerifiedLogin,
+    now: OffsetDateTime,
+) -> Result<(), ()> {
+    let role = roles::role_for(&login.groups, &state.config.auth);
+    let user = db::users::UserUpsert {
+        issuer: &login.issuer,
+        subject: &login.subject,
+        display_name: &login.display_name,
+        email: login.email.as_deref(),
+        role: role.as_str(),
+    };
+    let stored = async {
+        let mut tx = state.pool.begin().await?;
+        let user_id = db::users::upsert_at_login(&mut tx, &user, now).await?;
+        let entry = login_event(
+            meta,
+            &format!("user:{user_id}"),
+            Outcome::Success,
+            json!({ "role": role.as_str(), "amr": login.amr, "acr": login.acr, "issuer": login.issuer }),
+        );
+        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+        tx.commit().await?;
+        Ok::<_, crate::error::ServerError>(user_id)
+    }
+    .await;
+    let user_id = stored
+        .map_err(|error| tracing::error!(request_id = %meta.request_id, error = %error, "cannot record sign-in"))?;
+    session.cycle_id().await.map_err(|_| ())?;
+    let signed_in = SignedIn {
+        user_id,
+        display_name: login.display_name.clone(),
+        role,
+        login_at: now.unix_timestamp(),
+        last_seen: now.unix_timestamp(),
+        mfa_at: now.unix_timestamp(),
+        id_token: login.id_token.clone(),
+        csrf_token: random_token(),
+    };
+    session.insert(SIGNED_IN, signed_in).await.map_err(|_| ())
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    context: RequestContext,
+    axum::Form(form): axum::Form<LogoutForm>,
+) -> Response {
+    let meta = &context.meta;
+    let Some(caller) = &meta.caller else { return Redirect::to("/").into_response() };
+    let now = OffsetDateTime::now_utc();
+    let actor = format!("user:{}", caller.user_id);
+    if !bool::from(form.csrf_token.as_bytes().ct_eq(caller.csrf_token.as_bytes())) {
+        let entry = AuditEntry {
+            action: "auth.logout".into(),
+            ..login_event(meta, &actor, Outcome::Denied, json!({ "reason": "csrf token mismatch" }))
+        };
+        let _ = audit::record(&state.pool, &state.chain_key, &entry, now).await;
+        return page::problem(
+            StatusCode::FORBIDDEN,
+            "Sign-out refused",
+            "This sign-out request did not come from a certdesk page.",
+            &meta.request_id,
+        );
+    }
+    let id_token = match session.get::<SignedIn>(SIGNED_IN).await {
+        Ok(Some(signed_in)) => signed_in.id_token,
+        _ => String::new(),
+    };
+    let entry = AuditEntry { action: "auth.logout".into(), ..login_event(meta, &actor, Outcome::Success, json!({})) };
+    if audit::record(&state.pool, &state.chain_key, &entry, now).await.is_err() {
+        return unavailable(meta);
+    }
+    if session.flush().await.is_err() {
+        return unavailable(meta);
+    }
+    Redirect::to(state.oidc.logout_url(&id_token).await.as_str()).into_response()
+}
+
+fn login_event(meta: &RequestMeta, actor: &str, outcome: Outcome, details: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        actor: actor.to_owned(),
+        action: "auth.login".into(),
+        object: String::new(),
+        outcome,
+        request_id: meta.request_id.clone(),
+        client_addr: meta.client_addr.clone(),
+        details,
+    }
+}
+
+async fn refuse(state: &AppState, meta: &RequestMeta, actor: &str, reason: &str, message: &str) -> Response {
+    tracing::info!(request_id = %meta.request_id, reason, "sign-in refused");
+    let entry = login_event(meta, actor, Outcome::Denied, json!({ "reason": reason }));
+    if audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await.is_err() {
+        return unavailable(meta);
+    }
+    page::problem(StatusCode::BAD_REQUEST, "Sign-in refused", message, &meta.request_id)
+}
+
+fn unavailable(meta: &RequestMeta) -> Response {
+    page::problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in is unavailable",
+        "certdesk could not reach the identity provider or its own database. Please try again in a minute.",
+        &meta.request_id,
+    )
+}
+
+/// Only same-site absolute paths; anything else (other hosts, `//host`, backslashes, the auth routes) → `/`.
+pub fn same_site_path(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.starts_with("/auth/")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn next_accepts_only_same_site_paths() {
+        assert_eq!(same_site_path(Some("/certificates?status=issued")), "/certificates?status=issued");
+        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "evil", "/auth/logout", "/a\r\nb"]
+        {
+            assert_eq!(same_site_path(Some(hostile)), "/", "{hostile}");
+        }
+        assert_eq!(same_site_path(None), "/");
+    }
+}

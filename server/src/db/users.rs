@@ -1,0 +1,38 @@
+//! SQL for people: created or refreshed at every sign-in.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub struct UserUpsert<'a> {
+    pub issuer: &'a str,
+    pub subject: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub role: &'a str,
+}
+
+/// Inserts the person or refreshes their name, e-mail and role; returns their id. Keyed on (issuer, subject).
+pub async fn upsert_at_login(
+    tx: &mut PgConnection,
+    user: &UserUpsert<'_>,
+    now: OffsetDateTime,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        "INSERT INTO users (id, issuer, subject, display_name, email, role, created_at, last_login_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+         ON CONFLICT (issuer, subject) DO UPDATE
+             SET display_name = EXCLUDED.display_name, email = EXCLUDED.email, role = EXCLUDED.role,
+                 last_login_at = EXCLUDED.last_login_at
+         RETURNING id",
+        Uuid::new_v4(),
+        user.issuer,
+        user.subject,
+        user.display_name,
+        user.email,
+        user.role,
+        now,
+    )
+    .fetch_one(tx)
+    .await
+}

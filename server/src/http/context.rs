@@ -1,0 +1,26 @@
+//! `RequestContext`: the request id, client address and caller of a plain axum handler, in the same
+//! `RequestMeta` shape the Leptos side reads.
+
+use app::ssr::{Caller, ClientAddr, RequestMeta};
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+
+use super::RequestId;
+
+pub struct RequestContext {
+    pub meta: RequestMeta,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            meta: RequestMeta {
+                request_id: parts.extensions.get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
+                client_addr: parts.extensions.get::<ClientAddr>().map(|addr| addr.0.clone()).unwrap_or_default(),
+                caller: parts.extensions.get::<Caller>().cloned(),
+            },
+        })
+    }
+}
