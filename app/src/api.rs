@@ -4,7 +4,9 @@
 mod certificates;
 mod dashboard;
 mod session;
+mod tokens;
 
 pub use certificates::*;
 pub use dashboard::*;
 pub use session::*;
+pub use tokens::*;

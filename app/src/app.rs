@@ -6,12 +6,12 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
-use crate::pages::{AdminPage, CertificatesPage, DashboardPage, MfaRequiredPage, NotFoundPage, RequestPage};
+use crate::pages::{
+    AdminPage, CertificatesPage, DashboardPage, MfaRequiredPage, NotFoundPage, RequestPage, TokensPage,
+};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::ssr::set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/certificates") view=CertificatesPage ssr=SsrMode::Async />
                     <Route path=path!("/request") view=RequestPage />
                     <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/signin/mfa-required") view=MfaRequiredPage />
                 </Routes>
             </Layout>

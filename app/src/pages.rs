@@ -6,6 +6,7 @@ mod dashboard;
 mod not_found;
 mod request;
 mod signin;
+mod tokens;
 
 pub use admin::AdminPage;
 pub use certificates::CertificatesPage;
@@ -13,3 +14,4 @@ pub use dashboard::DashboardPage;
 pub use not_found::NotFoundPage;
 pub use request::RequestPage;
 pub use signin::MfaRequiredPage;
+pub use tokens::TokensPage;

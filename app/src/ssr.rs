@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use leptos::prelude::use_context;
 
 use crate::error::AppError;
-use crate::model::{CertSummary, DashboardSummary};
+use crate::model::{ApiTokenView, CertSummary, CreatedApiToken, DashboardSummary, NewApiToken};
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +39,9 @@ impl RequestMeta {
 pub trait Backend: Send + Sync + 'static {
     async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError>;
     async fn list_certificates(&self, request: &RequestMeta) -> Result<Vec<CertSummary>, AppError>;
+    async fn list_api_tokens(&self, request: &RequestMeta) -> Result<Vec<ApiTokenView>, AppError>;
+    async fn create_api_token(&self, request: &RequestMeta, input: NewApiToken) -> Result<CreatedApiToken, AppError>;
+    async fn revoke_api_token(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;
@@ -67,28 +70,6 @@ pub fn request_meta() -> RequestMeta {
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-/// Sets the page's Content-Security-Policy with this response's nonce, which leptos_axum also puts on the
-/// hydration script: scripts run only from our origin or with the nonce, wasm may compile, nothing may frame us.
-pub fn set_content_security_policy() {
-    let Some(nonce) = leptos::nonce::use_nonce() else {
-        return;
-    };
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    // Sign-out is a form post that ends at the identity provider: browsers apply form-action to redirects too.
-    let extra_form_action =
-        use_context::<CspSources>().map(|sources| sources.form_action.join(" ")).unwrap_or_default();
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
-         form-action 'self' {extra_form_action}"
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&policy) {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-    }
-}
-
 /// Sets the HTTP status of the page being rendered (error views call this during SSR).
 pub fn set_status(status: u16) {
     if let (Some(response), Ok(code)) =
@@ -96,10 +77,4 @@ pub fn set_status(status: u16) {
     {
         response.set_status(code);
     }
-}
-
-/// Origins the page's Content-Security-Policy must allow beyond its own, provided by the server.
-#[derive(Debug, Clone, Default)]
-pub struct CspSources {
-    pub form_action: Vec<String>,
 }

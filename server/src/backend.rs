@@ -1,12 +1,13 @@
 //! `ServerBackend`: the server's implementation of the UI's `Backend` trait.
 
 use app::AppError;
-use app::model::{CertStatus, CertSummary, DashboardSummary, Role};
+use app::model::{ApiTokenView, CertStatus, CertSummary, CreatedApiToken, DashboardSummary, NewApiToken, Role};
 use app::ssr::{Backend, Caller, RequestMeta};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::auth::tokens;
 use crate::db;
 use crate::error::ServerError;
 use crate::state::AppState;
@@ -64,6 +65,22 @@ impl Backend for ServerBackend {
                 })
             })
             .collect()
+    }
+
+    async fn list_api_tokens(&self, request: &RequestMeta) -> Result<Vec<ApiTokenView>, AppError> {
+        tokens::list(&self.state.pool, request).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn create_api_token(&self, request: &RequestMeta, input: NewApiToken) -> Result<CreatedApiToken, AppError> {
+        tokens::create(&self.state.pool, &self.state.chain_key, request, &input, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn revoke_api_token(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError> {
+        tokens::revoke(&self.state.pool, &self.state.chain_key, request, id, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
     }
 }
 

@@ -34,11 +34,12 @@ pub use request_id::RequestId;
 /// The whole application as one `Router`, ready to serve (tests drive it with `oneshot`).
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(ServerBackend::new(state.clone()));
+    let fallback_backend = backend.clone();
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let hsts = state.config.server.public_url.scheme() == "https";
     let timeout = state.config.server.request_timeout;
-    let csp = app::ssr::CspSources { form_action: vec![state.oidc.issuer_origin()] };
+    let security = security_headers::SecurityHeaders { hsts, form_action: state.oidc.issuer_origin() };
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
         .with_name(auth::session::COOKIE_NAME)
         .with_secure(state.config.server.secure_cookies)
@@ -55,14 +56,22 @@ pub fn router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(backend.clone());
-                provide_context(csp.clone());
+                security_headers::provide_request_nonce();
             },
             move || shell(leptos_options.clone()),
         )
         .merge(auth::routes::routes())
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(crate::api::routes())
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || {
+                provide_context(fallback_backend.clone());
+                security_headers::provide_request_nonce();
+            },
+            shell,
+        ))
         // Inner to outer: the gate needs the session; CSRF is checked before the gate so a forged request is
         // refused even for a signed-in victim.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::bearer::require_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate::require_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf::protect))
         .layer(sessions)
@@ -78,7 +87,7 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO))
                         .on_failure(DefaultOnFailure::new().level(Level::WARN)),
                 )
-                .layer(axum::middleware::from_fn_with_state(hsts, security_headers::set_security_headers))
+                .layer(axum::middleware::from_fn_with_state(security, security_headers::set_security_headers))
                 .layer(CatchPanicLayer::custom(health::panic_response))
                 .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout)),
         )

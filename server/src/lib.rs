@@ -1,6 +1,7 @@
 //! certdesk's server: configuration, the HTTP surface around the Leptos app, PostgreSQL, the audit log,
 //! issuers, and the command line.
 
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backend;

@@ -34,6 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/certificates">"Certificates"</A></li>
                     <li><A href="/request">"Request"</A></li>
                     <li><A href="/admin">"Admin"</A></li>
+                    <li><A href="/settings/tokens">"API tokens"</A></li>
                 </ul>
             </nav>
             <UserMenu />

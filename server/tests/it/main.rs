@@ -2,8 +2,10 @@
 //! via `#[sqlx::test]`) and the real `certdesk` binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_tokens;
 mod audit_chain;
 mod binary;
 mod cli;
 mod http;
+mod oidc_tokens;
 mod support;

@@ -1,0 +1,181 @@
+//! Personal API tokens: create one (its secret shown once), see them all, revoke any.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{create_api_token, list_api_tokens, revoke_api_token};
+use crate::components::empty_state::EmptyState;
+use crate::components::error_panel::ErrorPanel;
+use crate::model::{ApiTokenView, NewApiToken, TokenScope};
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let scope = RwSignal::new(TokenScope::Read);
+    let days = RwSignal::new(90_u32);
+    let touched = RwSignal::new(false);
+    let draft = move || NewApiToken { name: name.get(), scope: scope.get(), expires_in_days: days.get() };
+    let name_error = move || match draft().validate() {
+        Err(crate::error::AppError::Invalid { field: Some(field), message }) if field == "name" && touched.get() => {
+            Some(message)
+        }
+        _ => None,
+    };
+    let create = Action::new(|input: &NewApiToken| {
+        let input = input.clone();
+        async move { create_api_token(input).await }
+    });
+    let revoke = Action::new(|id: &uuid::Uuid| {
+        let id = *id;
+        async move { revoke_api_token(id).await }
+    });
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        touched.set(true);
+        if draft().validate().is_ok() {
+            create.dispatch(draft());
+        }
+    };
+    view! {
+        <Title text="API tokens" />
+        <h1>"API tokens"</h1>
+        <p class="muted">
+            "Personal tokens let scripts and CI jobs use the certdesk API ("<code>"/api/v1"</code>") as you, "
+            "with your rights and never more. Send one as "<code>"Authorization: Bearer …"</code>"."
+        </p>
+        <form class="panel form" on:submit=on_submit novalidate>
+            <h2>"Create a token"</h2>
+            <div class="field">
+                <label for="token-name">"Name"</label>
+                <input
+                    id="token-name"
+                    name="name"
+                    type="text"
+                    maxlength="64"
+                    autocomplete="off"
+                    placeholder="e.g. gitlab-deploy-job"
+                    aria-describedby="token-name-help token-name-error"
+                    aria-invalid=move || name_error().is_some().to_string()
+                    prop:value=move || name.get()
+                    on:input=move |event| name.set(event_target_value(&event))
+                    on:blur=move |_| touched.set(true)
+                />
+                <span id="token-name-help" class="help">"Say where the token is used, so you know what breaks if you revoke it."</span>
+                <span id="token-name-error" class="field-error" role="alert">{name_error}</span>
+            </div>
+            <fieldset class="field">
+                <legend>"Scope"</legend>
+                {[TokenScope::Read, TokenScope::ReadWrite].into_iter().map(|option| view! {
+                    <label class="choice">
+                        <input
+                            type="radio"
+                            name="scope"
+                            value=option.as_str()
+                            prop:checked=move || scope.get() == option
+                            on:change=move |_| scope.set(option)
+                        />
+                        {option.label()}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <div class="field">
+                <label for="token-days">"Expires after"</label>
+                <select id="token-days" on:change=move |event| {
+                    days.set(event_target_value(&event).parse().unwrap_or(90))
+                }>
+                    {[30_u32, 90, 180, 365].into_iter().map(|option| view! {
+                        <option value=option.to_string() selected=move || days.get() == option>
+                            {format!("{option} days")}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <button class="button primary" type="submit" disabled=move || create.pending().get()>
+                {move || if create.pending().get() { "Creating…" } else { "Create token" }}
+            </button>
+            {move || create.value().get().map(|result| match result {
+                Ok(created) => view! {
+                    <div class="notice" role="status">
+                        <p><strong>"Copy your new token now."</strong>" It will not be shown again."</p>
+                        <input class="secret" type="text" readonly aria-label="New API token" value=created.secret />
+                    </div>
+                }.into_any(),
+                Err(error) => view! { <ErrorPanel error /> }.into_any(),
+            })}
+        </form>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading tokens…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState
+                            title="No API tokens yet"
+                            message="Create one above when a script or pipeline needs to request or download certificates."
+                        />
+                    }.into_any(),
+                    Ok(list) => view! { <TokenTable list revoke /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TokenTable(
+    list: Vec<ApiTokenView>,
+    revoke: Action<uuid::Uuid, Result<(), crate::error::AppError>>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table>
+                <caption class="sr-only">"Your API tokens"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Scope"</th>
+                        <th scope="col">"Token"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|token| {
+                        let id = token.id;
+                        let label = format!("Revoke {}", token.name);
+                        view! {
+                            <tr>
+                                <th scope="row">{token.name.clone()}</th>
+                                <td>{token.scope.label()}</td>
+                                <td><code>{token.prefix}"…"</code></td>
+                                <td>{token.expires_at}</td>
+                                <td>{token.last_used_at.unwrap_or_else(|| "never".into())}</td>
+                                <td>
+                                    {if token.revoked {
+                                        view! { <span class="badge revoked">"Revoked"</span> }.into_any()
+                                    } else {
+                                        view! { <span class="badge issued">"Active"</span> }.into_any()
+                                    }}
+                                </td>
+                                <td>
+                                    {(!token.revoked).then(|| view! {
+                                        <button
+                                            class="button small"
+                                            type="button"
+                                            aria-label=label.clone()
+                                            on:click=move |_| { revoke.dispatch(id); }
+                                        >
+                                            "Revoke"
+                                        </button>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,107 @@
+//! Authentication of `/api/v1/*`: a personal API token as `Authorization: Bearer`, and nothing else (browser
+//! sessions are not accepted there, and tokens are not accepted anywhere else). Requests that change state need
+//! a read-write token. Refusals are audited.
+
+use app::AppError;
+use app::model::TokenScope;
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{HeaderValue, Method, StatusCode};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::tokens;
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::http::RequestId;
+use crate::state::AppState;
+
+pub async fn require_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(str::to_owned);
+    let Some(presented) = presented else {
+        return unauthorized("send a personal API token as `Authorization: Bearer <token>`");
+    };
+    let now = OffsetDateTime::now_utc();
+    let refused = Refused::of(&request);
+    let (caller, scope, token_id) = match tokens::authenticate(&state.pool, &presented, now).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(refusal)) => {
+            refused.record(&state, "anonymous", refusal.reason()).await;
+            return unauthorized("the token is not valid (unknown, revoked or expired)");
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot check an API token");
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(AppError::Unavailable { service: "the database".into() }))
+                .into_response();
+        }
+    };
+    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD);
+    if changes_state && scope == TokenScope::Read {
+        refused.record(&state, &format!("token:{token_id}"), "read-only token used for a change").await;
+        let error = AppError::Forbidden;
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "kind": "forbidden", "message": error.to_string(), "reason": "this token's scope is read-only" })),
+        )
+            .into_response();
+    }
+    request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(scope);
+    next.run(request).await
+}
+
+fn unauthorized(message: &str) -> Response {
+    let mut response =
+        (StatusCode::UNAUTHORIZED, Json(json!({ "kind": "unauthenticated", "message": message }))).into_response();
+    response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"certdesk\""));
+    response
+}
+
+/// What the audit row of a refusal needs from the request, taken before any await (a request is not `Sync`).
+struct Refused {
+    path: String,
+    method: String,
+    request_id: String,
+    client_addr: String,
+}
+
+impl Refused {
+    fn of(request: &Request) -> Self {
+        Self {
+            path: request.uri().path().chars().take(200).collect(),
+            method: request.method().as_str().to_owned(),
+            request_id: request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
+            client_addr: request
+                .extensions()
+                .get::<app::ssr::ClientAddr>()
+                .map(|addr| addr.0.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn record(self, state: &AppState, actor: &str, reason: &str) {
+        let entry = AuditEntry {
+            actor: actor.to_owned(),
+            action: "api.auth".into(),
+            object: self.path,
+            outcome: Outcome::Denied,
+            request_id: self.request_id,
+            client_addr: self.client_addr,
+            details: json!({ "reason": reason, "method": self.method }),
+        };
+        if let Err(error) = audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await {
+            tracing::warn!(error = %error, "could not audit a refused API request");
+        }
+    }
+}

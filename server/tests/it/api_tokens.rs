@@ -1,0 +1,166 @@
+//! Personal API tokens against the real database and router: created tokens work on `/api/v1` with their
+//! owner's rights, never on the UI; revoked, expired, unknown and malformed tokens get 401; a read-only token
+//! cannot change anything; one person cannot revoke another's token; bad input names the field.
+
+use app::AppError;
+use app::model::{NewApiToken, Role, TokenScope};
+use app::ssr::{Caller, RequestMeta};
+use axum::body::Body;
+use certdesk::auth::tokens;
+use http::{Request, StatusCode};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use crate::support::state_for;
+
+async fn person(pool: &PgPool, role: Role) -> RequestMeta {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO users (id, issuer, subject, display_name, role) VALUES ($1, 'https://idp', $2, 'Pat', $3)",
+    )
+    .bind(id)
+    .bind(id.to_string())
+    .bind(role.as_str())
+    .execute(pool)
+    .await
+    .unwrap();
+    let caller = Caller { user_id: id, display_name: "Pat".into(), role, csrf_token: String::new() };
+    RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) }
+}
+
+fn new_token(scope: TokenScope, days: u32) -> NewApiToken {
+    NewApiToken { name: "ci-job".into(), scope, expires_in_days: days }
+}
+
+async fn call(pool: &PgPool, method: &str, path: &str, token: Option<&str>) -> (StatusCode, http::HeaderMap, String) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response =
+        certdesk::http::router(state_for(pool, "")).oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn key(pool: &PgPool) -> certdesk::audit::ChainKey {
+    state_for(pool, "").chain_key
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_token_acts_as_its_owner_on_the_api_only(pool: PgPool) {
+    let admin = person(&pool, Role::Admin).await;
+    let created =
+        tokens::create(&pool, &key(&pool).await, &admin, &new_token(TokenScope::Read, 30), OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    assert!(created.secret.starts_with("cdk_") && created.secret.len() > 40);
+    let (status, _, body) = call(&pool, "GET", "/api/v1/me", Some(&created.secret)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let me: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((me["role"].as_str(), me["token_scope"].as_str()), (Some("admin"), Some("read")));
+    let (status, _, _) = call(&pool, "GET", "/api/v1/certificates", Some(&created.secret)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Never accepted for the browser UI.
+    let (status, headers, _) = call(&pool, "GET", "/", Some(&created.secret)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(headers["location"].to_str().unwrap().starts_with("/auth/login"));
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&pool).await.unwrap();
+    assert_ne!(stored, created.secret.as_bytes(), "only a hash is stored");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn missing_malformed_unknown_revoked_and_expired_tokens_get_401(pool: PgPool) {
+    let user = person(&pool, Role::User).await;
+    let key = key(&pool).await;
+    let now = OffsetDateTime::now_utc();
+    let revoked = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), now).await.unwrap();
+    tokens::revoke(&pool, &key, &user, revoked.token.id, now).await.unwrap();
+    tokens::revoke(&pool, &key, &user, revoked.token.id, now).await.expect("revoking twice is harmless");
+    let expired = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), now - time::Duration::days(31))
+        .await
+        .unwrap();
+    let cases = [
+        (None, "missing"),
+        (Some("not-a-token"), "malformed"),
+        (Some("cdk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "unknown"),
+        (Some(revoked.secret.as_str()), "revoked"),
+        (Some(expired.secret.as_str()), "expired"),
+    ];
+    for (token, case) in cases {
+        let (status, headers, body) = call(&pool, "GET", "/api/v1/me", token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {body}");
+        assert!(headers.contains_key("www-authenticate"), "{case}");
+    }
+    let reasons: Vec<String> = sqlx::query_scalar(
+        "SELECT details->>'reason' FROM audit_events WHERE action = 'api.auth' AND outcome = 'denied' ORDER BY seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(reasons, ["malformed token", "unknown token", "revoked token", "expired token"]);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_read_only_token_cannot_change_anything(pool: PgPool) {
+    let user = person(&pool, Role::User).await;
+    let read =
+        tokens::create(&pool, &key(&pool).await, &user, &new_token(TokenScope::Read, 30), OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    let path = format!("/api/v1/certificates/{}/revoke", Uuid::new_v4());
+    let (status, _, body) = call(&pool, "POST", &path, Some(&read.secret)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("read-only"), "{body}");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn nobody_can_revoke_someone_elses_token(pool: PgPool) {
+    let (owner, other) = (person(&pool, Role::User).await, person(&pool, Role::Admin).await);
+    let key = key(&pool).await;
+    let now = OffsetDateTime::now_utc();
+    let token = tokens::create(&pool, &key, &owner, &new_token(TokenScope::ReadWrite, 30), now).await.unwrap();
+    let refused = tokens::revoke(&pool, &key, &other, token.token.id, now).await.unwrap_err();
+    assert_eq!(refused.into_app_error(&other), AppError::not_found("API token"));
+    assert!(tokens::list(&pool, &other).await.unwrap().is_empty(), "lists show only your own tokens");
+    let (status, _, _) = call(&pool, "GET", "/api/v1/me", Some(&token.secret)).await;
+    assert_eq!(status, StatusCode::OK, "the token still works");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn bad_input_names_the_field_and_creates_nothing(pool: PgPool) {
+    let user = person(&pool, Role::User).await;
+    let key = key(&pool).await;
+    let now = OffsetDateTime::now_utc();
+    for (input, field) in [
+        (NewApiToken { name: "  ".into(), ..new_token(TokenScope::Read, 30) }, "name"),
+        (NewApiToken { name: "x".repeat(65), ..new_token(TokenScope::Read, 30) }, "name"),
+        (NewApiToken { name: "a\u{7}b".into(), ..new_token(TokenScope::Read, 30) }, "name"),
+        (new_token(TokenScope::Read, 0), "expires_in_days"),
+        (new_token(TokenScope::Read, 366), "expires_in_days"),
+    ] {
+        let error = tokens::create(&pool, &key, &user, &input, now).await.unwrap_err().into_app_error(&user);
+        assert!(matches!(&error, AppError::Invalid { field: Some(f), .. } if f == field), "{error:?}");
+        assert_eq!(error.status(), 400);
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens").fetch_one(&pool).await.unwrap();
+    assert_eq!(count, 0);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn creating_and_revoking_are_audited(pool: PgPool) {
+    let user = person(&pool, Role::User).await;
+    let key = key(&pool).await;
+    let now = OffsetDateTime::now_utc();
+    let token = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), now).await.unwrap();
+    tokens::revoke(&pool, &key, &user, token.token.id, now).await.unwrap();
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq").fetch_all(&pool).await.unwrap();
+    assert_eq!(actions, ["api_token.create", "api_token.revoke"]);
+    let details: String =
+        sqlx::query_scalar("SELECT details::text FROM audit_events WHERE seq = 1").fetch_one(&pool).await.unwrap();
+    assert!(!details.contains(&token.secret), "the secret never reaches the audit log");
+}

@@ -1,0 +1,204 @@
+//! ID-token verification at the callback, with tokens crafted under a test key: a stand-in provider (discovery,
+//! JWKS and a token endpoint that returns the crafted token) in front of the real certdesk router and database.
+//! The real provider never mints bad tokens, so these cases need one that does. A valid token signs in (proving
+//! the harness), then each defect is refused with a 400 page and an audited reason.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::{get, post};
+use base64::Engine;
+use http::{Request, StatusCode};
+use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey};
+use openidconnect::{
+    Audience, AuthenticationMethodReference, EmptyAdditionalClaims, IssuerUrl, JsonWebKeyId, Nonce, PrivateSigningKey,
+    StandardClaims, SubjectIdentifier,
+};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use crate::support::{config_toml, database_url_of, test_issuer_url};
+
+/// Makes the ID token for one case from the nonce of the sign-in under way.
+type Craft<'a> = dyn Fn(&str) -> String + 'a;
+
+struct StandIn {
+    issuer: String,
+    key: CoreRsaPrivateSigningKey,
+    token: Arc<Mutex<String>>,
+}
+
+fn rsa_key(kid: &str) -> CoreRsaPrivateSigningKey {
+    let output = std::process::Command::new("openssl").args(["genrsa", "-traditional", "2048"]).output().unwrap();
+    assert!(output.status.success(), "openssl genrsa: {}", String::from_utf8_lossy(&output.stderr));
+    CoreRsaPrivateSigningKey::from_pem(&String::from_utf8(output.stdout).unwrap(), Some(JsonWebKeyId::new(kid.into())))
+        .unwrap()
+}
+
+async fn start_stand_in() -> StandIn {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let key = rsa_key("test-key");
+    let jwks = serde_json::json!({ "keys": [key.as_verification_key()] });
+    let discovery = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "end_session_endpoint": format!("{issuer}/logout"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    let token = Arc::new(Mutex::new(String::new()));
+    let served = token.clone();
+    let app = Router::new()
+        .route("/.well-known/openid-configuration", get(move || async move { axum::Json(discovery) }))
+        .route("/jwks", get(move || async move { axum::Json(jwks) }))
+        .route(
+            "/token",
+            post(move || async move {
+                let id_token = served.lock().unwrap().clone();
+                axum::Json(serde_json::json!({
+                    "access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": id_token,
+                }))
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    StandIn { issuer, key, token }
+}
+
+struct Claims {
+    issuer: String,
+    audience: String,
+    nonce: String,
+    expires_in: i64,
+    amr: Vec<&'static str>,
+}
+
+fn sign(claims: &Claims, key: &CoreRsaPrivateSigningKey) -> String {
+    let now = chrono_like_now();
+    let id_claims = CoreIdTokenClaims::new(
+        IssuerUrl::new(claims.issuer.clone()).unwrap(),
+        vec![Audience::new(claims.audience.clone())],
+        now + time_delta(claims.expires_in),
+        now - time_delta(5),
+        StandardClaims::new(SubjectIdentifier::new("crafted-subject".into())),
+        EmptyAdditionalClaims {},
+    )
+    .set_nonce(Some(Nonce::new(claims.nonce.clone())))
+    .set_auth_method_refs(Some(claims.amr.iter().map(|m| AuthenticationMethodReference::new(m.to_string())).collect()));
+    CoreIdToken::new(id_claims, key, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, None, None).unwrap().to_string()
+}
+
+// openidconnect's claims take chrono times.
+fn chrono_like_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+fn time_delta(seconds: i64) -> chrono::TimeDelta {
+    chrono::TimeDelta::seconds(seconds)
+}
+
+fn unsigned(token: &str) -> String {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = token.split('.').nth(1).unwrap();
+    format!("{}.{payload}.", engine.encode(br#"{"alg":"none","typ":"JWT"}"#))
+}
+
+struct Portal {
+    router: Router,
+}
+
+impl Portal {
+    async fn new(pool: &PgPool, issuer: &str) -> Self {
+        let toml = config_toml(&database_url_of(pool), "127.0.0.1:3999", "").replace(&test_issuer_url(), issuer);
+        let config = certdesk::config::Config::from_toml_str(&toml).unwrap();
+        let state = certdesk::serve::build_state(config).unwrap();
+        state.migrations.mark_applied();
+        Self { router: certdesk::http::router(certdesk::state::AppState { pool: pool.clone(), ..state }) }
+    }
+
+    async fn get(&self, uri: &str, cookie: Option<&str>) -> http::Response<Body> {
+        let mut request = Request::get(uri);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        self.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap()
+    }
+
+    /// Starts a sign-in; returns the pre-login cookie, the state and the nonce the provider was sent.
+    async fn begin(&self) -> (String, String, String) {
+        let response = self.get("/auth/login", None).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let location = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+        let param = |name: &str| location.query_pairs().find(|(key, _)| key == name).unwrap().1.into_owned();
+        (cookie, param("state"), param("nonce"))
+    }
+}
+
+async fn denial_reasons(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT details->>'reason' FROM audit_events WHERE action = 'auth.login' AND outcome = 'denied' ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_valid_token_signs_in_and_each_defect_is_refused(pool: PgPool) {
+    let stand_in = start_stand_in().await;
+    let portal = Portal::new(&pool, &stand_in.issuer).await;
+    let good = |nonce: &str| Claims {
+        issuer: stand_in.issuer.clone(),
+        audience: "certdesk".into(),
+        nonce: nonce.into(),
+        expires_in: 300,
+        amr: vec!["pwd", "otp"],
+    };
+
+    // Positive control: the harness can sign someone in, and the session id changes.
+    let (cookie, state, nonce) = portal.begin().await;
+    *stand_in.token.lock().unwrap() = sign(&good(&nonce), &stand_in.key);
+    let response = portal.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/");
+    let new_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(!new_cookie.starts_with(&cookie), "the session id is rotated at sign-in");
+
+    let other_key = rsa_key("test-key");
+    let cases: Vec<(&str, Box<Craft>)> = vec![
+        (
+            "wrong audience",
+            Box::new(|nonce| sign(&Claims { audience: "someone-else".into(), ..good(nonce) }, &stand_in.key)),
+        ),
+        ("expired", Box::new(|nonce| sign(&Claims { expires_in: -120, ..good(nonce) }, &stand_in.key))),
+        ("unknown signing key", Box::new(|nonce| sign(&good(nonce), &other_key))),
+        ("alg none", Box::new(|nonce| unsigned(&sign(&good(nonce), &stand_in.key)))),
+        (
+            "wrong issuer",
+            Box::new(|nonce| sign(&Claims { issuer: "http://127.0.0.1:1".into(), ..good(nonce) }, &stand_in.key)),
+        ),
+        ("wrong nonce", Box::new(|_| sign(&good("not-the-nonce"), &stand_in.key))),
+    ];
+    for (case, craft) in &cases {
+        let (cookie, state, nonce) = portal.begin().await;
+        *stand_in.token.lock().unwrap() = craft(&nonce);
+        let response = portal.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{case}");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("could not be verified"), "{case}");
+    }
+    let reasons = denial_reasons(&pool).await;
+    assert_eq!(reasons.len(), cases.len());
+    assert!(reasons.iter().all(|reason| reason.starts_with("invalid ID token")), "{reasons:?}");
+
+    // A valid token without a second factor gets no session.
+    let (cookie, state, nonce) = portal.begin().await;
+    *stand_in.token.lock().unwrap() = sign(&Claims { amr: vec!["pwd"], ..good(&nonce) }, &stand_in.key);
+    let response = portal.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
+    assert_eq!(response.headers()["location"], "/signin/mfa-required");
+    assert_eq!(denial_reasons(&pool).await.last().map(String::as_str), Some("mfa missing"));
+}
