@@ -16,6 +16,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// A sensitive action needs a recent second factor: sign in again, then retry.
+    #[error("this action needs a fresh sign-in with your second factor")]
+    StepUpRequired,
     /// Also the answer for objects that exist but belong to someone else, so ids cannot be probed.
     #[error("{what} not found")]
     NotFound { what: String },
@@ -45,7 +48,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => 400,
             Self::Unauthenticated => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::StepUpRequired => 403,
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
             Self::Unavailable { .. } => 503,
@@ -60,6 +63,7 @@ impl AppError {
             Self::Invalid { .. } => "Check your input",
             Self::Unauthenticated => "Sign-in required",
             Self::Forbidden => "Not allowed",
+            Self::StepUpRequired => "Confirm it's you",
             Self::NotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::Unavailable { .. } => "Temporarily unavailable",

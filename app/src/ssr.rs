@@ -25,6 +25,8 @@ pub struct Caller {
     pub display_name: String,
     pub role: crate::model::Role,
     pub csrf_token: String,
+    /// Unix seconds of the caller's last multi-factor proof (0 for API tokens: they never satisfy step-up).
+    pub mfa_at: i64,
 }
 
 impl RequestMeta {

@@ -10,6 +10,7 @@ mod page;
 pub mod roles;
 pub mod routes;
 pub mod session;
+pub mod step_up;
 pub mod tokens;
 
 pub use oidc::OidcClient;

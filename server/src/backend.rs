@@ -72,7 +72,8 @@ impl Backend for ServerBackend {
     }
 
     async fn create_api_token(&self, request: &RequestMeta, input: NewApiToken) -> Result<CreatedApiToken, AppError> {
-        tokens::create(&self.state.pool, &self.state.chain_key, request, &input, OffsetDateTime::now_utc())
+        let max_age = self.state.config.auth.step_up_max_age;
+        tokens::create(&self.state.pool, &self.state.chain_key, request, &input, max_age, OffsetDateTime::now_utc())
             .await
             .map_err(|error| error.into_app_error(request))
     }

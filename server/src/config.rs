@@ -104,6 +104,8 @@ struct RawAuth {
     session_idle_minutes: u64,
     #[serde(default = "default_absolute_hours")]
     session_absolute_hours: u64,
+    #[serde(default = "default_step_up_minutes")]
+    step_up_max_age_minutes: u64,
     ca_bundle: Option<PathBuf>,
 }
 
@@ -175,6 +177,8 @@ pub struct AuthConfig {
     pub acr_values: Vec<String>,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    /// Sensitive actions need a second factor at most this old; older means signing in again first.
+    pub step_up_max_age: Duration,
     pub ca_bundle_pem: Option<Vec<u8>>,
 }
 
@@ -295,6 +299,9 @@ fn default_idle_minutes() -> u64 {
 }
 fn default_absolute_hours() -> u64 {
     12
+}
+fn default_step_up_minutes() -> u64 {
+    10
 }
 fn default_log_format() -> LogFormat {
     LogFormat::Json

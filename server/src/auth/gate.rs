@@ -74,6 +74,7 @@ pub async fn require_session(
                 display_name: signed_in.display_name,
                 role: signed_in.role,
                 csrf_token: signed_in.csrf_token,
+                mfa_at: signed_in.mfa_at,
             });
             let mut response = next.run(request).await;
             response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
+use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
     AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
@@ -50,6 +50,8 @@ pub struct VerifiedLogin {
     pub groups: Vec<String>,
     pub amr: Vec<String>,
     pub acr: Option<String>,
+    /// Unix seconds of the authentication, when the provider says.
+    pub auth_time: Option<i64>,
     pub id_token: String,
 }
 
@@ -120,7 +122,7 @@ impl OidcClient {
     }
 
     /// The provider's authorization URL and the state to keep in the pre-login session.
-    pub async fn begin(&self, next: String, now: i64) -> Result<(Url, PendingLogin), OidcError> {
+    pub async fn begin(&self, next: String, now: i64, step_up: bool) -> Result<(Url, PendingLogin), OidcError> {
         let discovered = self.discovered().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = discovered
@@ -133,6 +135,10 @@ impl OidcClient {
         for acr in &self.config.acr_values {
             request = request.add_auth_context_value(AuthenticationContextClass::new(acr.clone()));
         }
+        if step_up {
+            // Authenticate again even with a live session at the provider.
+            request = request.add_prompt(CoreAuthPrompt::Login).set_max_age(Duration::ZERO);
+        }
         let (url, state, nonce) = request.url();
         let pending = PendingLogin {
             state: state.secret().clone(),
@@ -140,6 +146,7 @@ impl OidcClient {
             pkce_verifier: verifier.secret().clone(),
             next,
             started_at: now,
+            step_up,
         };
         Ok((url, pending))
     }
@@ -191,6 +198,7 @@ impl OidcClient {
                 .map(|methods| methods.iter().map(|method| method.to_string()).collect())
                 .unwrap_or_default(),
             acr: claims.auth_context_ref().map(|acr| acr.to_string()),
+            auth_time: claims.auth_time().map(|time| time.timestamp()),
             id_token: raw,
         })
     }

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 
 use super::oidc::{OidcError, VerifiedLogin};
 use super::session::{PENDING_LOGIN, PendingLogin, SIGNED_IN, SignedIn, random_token};
-use super::{mfa, page, roles};
+use super::{mfa, page, roles, step_up};
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::db;
 use crate::http::RequestContext;
@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize)]
 struct LoginQuery {
     next: Option<String>,
+    /// `1` to re-authenticate for a sensitive action.
+    step_up: Option<String>,
 }
 
 async fn login(
@@ -43,7 +45,8 @@ async fn login(
     query: Query<LoginQuery>,
 ) -> Response {
     let next = same_site_path(query.next.as_deref());
-    match state.oidc.begin(next, OffsetDateTime::now_utc().unix_timestamp()).await {
+    let step_up = query.step_up.as_deref() == Some("1");
+    match state.oidc.begin(next, OffsetDateTime::now_utc().unix_timestamp(), step_up).await {
         Ok((url, pending)) => match session.insert(PENDING_LOGIN, pending).await {
             Ok(()) => Redirect::to(url.as_str()).into_response(),
             Err(error) => {
@@ -150,6 +153,16 @@ async fn callback(
         }
     };
     let identity = format!("oidc:{}#{}", login.issuer, login.subject);
+    if pending.step_up && !step_up::is_fresh_authentication(login.auth_time, pending.started_at) {
+        return refuse(
+            &state,
+            meta,
+            &identity,
+            "step-up without fresh authentication",
+            "Your identity provider did not ask for your credentials again, so this cannot confirm it's you.",
+        )
+        .await;
+    }
     if !mfa::proves_mfa(&login.amr, login.acr.as_deref(), &state.config.auth) {
         let entry = login_event(
             meta,
@@ -162,7 +175,7 @@ async fn callback(
         }
         return Redirect::to("/signin/mfa-required").into_response();
     }
-    match admit(&state, &session, meta, &login, now).await {
+    match admit(&state, &session, meta, &login, pending.step_up, now).await {
         Ok(()) => Redirect::to(&pending.next).into_response(),
         Err(()) => unavailable(meta),
     }
@@ -175,6 +188,7 @@ async fn admit(
     session: &Session,
     meta: &RequestMeta,
     login: &VerifiedLogin,
+    is_step_up: bool,
     now: OffsetDateTime,
 ) -> Result<(), ()> {
     let role = roles::role_for(&login.groups, &state.config.auth);
@@ -188,12 +202,15 @@ async fn admit(
     let stored = async {
         let mut tx = state.pool.begin().await?;
         let user_id = db::users::upsert_at_login(&mut tx, &user, now).await?;
-        let entry = login_event(
-            meta,
-            &format!("user:{user_id}"),
-            Outcome::Success,
-            json!({ "role": role.as_str(), "amr": login.amr, "acr": login.acr, "issuer": login.issuer }),
-        );
+        let entry = AuditEntry {
+            action: if is_step_up { "auth.step_up" } else { "auth.login" }.into(),
+            ..login_event(
+                meta,
+                &format!("user:{user_id}"),
+                Outcome::Success,
+                json!({ "role": role.as_str(), "amr": login.amr, "acr": login.acr, "issuer": login.issuer }),
+            )
+        };
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
         tx.commit().await?;
         Ok::<_, crate::error::ServerError>(user_id)

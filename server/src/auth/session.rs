@@ -25,6 +25,9 @@ pub struct PendingLogin {
     /// Same-site path to return to after sign-in.
     pub next: String,
     pub started_at: i64,
+    /// Re-authentication for a sensitive action: the provider was asked to authenticate again.
+    #[serde(default)]
+    pub step_up: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -24,15 +24,18 @@ pub fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// Creating a token hands out a long-lived credential: it needs a second factor younger than `step_up_max_age`.
 pub async fn create(
     pool: &PgPool,
     key: &ChainKey,
     request: &RequestMeta,
     input: &NewApiToken,
+    step_up_max_age: std::time::Duration,
     now: OffsetDateTime,
 ) -> Result<CreatedApiToken, ServerError> {
     let caller = request.caller().map_err(ServerError::Client)?;
     input.validate().map_err(ServerError::Client)?;
+    super::step_up::require_recent_mfa(caller, now, step_up_max_age).map_err(ServerError::Client)?;
     let secret = format!("{TOKEN_PREFIX}{}", random_token());
     let id = Uuid::new_v4();
     let name = input.name.trim();
@@ -137,7 +140,8 @@ pub async fn authenticate(
         return Ok(Err(TokenRefusal::Unknown));
     };
     db::api_tokens::touch(pool, token.id, now).await?;
-    let caller = Caller { user_id: token.owner_id, display_name: token.owner_name, role, csrf_token: String::new() };
+    let caller =
+        Caller { user_id: token.owner_id, display_name: token.owner_name, role, csrf_token: String::new(), mfa_at: 0 };
     Ok(Ok((caller, scope, token.id)))
 }
 

@@ -138,6 +138,9 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
     if !(1..=24 * 30).contains(&raw.session_absolute_hours) {
         return Err(ConfigError::invalid("auth.session_absolute_hours", "must be between 1 and 720"));
     }
+    if !(1..=24 * 60).contains(&raw.step_up_max_age_minutes) {
+        return Err(ConfigError::invalid("auth.step_up_max_age_minutes", "must be between 1 and 1440"));
+    }
     let ca_bundle_pem = match &raw.ca_bundle {
         Some(path) => Some(read_pem_bundle("auth.ca_bundle", path)?),
         None => None,
@@ -155,6 +158,7 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         acr_values: raw.acr_values,
         session_idle: Duration::from_secs(raw.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(raw.session_absolute_hours * 3600),
+        step_up_max_age: Duration::from_secs(raw.step_up_max_age_minutes * 60),
         ca_bundle_pem,
     })
 }

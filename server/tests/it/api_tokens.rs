@@ -26,8 +26,21 @@ async fn person(pool: &PgPool, role: Role) -> RequestMeta {
     .execute(pool)
     .await
     .unwrap();
-    let caller = Caller { user_id: id, display_name: "Pat".into(), role, csrf_token: String::new() };
+    let mfa_at = OffsetDateTime::now_utc().unix_timestamp();
+    let caller = Caller { user_id: id, display_name: "Pat".into(), role, csrf_token: String::new(), mfa_at };
     RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) }
+}
+
+/// The step-up window the tests run with.
+const STEP_UP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The same person, as if their second factor had been proven at `time`.
+fn proven_at(meta: &RequestMeta, time: OffsetDateTime) -> RequestMeta {
+    let mut meta = meta.clone();
+    if let Some(caller) = meta.caller.as_mut() {
+        caller.mfa_at = time.unix_timestamp();
+    }
+    meta
 }
 
 fn new_token(scope: TokenScope, days: u32) -> NewApiToken {
@@ -53,10 +66,16 @@ async fn key(pool: &PgPool) -> certdesk::audit::ChainKey {
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_token_acts_as_its_owner_on_the_api_only(pool: PgPool) {
     let admin = person(&pool, Role::Admin).await;
-    let created =
-        tokens::create(&pool, &key(&pool).await, &admin, &new_token(TokenScope::Read, 30), OffsetDateTime::now_utc())
-            .await
-            .unwrap();
+    let created = tokens::create(
+        &pool,
+        &key(&pool).await,
+        &admin,
+        &new_token(TokenScope::Read, 30),
+        STEP_UP,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
     assert!(created.secret.starts_with("cdk_") && created.secret.len() > 40);
     let (status, _, body) = call(&pool, "GET", "/api/v1/me", Some(&created.secret)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -77,12 +96,14 @@ async fn missing_malformed_unknown_revoked_and_expired_tokens_get_401(pool: PgPo
     let user = person(&pool, Role::User).await;
     let key = key(&pool).await;
     let now = OffsetDateTime::now_utc();
-    let revoked = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), now).await.unwrap();
+    let revoked = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), STEP_UP, now).await.unwrap();
     tokens::revoke(&pool, &key, &user, revoked.token.id, now).await.unwrap();
     tokens::revoke(&pool, &key, &user, revoked.token.id, now).await.expect("revoking twice is harmless");
-    let expired = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), now - time::Duration::days(31))
-        .await
-        .unwrap();
+    let long_ago = now - time::Duration::days(31);
+    let expired =
+        tokens::create(&pool, &key, &proven_at(&user, long_ago), &new_token(TokenScope::Read, 30), STEP_UP, long_ago)
+            .await
+            .unwrap();
     let cases = [
         (None, "missing"),
         (Some("not-a-token"), "malformed"),
@@ -107,10 +128,16 @@ async fn missing_malformed_unknown_revoked_and_expired_tokens_get_401(pool: PgPo
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_read_only_token_cannot_change_anything(pool: PgPool) {
     let user = person(&pool, Role::User).await;
-    let read =
-        tokens::create(&pool, &key(&pool).await, &user, &new_token(TokenScope::Read, 30), OffsetDateTime::now_utc())
-            .await
-            .unwrap();
+    let read = tokens::create(
+        &pool,
+        &key(&pool).await,
+        &user,
+        &new_token(TokenScope::Read, 30),
+        STEP_UP,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
     let path = format!("/api/v1/certificates/{}/revoke", Uuid::new_v4());
     let (status, _, body) = call(&pool, "POST", &path, Some(&read.secret)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -122,7 +149,7 @@ async fn nobody_can_revoke_someone_elses_token(pool: PgPool) {
     let (owner, other) = (person(&pool, Role::User).await, person(&pool, Role::Admin).await);
     let key = key(&pool).await;
     let now = OffsetDateTime::now_utc();
-    let token = tokens::create(&pool, &key, &owner, &new_token(TokenScope::ReadWrite, 30), now).await.unwrap();
+    let token = tokens::create(&pool, &key, &owner, &new_token(TokenScope::ReadWrite, 30), STEP_UP, now).await.unwrap();
     let refused = tokens::revoke(&pool, &key, &other, token.token.id, now).await.unwrap_err();
     assert_eq!(refused.into_app_error(&other), AppError::not_found("API token"));
     assert!(tokens::list(&pool, &other).await.unwrap().is_empty(), "lists show only your own tokens");
@@ -142,7 +169,7 @@ async fn bad_input_names_the_field_and_creates_nothing(pool: PgPool) {
         (new_token(TokenScope::Read, 0), "expires_in_days"),
         (new_token(TokenScope::Read, 366), "expires_in_days"),
     ] {
-        let error = tokens::create(&pool, &key, &user, &input, now).await.unwrap_err().into_app_error(&user);
+        let error = tokens::create(&pool, &key, &user, &input, STEP_UP, now).await.unwrap_err().into_app_error(&user);
         assert!(matches!(&error, AppError::Invalid { field: Some(f), .. } if f == field), "{error:?}");
         assert_eq!(error.status(), 400);
     }
@@ -155,7 +182,7 @@ async fn creating_and_revoking_are_audited(pool: PgPool) {
     let user = person(&pool, Role::User).await;
     let key = key(&pool).await;
     let now = OffsetDateTime::now_utc();
-    let token = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), now).await.unwrap();
+    let token = tokens::create(&pool, &key, &user, &new_token(TokenScope::Read, 30), STEP_UP, now).await.unwrap();
     tokens::revoke(&pool, &key, &user, token.token.id, now).await.unwrap();
     let actions: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq").fetch_all(&pool).await.unwrap();
@@ -163,4 +190,21 @@ async fn creating_and_revoking_are_audited(pool: PgPool) {
     let details: String =
         sqlx::query_scalar("SELECT details::text FROM audit_events WHERE seq = 1").fetch_one(&pool).await.unwrap();
     assert!(!details.contains(&token.secret), "the secret never reaches the audit log");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn creating_a_token_needs_a_recent_second_factor(pool: PgPool) {
+    let user = person(&pool, Role::User).await;
+    let now = OffsetDateTime::now_utc();
+    let stale = proven_at(&user, now - time::Duration::minutes(11));
+    let error = tokens::create(&pool, &key(&pool).await, &stale, &new_token(TokenScope::Read, 30), STEP_UP, now)
+        .await
+        .unwrap_err()
+        .into_app_error(&stale);
+    assert_eq!(error, AppError::StepUpRequired);
+    assert_eq!(error.status(), 403);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens").fetch_one(&pool).await.unwrap();
+    assert_eq!(count, 0);
+    let fresh = proven_at(&user, now - time::Duration::minutes(9));
+    tokens::create(&pool, &key(&pool).await, &fresh, &new_token(TokenScope::Read, 30), STEP_UP, now).await.unwrap();
 }

@@ -220,8 +220,13 @@ async fn the_dashboard_counts_come_from_the_database_scoped_to_the_caller(pool: 
         .unwrap();
     }
     let backend = certdesk::backend::ServerBackend::new(state_for(&pool, ""));
-    let caller =
-        |user_id, role| app::ssr::Caller { user_id, display_name: "x".into(), role, csrf_token: String::new() };
+    let caller = |user_id, role| app::ssr::Caller {
+        user_id,
+        display_name: "x".into(),
+        role,
+        csrf_token: String::new(),
+        mfa_at: 0,
+    };
     let now = time::OffsetDateTime::now_utc();
     let everyone = backend.summary(&caller(bob, app::model::Role::Admin), now).await.unwrap();
     assert_eq!(

@@ -75,6 +75,7 @@ struct Claims {
     nonce: String,
     expires_in: i64,
     amr: Vec<&'static str>,
+    auth_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn sign(claims: &Claims, key: &CoreRsaPrivateSigningKey) -> String {
@@ -88,7 +89,8 @@ fn sign(claims: &Claims, key: &CoreRsaPrivateSigningKey) -> String {
         EmptyAdditionalClaims {},
     )
     .set_nonce(Some(Nonce::new(claims.nonce.clone())))
-    .set_auth_method_refs(Some(claims.amr.iter().map(|m| AuthenticationMethodReference::new(m.to_string())).collect()));
+    .set_auth_method_refs(Some(claims.amr.iter().map(|m| AuthenticationMethodReference::new(m.to_string())).collect()))
+    .set_auth_time(claims.auth_time);
     CoreIdToken::new(id_claims, key, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, None, None).unwrap().to_string()
 }
 
@@ -129,7 +131,11 @@ impl Portal {
 
     /// Starts a sign-in; returns the pre-login cookie, the state and the nonce the provider was sent.
     async fn begin(&self) -> (String, String, String) {
-        let response = self.get("/auth/login", None).await;
+        self.begin_at("/auth/login").await
+    }
+
+    async fn begin_at(&self, login_path: &str) -> (String, String, String) {
+        let response = self.get(login_path, None).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
         let location = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
@@ -157,6 +163,7 @@ async fn a_valid_token_signs_in_and_each_defect_is_refused(pool: PgPool) {
         nonce: nonce.into(),
         expires_in: 300,
         amr: vec!["pwd", "otp"],
+        auth_time: None,
     };
 
     // Positive control: the harness can sign someone in, and the session id changes.
@@ -201,4 +208,43 @@ async fn a_valid_token_signs_in_and_each_defect_is_refused(pool: PgPool) {
     let response = portal.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
     assert_eq!(response.headers()["location"], "/signin/mfa-required");
     assert_eq!(denial_reasons(&pool).await.last().map(String::as_str), Some("mfa missing"));
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn step_up_asks_the_provider_to_authenticate_again_and_checks_auth_time(pool: PgPool) {
+    let stand_in = start_stand_in().await;
+    let portal = Portal::new(&pool, &stand_in.issuer).await;
+    let response = portal.get("/auth/login?step_up=1&next=/settings/tokens", None).await;
+    let location = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!((query["prompt"].as_str(), query["max_age"].as_str()), ("login", "0"));
+
+    let claims = |nonce: &str, auth_time| Claims {
+        issuer: stand_in.issuer.clone(),
+        audience: "certdesk".into(),
+        nonce: nonce.into(),
+        expires_in: 300,
+        amr: vec!["pwd", "otp"],
+        auth_time,
+    };
+    // A provider that did not re-authenticate (no auth_time, or an old one) does not count as step-up.
+    for stale in [None, Some(chrono::Utc::now() - chrono::TimeDelta::hours(2))] {
+        let (cookie, state, nonce) = portal.begin_at("/auth/login?step_up=1").await;
+        *stand_in.token.lock().unwrap() = sign(&claims(&nonce, stale), &stand_in.key);
+        let response = portal.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{stale:?}");
+    }
+    assert_eq!(denial_reasons(&pool).await, ["step-up without fresh authentication"; 2]);
+
+    let (cookie, state, nonce) = portal.begin_at("/auth/login?step_up=1&next=/settings/tokens").await;
+    *stand_in.token.lock().unwrap() = sign(&claims(&nonce, Some(chrono::Utc::now())), &stand_in.key);
+    let response = portal.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/settings/tokens");
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'auth.step_up' AND outcome = 'success'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, 1);
 }
