@@ -97,7 +97,8 @@ certdesk is running: $PORTAL_URL
   logs:        $LOG_DIR
   stop:        end2end/stack.sh down
 
-Demo logins at the OpenID provider ($(oidc_issuer)):
+Sign in at $PORTAL_URL with one of these (bob is a regular user, alice an admin, carol has no MFA and
+is refused); 'end2end/stack.sh totp bob' prints bob's current one-time code.
 TXT
   oidc_demo_logins
 }

@@ -92,6 +92,15 @@ impl Role {
         }
     }
 
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "user" => Some(Self::User),
+            "auditor" => Some(Self::Auditor),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::User => "User",

@@ -81,7 +81,9 @@ function testUsers(existing, count) {
   for (let i = 1; i <= count; i++) {
     for (const [prefix, groups] of [['user', ['platform-team']], ['admin', ['certdesk-admins']]]) {
       const username = `${prefix}${i}`;
-      wanted.push(existing.find((user) => user.username === username) ?? {
+      const found = existing.find((user) => user.username === username);
+      wanted.push(found ? { ...found, test_only: true } : {
+        test_only: true,
         sub: randomBytes(16).toString('hex'),
         username,
         password: `${username}-test-pw`,

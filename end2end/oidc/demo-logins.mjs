@@ -12,7 +12,8 @@ if (!configPath) {
 const { issuer, users } = JSON.parse(readFileSync(configPath, 'utf8'));
 
 console.log(`Demo logins for the dev identity provider ${issuer}`);
-for (const user of users) {
+// Users the test stack adds for its own runs are not demo logins.
+for (const user of users.filter((candidate) => !candidate.test_only)) {
   console.log('');
   console.log(`  ${user.username}  (${user.name}; groups: ${user.groups.join(', ')})`);
   console.log(`    password:     ${user.password}`);

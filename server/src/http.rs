@@ -28,7 +28,7 @@ use crate::auth;
 use crate::backend::ServerBackend;
 use crate::state::AppState;
 
-pub use context::RequestContext;
+pub use context::{RequestContext, meta_of};
 pub use request_id::RequestId;
 
 /// The whole application as one `Router`, ready to serve (tests drive it with `oneshot`).

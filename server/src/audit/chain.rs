@@ -28,22 +28,20 @@ impl ChainKey {
 
     /// The seal of `event`. The sequence number is deliberately not covered: order is proven by the links.
     pub fn seal(&self, event: &StoredEvent) -> Vec<u8> {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.0.expose_secret().as_bytes()) else {
-            // HMAC accepts keys of any length; this branch cannot run.
-            return Vec::new();
-        };
-        mac.update(&event.prev_hash);
-        mac.update(canonical_fields(event).as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        self.mac(event).map(|mac| mac.finalize().into_bytes().to_vec()).unwrap_or_default()
     }
 
     pub fn verify_seal(&self, event: &StoredEvent) -> bool {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.0.expose_secret().as_bytes()) else {
-            return false;
-        };
+        self.mac(event).is_some_and(|mac| mac.verify_slice(&event.hash).is_ok())
+    }
+
+    /// HMAC over the predecessor's seal and the canonical event; `None` only if HMAC refused the key, which it
+    /// never does (it accepts keys of any length).
+    fn mac(&self, event: &StoredEvent) -> Option<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret().as_bytes()).ok()?;
         mac.update(&event.prev_hash);
         mac.update(canonical_fields(event).as_bytes());
-        mac.verify_slice(&event.hash).is_ok()
+        Some(mac)
     }
 }
 

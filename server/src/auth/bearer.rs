@@ -14,8 +14,6 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::tokens;
-use crate::audit::{self, AuditEntry, Outcome};
-use crate::http::RequestId;
 use crate::state::AppState;
 
 pub async fn require_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -70,38 +68,22 @@ fn unauthorized(message: &str) -> Response {
 
 /// What the audit row of a refusal needs from the request, taken before any await (a request is not `Sync`).
 struct Refused {
+    meta: app::ssr::RequestMeta,
     path: String,
     method: String,
-    request_id: String,
-    client_addr: String,
 }
 
 impl Refused {
     fn of(request: &Request) -> Self {
         Self {
+            meta: crate::http::meta_of(request.extensions()),
             path: request.uri().path().chars().take(200).collect(),
             method: request.method().as_str().to_owned(),
-            request_id: request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
-            client_addr: request
-                .extensions()
-                .get::<app::ssr::ClientAddr>()
-                .map(|addr| addr.0.clone())
-                .unwrap_or_default(),
         }
     }
 
     async fn record(self, state: &AppState, actor: &str, reason: &str) {
-        let entry = AuditEntry {
-            actor: actor.to_owned(),
-            action: "api.auth".into(),
-            object: self.path,
-            outcome: Outcome::Denied,
-            request_id: self.request_id,
-            client_addr: self.client_addr,
-            details: json!({ "reason": reason, "method": self.method }),
-        };
-        if let Err(error) = audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await {
-            tracing::warn!(error = %error, "could not audit a refused API request");
-        }
+        let details = json!({ "reason": reason, "method": self.method });
+        super::audit_refusal(state, self.meta, actor, "api.auth", self.path, details).await;
     }
 }

@@ -15,10 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, REFERER};
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::json;
-use time::OffsetDateTime;
 
-use crate::audit::{self, AuditEntry, Outcome};
-use crate::http::RequestId;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,20 +71,10 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let Err(refusal) = check(request.method(), request.uri().path(), request.headers(), &expected) else {
         return next.run(request).await;
     };
-    let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
-    let client_addr = request.extensions().get::<app::ssr::ClientAddr>().map(|addr| addr.0.clone()).unwrap_or_default();
-    let entry = AuditEntry {
-        actor: "anonymous".into(),
-        action: "request.csrf".into(),
-        object: request.uri().path().chars().take(200).collect(),
-        outcome: Outcome::Denied,
-        request_id,
-        client_addr,
-        details: json!({ "reason": refusal.reason(), "method": request.method().as_str() }),
-    };
-    if let Err(error) = audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await {
-        tracing::warn!(error = %error, "could not audit a refused cross-site request");
-    }
+    let meta = crate::http::meta_of(request.extensions());
+    let object = request.uri().path().chars().take(200).collect();
+    let details = json!({ "reason": refusal.reason(), "method": request.method().as_str() });
+    super::audit_refusal(&state, meta, "anonymous", "request.csrf", object, details).await;
     let error = AppError::Forbidden;
     tracing::info!(reason = refusal.reason(), "cross-site request refused");
     (

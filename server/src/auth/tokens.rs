@@ -136,22 +136,13 @@ pub async fn authenticate(
     if token.expires_at <= now {
         return Ok(Err(TokenRefusal::Expired));
     }
-    let (Some(scope), Some(role)) = (TokenScope::parse(&token.scope), parse_role(&token.owner_role)) else {
+    let (Some(scope), Some(role)) = (TokenScope::parse(&token.scope), Role::parse(&token.owner_role)) else {
         return Ok(Err(TokenRefusal::Unknown));
     };
     db::api_tokens::touch(pool, token.id, now).await?;
     let caller =
         Caller { user_id: token.owner_id, display_name: token.owner_name, role, csrf_token: String::new(), mfa_at: 0 };
     Ok(Ok((caller, scope, token.id)))
-}
-
-fn parse_role(role: &str) -> Option<Role> {
-    match role {
-        "user" => Some(Role::User),
-        "auditor" => Some(Role::Auditor),
-        "admin" => Some(Role::Admin),
-        _ => None,
-    }
 }
 
 fn view(row: TokenRow) -> Option<ApiTokenView> {
