@@ -208,3 +208,35 @@ async fn creating_a_token_needs_a_recent_second_factor(pool: PgPool) {
     let fresh = proven_at(&user, now - time::Duration::minutes(9));
     tokens::create(&pool, &key(&pool).await, &fresh, &new_token(TokenScope::Read, 30), STEP_UP, now).await.unwrap();
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_cookie_riding_along_on_the_api_needs_same_origin_proof(pool: PgPool) {
+    let user = person(&pool, Role::User).await;
+    let token = tokens::create(
+        &pool,
+        &key(&pool).await,
+        &user,
+        &new_token(TokenScope::ReadWrite, 30),
+        STEP_UP,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    // A browser sends its cookies on a cross-site POST; with a cookie present the API demands our Origin.
+    for (origin, expected) in [
+        (None, StatusCode::FORBIDDEN),
+        (Some("https://evil.example"), StatusCode::FORBIDDEN),
+        (Some("null"), StatusCode::FORBIDDEN),
+        (Some("http://127.0.0.1:3999"), StatusCode::NOT_FOUND),
+    ] {
+        let mut request = Request::post("/api/v1/certificates/x/revoke")
+            .header("authorization", format!("Bearer {}", token.secret))
+            .header("cookie", "certdesk_session=whatever");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response =
+            certdesk::http::router(state_for(&pool, "")).oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), expected, "{origin:?}");
+    }
+}
