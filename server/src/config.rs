@@ -238,6 +238,23 @@ impl Config {
     }
 }
 
+/// An HTTP client builder that also trusts the CAs of a configured PEM bundle (a private Vault, Pebble, an
+/// in-house identity provider); `key` names the setting in errors.
+pub fn trusting(
+    mut builder: reqwest::ClientBuilder,
+    pem: Option<&[u8]>,
+    key: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    if let Some(pem) = pem {
+        let certificates =
+            reqwest::Certificate::from_pem_bundle(pem).map_err(|_| ConfigError::invalid(key, "is not valid PEM"))?;
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    Ok(builder)
+}
+
 /// `CERTDESK_A__B` → `a.b`. Variables without `__` (such as the stack's `CERTDESK_PORT`) are not config keys.
 fn environment() -> Env {
     Env::prefixed(ENV_PREFIX).filter(|key| key.as_str().contains("__")).split("__")

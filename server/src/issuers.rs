@@ -50,14 +50,12 @@ impl IssuerRegistry {
             .iter()
             .enumerate()
             .map(|(index, config)| {
-                let mut builder = reqwest::Client::builder().timeout(PROBE_TIMEOUT).user_agent("certdesk");
-                if let Some(pem) = &config.ca_bundle_pem {
-                    for certificate in reqwest::Certificate::from_pem_bundle(pem)
-                        .map_err(|_| ConfigError::invalid(format!("issuers[{index}].ca_bundle"), "is not valid PEM"))?
-                    {
-                        builder = builder.add_root_certificate(certificate);
-                    }
-                }
+                let builder = reqwest::Client::builder().timeout(PROBE_TIMEOUT).user_agent("certdesk");
+                let builder = crate::config::trusting(
+                    builder,
+                    config.ca_bundle_pem.as_deref(),
+                    &format!("issuers[{index}].ca_bundle"),
+                )?;
                 let http = builder.build().map_err(|error| {
                     ConfigError::invalid(format!("issuers[{index}]"), format!("cannot build an HTTP client: {error}"))
                 })?;

@@ -71,20 +71,15 @@ pub struct OidcClient {
 
 impl OidcClient {
     pub fn new(config: &AuthConfig, public_url: &Url) -> Result<Self, ConfigError> {
-        let callback =
-            public_url.join("auth/callback").map_err(|_| ConfigError::invalid("server.public_url", "bad"))?;
-        let mut http = reqwest::Client::builder()
+        let callback = public_url
+            .join("auth/callback")
+            .map_err(|_| ConfigError::invalid("server.public_url", "cannot derive the /auth/callback URL from it"))?;
+        let http = reqwest::Client::builder()
             // Following redirects from the token endpoint would open the client to SSRF.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(HTTP_TIMEOUT)
             .user_agent("certdesk");
-        if let Some(pem) = &config.ca_bundle_pem {
-            for certificate in reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|_| ConfigError::invalid("auth.ca_bundle", "is not valid PEM"))?
-            {
-                http = http.add_root_certificate(certificate);
-            }
-        }
+        let http = crate::config::trusting(http, config.ca_bundle_pem.as_deref(), "auth.ca_bundle")?;
         Ok(Self {
             config: config.clone(),
             redirect_url: RedirectUrl::from_url(callback),
