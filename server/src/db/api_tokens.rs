@@ -78,6 +78,7 @@ pub struct PresentedToken {
     pub scope: String,
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
     pub owner_name: String,
     pub owner_role: String,
 }
@@ -85,7 +86,7 @@ pub struct PresentedToken {
 pub async fn find_by_hash(pool: &PgPool, token_hash: &[u8]) -> Result<Option<PresentedToken>, sqlx::Error> {
     sqlx::query_as!(
         PresentedToken,
-        "SELECT t.id, t.owner_id, t.scope, t.expires_at, t.revoked_at, u.display_name AS owner_name, u.role AS owner_role
+        "SELECT t.id, t.owner_id, t.scope, t.expires_at, t.revoked_at, t.last_used_at, u.display_name AS owner_name, u.role AS owner_role
          FROM api_tokens t JOIN users u ON u.id = t.owner_id WHERE t.token_hash = $1",
         token_hash,
     )

@@ -83,6 +83,9 @@ async fn a_token_acts_as_its_owner_on_the_api_only(pool: PgPool) {
     assert_eq!((me["role"].as_str(), me["token_scope"].as_str()), (Some("admin"), Some("read")));
     let (status, _, _) = call(&pool, "GET", "/api/v1/certificates", Some(&created.secret)).await;
     assert_eq!(status, StatusCode::OK);
+    let last_used: Option<OffsetDateTime> =
+        sqlx::query_scalar("SELECT last_used_at FROM api_tokens").fetch_one(&pool).await.unwrap();
+    assert!(last_used.is_some(), "use is recorded (at most once a minute)");
     // Never accepted for the browser UI.
     let (status, headers, _) = call(&pool, "GET", "/", Some(&created.secret)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
