@@ -97,8 +97,9 @@ certdesk is running: $PORTAL_URL
   logs:        $LOG_DIR
   stop:        end2end/stack.sh down
 
-Sign in at $PORTAL_URL with one of these (bob is a regular user, alice an admin, carol has no MFA and
-is refused); 'end2end/stack.sh totp bob' prints bob's current one-time code.
+Sign in at $PORTAL_URL with one of these (bob is a regular user, alice an admin; carol has no MFA at the
+provider, so certdesk enrols her in its own TOTP second factor); 'end2end/stack.sh totp bob' prints bob's
+current one-time code.
 TXT
   oidc_demo_logins
 }

@@ -1,11 +1,12 @@
 // Sign-in against the stack's real OpenID provider in Chromium: MFA users get in with their name and role shown,
 // sign-out ends the session at certdesk and the provider (and the back button reveals nothing), a password-only
-// user is refused, the session id changes at sign-in, and tampered or replayed callbacks are refused.
+// user goes through certdesk's own TOTP second factor, the session id changes at sign-in, and tampered or replayed callbacks are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseUrl, launch, openPage, waitForHydration, screenshot } from './browser.mjs';
 import { signIn, submitIdpLogin } from './idp.mjs';
 import { loginUntilCallback } from './http-login.mjs';
+import { totpNow } from '../oidc/totp.mjs';
 
 let browser;
 before(async () => {
@@ -54,20 +55,52 @@ test('an admin is shown as Administrator', async () => {
   await context.close();
 });
 
-test('a user without MFA is refused with a page that explains what to do', async () => {
-  const { context, page } = await openPage(browser);
-  await page.goto(baseUrl + '/');
-  const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/signin/mfa-required');
-  await submitIdpLogin(page, 'carol');
-  assert.equal((await refused).status(), 403);
-  await page.getByRole('heading', { name: 'Multi-factor authentication required' }).waitFor();
-  assert.equal(await page.locator('.user-name').count(), 0);
-  await screenshot(page, 'mfa-required');
-  const response = await page.request.post(`${baseUrl}/rpc/dashboard_summary`, {
+test('a password-only user enrols in certdesk TOTP, saves recovery codes, and later signs in with one', async () => {
+  const { context, page, errors } = await openPage(browser);
+  await page.goto(baseUrl + '/certificates');
+  const user = await submitIdpLogin(page, 'carol');
+  await page.getByRole('heading', { level: 1, name: 'Set up your second factor' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/signin/second-factor');
+  await page.getByRole('img', { name: /QR code/ }).waitFor();
+  const noSession = await page.request.post(`${baseUrl}/rpc/dashboard_summary`, {
     headers: { origin: baseUrl, 'content-type': 'application/json' },
     data: {},
   });
-  assert.equal(response.status(), 401, 'no session for a password-only sign-in');
+  assert.equal(noSession.status(), 401, 'no session before the second factor');
+  await screenshot(page, 'second-factor-enrol');
+
+  // A wrong code is refused with a clear message next to the field.
+  const secret = (await page.locator('[data-totp-secret]').innerText()).trim();
+  const current = totpNow(secret);
+  const wrong = current === '000000' ? '000001' : '000000';
+  await page.getByLabel('Code from your app').fill(wrong);
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'not right' }).waitFor();
+  assert.equal(await page.getByLabel('Code from your app').getAttribute('aria-invalid'), 'true');
+
+  await page.getByLabel('Code from your app').fill(totpNow(secret));
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+  const codes = await page.locator('[data-recovery-codes] code').allInnerTexts();
+  assert.equal(codes.length, 10);
+  await screenshot(page, 'second-factor-recovery-codes');
+  await page.getByRole('link', { name: 'I have saved them, continue' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+  await waitForHydration(page);
+  assert.equal(await page.locator('.user-name').innerText(), user.name);
+
+  // Signed out and back in: the provider again proves no MFA, so certdesk asks for its code; a recovery code works.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+  await page.getByLabel('Username').waitFor();
+  await submitIdpLogin(page, 'carol');
+  await page.getByRole('heading', { level: 1, name: 'Enter your code' }).waitFor();
+  await screenshot(page, 'second-factor-verify');
+  await page.getByLabel('Code').fill(codes[0]);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  assert.equal(await page.locator('.user-name').innerText(), user.name);
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

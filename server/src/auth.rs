@@ -4,9 +4,10 @@
 pub mod bearer;
 pub mod csrf;
 pub mod gate;
+pub mod local_totp;
 pub mod mfa;
 pub mod oidc;
-mod page;
+pub(crate) mod page;
 pub mod roles;
 pub mod routes;
 pub mod session;

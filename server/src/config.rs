@@ -17,6 +17,8 @@ use serde::Deserialize;
 
 pub use secrets::SecretSource;
 
+use crate::sealing::Sealer;
+
 /// Prefix of environment overrides: `CERTDESK_DATABASE__URL` sets `database.url`.
 pub const ENV_PREFIX: &str = "CERTDESK_";
 
@@ -48,6 +50,23 @@ struct RawConfig {
     log: LogConfig,
     #[serde(default)]
     issuers: Vec<RawIssuer>,
+    encryption: Option<RawEncryption>,
+}
+
+/// Key-encryption keys for secrets at rest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEncryption {
+    active: String,
+    keys: Vec<RawEncryptionKey>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEncryptionKey {
+    id: String,
+    key: Option<SecretString>,
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +126,8 @@ struct RawAuth {
     #[serde(default = "default_step_up_minutes")]
     step_up_max_age_minutes: u64,
     ca_bundle: Option<PathBuf>,
+    #[serde(default)]
+    local_totp: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +177,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub issuers: Vec<IssuerConfig>,
+    /// Seals secrets at rest; required by local TOTP and by issuers (server-generated keys).
+    pub encryption: Option<Sealer>,
 }
 
 /// Sign-in through an OpenID Connect provider.
@@ -180,6 +203,8 @@ pub struct AuthConfig {
     /// Sensitive actions need a second factor at most this old; older means signing in again first.
     pub step_up_max_age: Duration,
     pub ca_bundle_pem: Option<Vec<u8>>,
+    /// For providers that cannot assert MFA: certdesk asks for its own TOTP second factor instead of refusing.
+    pub local_totp: bool,
 }
 
 #[derive(Debug, Clone)]

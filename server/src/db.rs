@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod certificates;
 pub mod dashboard;
+pub mod local_totp;
 pub mod users;
 
 use std::str::FromStr;

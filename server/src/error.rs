@@ -11,6 +11,8 @@ pub enum ServerError {
     Database(#[from] sqlx::Error),
     #[error("audit log: {0}")]
     Audit(#[from] AuditError),
+    #[error("sealed secret: {0}")]
+    Sealing(#[from] crate::sealing::SealError),
     /// Already safe to show: a caller's mistake or a refusal.
     #[error("{0}")]
     Client(AppError),

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .merge(auth::routes::routes())
+        .merge(auth::local_totp::routes::routes())
         .merge(crate::api::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || {

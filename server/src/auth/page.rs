@@ -6,28 +6,41 @@ use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
 use http::{HeaderValue, StatusCode};
 
 pub fn problem(status: StatusCode, title: &str, message: &str, request_id: &str) -> Response {
-    let body = format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · certdesk</title><link rel="stylesheet" href="/pkg/certdesk.css"></head>
-<body><main id="main"><section class="error-panel" role="alert"><h1>{title}</h1><p>{message}</p>
+    let main = format!(
+        r#"<section class="error-panel" role="alert"><h1>{title}</h1><p>{message}</p>
 <p><a class="button primary" href="/auth/login">Sign in again</a></p>
-<p class="muted small">HTTP {code} · request {request_id}</p></section></main></body></html>"#,
+<p class="muted small">HTTP {code} · request {request_id}</p></section>"#,
         title = escape(title),
         message = escape(message),
         code = status.as_u16(),
         request_id = escape(request_id),
+    );
+    document(status, title, &main)
+}
+
+/// A whole page around `main_html` (already escaped), never cached, under a CSP that allows no script at all:
+/// these pages work with plain HTML forms.
+pub fn document(status: StatusCode, title: &str, main_html: &str) -> Response {
+    let body = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · certdesk</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/pkg/certdesk.css"></head>
+<body><main id="main" class="narrow">{main_html}</main></body></html>"#,
+        title = escape(title),
     );
     let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
     );
     response
 }
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 

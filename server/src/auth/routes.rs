@@ -15,11 +15,12 @@ use tower_sessions::Session;
 
 use super::oidc::{OidcError, VerifiedLogin};
 use super::session::{PENDING_LOGIN, PendingLogin, SIGNED_IN, SignedIn, random_token};
-use super::{mfa, page, roles, step_up};
+use super::{local_totp, mfa, page, roles, step_up};
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::db;
 use crate::http::RequestContext;
 use crate::state::AppState;
+use app::model::Role;
 
 /// A login left unfinished longer than this must start again.
 const LOGIN_DEADLINE_SECS: i64 = 600;
@@ -164,6 +165,12 @@ async fn callback(
         .await;
     }
     if !mfa::proves_mfa(&login.amr, login.acr.as_deref(), &state.config.auth) {
+        if state.config.auth.local_totp {
+            return match local_totp::routes::begin(&state, &session, meta, &login, &pending, now).await {
+                Ok(()) => Redirect::to(local_totp::routes::PATH).into_response(),
+                Err(()) => unavailable(meta),
+            };
+        }
         let entry = login_event(
             meta,
             &identity,
@@ -175,23 +182,35 @@ async fn callback(
         }
         return Redirect::to("/signin/mfa-required").into_response();
     }
-    match admit(&state, &session, meta, &login, pending.step_up, now).await {
+    let role = roles::role_for(&login.groups, &state.config.auth);
+    let details = json!({ "role": role.as_str(), "amr": login.amr, "acr": login.acr, "issuer": login.issuer });
+    let recorded = async {
+        let mut tx = state.pool.begin().await?;
+        let user_id = upsert_person(&mut tx, &login, role, now).await?;
+        audit::append(&mut tx, &state.chain_key, &sign_in_event(meta, user_id, pending.step_up, details), now).await?;
+        tx.commit().await?;
+        Ok::<_, crate::error::ServerError>(user_id)
+    }
+    .await;
+    let Ok(user_id) = recorded
+        .map_err(|error| tracing::error!(request_id = %meta.request_id, error = %error, "cannot record sign-in"))
+    else {
+        return unavailable(meta);
+    };
+    match open_session(&session, user_id, &login.display_name, role, &login.id_token, now).await {
         Ok(()) => Redirect::to(&pending.next).into_response(),
         Err(()) => unavailable(meta),
     }
 }
 
-/// Records the person and the sign-in in one transaction, then rotates the session id (so a session id planted
-/// before sign-in is worthless) and stores the signed-in state.
-async fn admit(
-    state: &AppState,
-    session: &Session,
-    meta: &RequestMeta,
+/// Creates the person or refreshes their name, e-mail and role (roles follow the provider's groups at every
+/// sign-in).
+pub(super) async fn upsert_person(
+    tx: &mut sqlx::PgConnection,
     login: &VerifiedLogin,
-    is_step_up: bool,
+    role: Role,
     now: OffsetDateTime,
-) -> Result<(), ()> {
-    let role = roles::role_for(&login.groups, &state.config.auth);
+) -> Result<uuid::Uuid, sqlx::Error> {
     let user = db::users::UserUpsert {
         issuer: &login.issuer,
         subject: &login.subject,
@@ -199,34 +218,40 @@ async fn admit(
         email: login.email.as_deref(),
         role: role.as_str(),
     };
-    let stored = async {
-        let mut tx = state.pool.begin().await?;
-        let user_id = db::users::upsert_at_login(&mut tx, &user, now).await?;
-        let entry = AuditEntry {
-            action: if is_step_up { "auth.step_up" } else { "auth.login" }.into(),
-            ..login_event(
-                meta,
-                &format!("user:{user_id}"),
-                Outcome::Success,
-                json!({ "role": role.as_str(), "amr": login.amr, "acr": login.acr, "issuer": login.issuer }),
-            )
-        };
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-        tx.commit().await?;
-        Ok::<_, crate::error::ServerError>(user_id)
+    db::users::upsert_at_login(tx, &user, now).await
+}
+
+/// The audit event of a completed sign-in (or step-up re-authentication).
+pub(super) fn sign_in_event(
+    meta: &RequestMeta,
+    user_id: uuid::Uuid,
+    is_step_up: bool,
+    details: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        action: if is_step_up { "auth.step_up" } else { "auth.login" }.into(),
+        ..login_event(meta, &format!("user:{user_id}"), Outcome::Success, details)
     }
-    .await;
-    let user_id = stored
-        .map_err(|error| tracing::error!(request_id = %meta.request_id, error = %error, "cannot record sign-in"))?;
+}
+
+/// Rotates the session id (so a session id planted before sign-in is worthless) and stores the signed-in state.
+pub(super) async fn open_session(
+    session: &Session,
+    user_id: uuid::Uuid,
+    display_name: &str,
+    role: Role,
+    id_token: &str,
+    now: OffsetDateTime,
+) -> Result<(), ()> {
     session.cycle_id().await.map_err(|_| ())?;
     let signed_in = SignedIn {
         user_id,
-        display_name: login.display_name.clone(),
+        display_name: display_name.to_owned(),
         role,
         login_at: now.unix_timestamp(),
         last_seen: now.unix_timestamp(),
         mfa_at: now.unix_timestamp(),
-        id_token: login.id_token.clone(),
+        id_token: id_token.to_owned(),
         csrf_token: random_token(),
     };
     session.insert(SIGNED_IN, signed_in).await.map_err(|_| ())
@@ -296,7 +321,7 @@ async fn refuse(state: &AppState, meta: &RequestMeta, actor: &str, reason: &str,
     page::problem(StatusCode::BAD_REQUEST, "Sign-in refused", message, &meta.request_id)
 }
 
-fn unavailable(meta: &RequestMeta) -> Response {
+pub(super) fn unavailable(meta: &RequestMeta) -> Response {
     page::problem(
         StatusCode::SERVICE_UNAVAILABLE,
         "Sign-in is unavailable",

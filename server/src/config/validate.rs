@@ -9,8 +9,9 @@ use secrecy::ExposeSecret;
 
 use super::{
     AuditConfig, AuthConfig, Config, ConfigError, DatabaseConfig, IssuerConfig, IssuerKindConfig, RawAuth, RawConfig,
-    RawIssuer, SecretSource, ServerConfig,
+    RawEncryption, RawIssuer, SecretSource, ServerConfig,
 };
+use crate::sealing::{KEY_BYTES, Sealer};
 
 /// An HMAC-SHA256 key shorter than its output weakens the chain for no benefit.
 const MIN_CHAIN_KEY_BYTES: usize = 32;
@@ -51,6 +52,13 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     }
     let issuers = issuers(raw.issuers)?;
     let auth = auth(raw.auth)?;
+    let encryption = raw.encryption.map(encryption).transpose()?;
+    if auth.local_totp && encryption.is_none() {
+        return Err(ConfigError::invalid(
+            "encryption",
+            "auth.local_totp keeps TOTP secrets encrypted: configure [encryption] with at least one key",
+        ));
+    }
     Ok(Config {
         server: ServerConfig {
             listen,
@@ -64,7 +72,36 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         auth,
         log: raw.log,
         issuers,
+        encryption,
     })
+}
+
+fn encryption(raw: RawEncryption) -> Result<Sealer, ConfigError> {
+    use base64::Engine;
+    let mut keys = Vec::with_capacity(raw.keys.len());
+    let mut ids = HashSet::new();
+    for (index, entry) in raw.keys.into_iter().enumerate() {
+        let key_name = format!("encryption.keys[{index}].key");
+        if entry.id.trim().is_empty() || entry.id.len() > 64 {
+            return Err(ConfigError::invalid(format!("encryption.keys[{index}].id"), "must be 1 to 64 characters"));
+        }
+        if !ids.insert(entry.id.clone()) {
+            return Err(ConfigError::invalid(format!("encryption.keys[{index}].id"), "is used twice"));
+        }
+        let encoded = SecretSource { key: &key_name, inline: entry.key, file: entry.key_file }.resolve()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.expose_secret())
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| {
+                ConfigError::invalid(&key_name, "must be base64 (e.g. the output of `openssl rand -base64 32`)")
+            })?;
+        if bytes.len() != KEY_BYTES {
+            return Err(ConfigError::invalid(&key_name, format!("must decode to exactly {KEY_BYTES} bytes")));
+        }
+        keys.push((entry.id, bytes));
+    }
+    Sealer::new(&raw.active, &keys)
+        .ok_or_else(|| ConfigError::invalid("encryption.active", "must be the id of one of encryption.keys"))
 }
 
 fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
@@ -160,6 +197,7 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         session_absolute: Duration::from_secs(raw.session_absolute_hours * 3600),
         step_up_max_age: Duration::from_secs(raw.step_up_max_age_minutes * 60),
         ca_bundle_pem,
+        local_totp: raw.local_totp,
     })
 }
 
@@ -230,6 +268,29 @@ mod tests {
         assert_eq!(invalid_key(config("[[issuers]]\nid = \"Bad Id\"\nkind = \"acme\"\n")), "issuers[0].id");
         let twice = "[[issuers]]\nid = \"a\"\nkind = \"acme\"\ndirectory_url = \"https://x/dir\"\n";
         assert_eq!(invalid_key(config(&format!("{twice}{twice}"))), "issuers[1].id");
+    }
+
+    #[test]
+    fn encryption_keys_are_32_bytes_of_base64_and_local_totp_needs_them() {
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let ok = config(&format!("[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{key}\"\n"))
+            .unwrap();
+        assert_eq!(ok.encryption.unwrap().active_key_id(), "k1");
+        let short = "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"c2hvcnQ=\"\n";
+        assert_eq!(invalid_key(config(short)), "encryption.keys[0].key");
+        let unknown_active =
+            format!("[encryption]\nactive = \"k2\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{key}\"\n");
+        assert_eq!(invalid_key(config(&unknown_active)), "encryption.active");
+        let totp_without_keys = Config::from_toml_str(&format!(
+            "[server]\nlisten = \"127.0.0.1:1\"\npublic_url = \"http://x\"\n[database]\nurl = \"postgres://x\"\n\
+             [audit]\nchain_key = \"{KEY}\"\n{AUTH}local_totp = true\n"
+        ));
+        assert_eq!(invalid_key(totp_without_keys), "encryption");
+        let debug = format!(
+            "{ok:?}",
+            ok = config(&format!("[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{key}\"\n"))
+        );
+        assert!(!debug.contains(key) && !debug.contains("[0, 1, 2"), "{debug}");
     }
 
     #[test]

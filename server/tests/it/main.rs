@@ -7,5 +7,6 @@ mod audit_chain;
 mod binary;
 mod cli;
 mod http;
+mod local_totp;
 mod oidc_tokens;
 mod support;

@@ -23,10 +23,10 @@ use crate::support::{config_toml, database_url_of, test_issuer_url};
 /// Makes the ID token for one case from the nonce of the sign-in under way.
 type Craft<'a> = dyn Fn(&str) -> String + 'a;
 
-struct StandIn {
-    issuer: String,
-    key: CoreRsaPrivateSigningKey,
-    token: Arc<Mutex<String>>,
+pub struct StandIn {
+    pub issuer: String,
+    pub key: CoreRsaPrivateSigningKey,
+    pub token: Arc<Mutex<String>>,
 }
 
 fn rsa_key(kid: &str) -> CoreRsaPrivateSigningKey {
@@ -36,7 +36,7 @@ fn rsa_key(kid: &str) -> CoreRsaPrivateSigningKey {
         .unwrap()
 }
 
-async fn start_stand_in() -> StandIn {
+pub async fn start_stand_in() -> StandIn {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     let key = rsa_key("test-key");
@@ -69,16 +69,16 @@ async fn start_stand_in() -> StandIn {
     StandIn { issuer, key, token }
 }
 
-struct Claims {
-    issuer: String,
-    audience: String,
-    nonce: String,
-    expires_in: i64,
-    amr: Vec<&'static str>,
-    auth_time: Option<chrono::DateTime<chrono::Utc>>,
+pub struct Claims {
+    pub issuer: String,
+    pub audience: String,
+    pub nonce: String,
+    pub expires_in: i64,
+    pub amr: Vec<&'static str>,
+    pub auth_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-fn sign(claims: &Claims, key: &CoreRsaPrivateSigningKey) -> String {
+pub fn sign(claims: &Claims, key: &CoreRsaPrivateSigningKey) -> String {
     let now = chrono_like_now();
     let id_claims = CoreIdTokenClaims::new(
         IssuerUrl::new(claims.issuer.clone()).unwrap(),
@@ -108,20 +108,25 @@ fn unsigned(token: &str) -> String {
     format!("{}.{payload}.", engine.encode(br#"{"alg":"none","typ":"JWT"}"#))
 }
 
-struct Portal {
-    router: Router,
+pub struct Portal {
+    pub router: Router,
 }
 
 impl Portal {
-    async fn new(pool: &PgPool, issuer: &str) -> Self {
-        let toml = config_toml(&database_url_of(pool), "127.0.0.1:3999", "").replace(&test_issuer_url(), issuer);
+    pub async fn new(pool: &PgPool, issuer: &str) -> Self {
+        Self::with_config(pool, issuer, "").await
+    }
+
+    /// With `extra` TOML appended after the `[auth]` keys.
+    pub async fn with_config(pool: &PgPool, issuer: &str, extra: &str) -> Self {
+        let toml = config_toml(&database_url_of(pool), "127.0.0.1:3999", extra).replace(&test_issuer_url(), issuer);
         let config = certdesk::config::Config::from_toml_str(&toml).unwrap();
         let state = certdesk::serve::build_state(config).unwrap();
         state.migrations.mark_applied();
         Self { router: certdesk::http::router(certdesk::state::AppState { pool: pool.clone(), ..state }) }
     }
 
-    async fn get(&self, uri: &str, cookie: Option<&str>) -> http::Response<Body> {
+    pub async fn get(&self, uri: &str, cookie: Option<&str>) -> http::Response<Body> {
         let mut request = Request::get(uri);
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
@@ -130,11 +135,11 @@ impl Portal {
     }
 
     /// Starts a sign-in; returns the pre-login cookie, the state and the nonce the provider was sent.
-    async fn begin(&self) -> (String, String, String) {
+    pub async fn begin(&self) -> (String, String, String) {
         self.begin_at("/auth/login").await
     }
 
-    async fn begin_at(&self, login_path: &str) -> (String, String, String) {
+    pub async fn begin_at(&self, login_path: &str) -> (String, String, String) {
         let response = self.get(login_path, None).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
