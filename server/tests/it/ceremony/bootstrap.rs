@@ -307,3 +307,51 @@ async fn bootstrap_refuses_a_bad_token_and_an_unreachable_address() {
     assert!(stderr(&unreachable).contains("cannot reach Vault/OpenBao"), "{}", stderr(&unreachable));
     assert!(!dir.join("out/role_id").exists());
 }
+
+/// A sealed server answers every request with 503 "Vault is sealed"; sealing the shared stack would break other
+/// tests, so a one-line HTTP server plays it.
+#[test]
+fn bootstrap_says_so_when_the_server_is_sealed() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body = r#"{"errors":["Vault is sealed"]}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let dir = temp_dir("bootstrap-sealed");
+    init_root(&dir);
+    let token = dir.join("token");
+    std::fs::write(&token, "s.whatever\n").unwrap();
+    let output = certdesk(&[
+        "vault",
+        "bootstrap",
+        "--address",
+        &format!("http://127.0.0.1:{port}"),
+        "--token-file",
+        path(&token),
+        "--root-cert",
+        path(&dir.join("root/root_ca.pem")),
+        "--root-key",
+        path(&dir.join("root/root_ca.key")),
+        "--public-url",
+        PUBLIC_URL,
+        "--role",
+        "it",
+        "--allowed-domain",
+        DOMAIN,
+        "--out-dir",
+        path(&dir.join("out")),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("is sealed: unseal it"), "{}", stderr(&output));
+}
