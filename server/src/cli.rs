@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::audit::{self, ChainKey};
+use crate::ceremony::command::{CeremonyError, PkiCommand, VaultCommand};
 use crate::config::{Config, ConfigError};
 use crate::serve::ServeError;
 use crate::{db, serve, telemetry};
@@ -41,6 +42,16 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Offline root CA tools: create the root, sign an intermediate, sign the root CRL (no configuration needed).
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+    /// Vault/OpenBao tools: bootstrap a PKI mount and certdesk's AppRole (no configuration needed).
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +80,8 @@ pub enum CliError {
     ChainBroken(audit::ChainBreak),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Ceremony(#[from] CeremonyError),
 }
 
 impl CliError {
@@ -82,6 +95,12 @@ impl CliError {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    // The PKI ceremony comes before any configuration exists: these commands never load it.
+    match &cli.command {
+        Command::Pki { command } => return Ok(crate::ceremony::command::run_pki(command)?),
+        Command::Vault { command } => return Ok(crate::ceremony::command::run_vault(command)?),
+        _ => {}
+    }
     let config_is_explicit = std::env::var_os("CERTDESK_CONFIG").is_some()
         || std::env::args_os()
             .any(|arg| arg == "--config" || arg == "-c" || arg.to_string_lossy().starts_with("--config="));
@@ -97,6 +116,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 say(&format!("configuration OK: {}", summary(&config)));
                 Ok(())
             }
+            // Handled before the configuration is loaded.
+            Command::Pki { .. } | Command::Vault { .. } => Ok(()),
         }
     })
 }

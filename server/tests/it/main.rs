@@ -5,6 +5,7 @@
 mod api_tokens;
 mod audit_chain;
 mod binary;
+mod ceremony;
 mod cli;
 mod http;
 mod local_totp;
