@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod issuers;
+pub mod keys;
 pub mod names;
 pub mod serve;
 pub mod state;
