@@ -14,7 +14,7 @@ pub enum ChainError {
     Unreadable { which: String, reason: String },
     #[error("the {child} names its issuer '{issuer}', but the next certificate, the {parent}, is '{subject}'")]
     IssuerMismatch { child: String, issuer: String, parent: String, subject: String },
-    #[error("the {child}'s signature does not verify with the key of the {parent}")]
+    #[error("the signature on the {child} does not verify with the key of the {parent}")]
     BadSignature { child: String, parent: String },
     #[error("the {child} is signed with an algorithm certdesk cannot check ({algorithm})")]
     UnsupportedSignature { child: String, algorithm: String },
@@ -22,7 +22,7 @@ pub enum ChainError {
         "the {which} is not a CA certificate (basicConstraints CA:TRUE is missing), so it cannot issue the {child}"
     )]
     NotCa { which: String, child: String },
-    #[error("the {which}'s key usage does not allow signing certificates (keyCertSign)")]
+    #[error("the key usage of the {which} does not allow signing certificates (keyCertSign)")]
     CannotSignCertificates { which: String },
     #[error("the {which} allows at most {limit} intermediate CA(s) below it, but the chain has {below}")]
     PathLength { which: String, limit: u32, below: usize },

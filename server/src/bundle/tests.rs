@@ -205,8 +205,8 @@ fn broken_chains_name_the_broken_link() {
     let err = verify_chain(&leaf, std::slice::from_ref(&intermediate.der), &root.der, now).expect_err("wrong signer");
     assert_eq!(
         err.to_string(),
-        "the leaf certificate 'www.example.com''s signature does not verify with the key of the intermediate 1 \
-         'Test Issuing CA'"
+        "the signature on the leaf certificate 'www.example.com' does not verify with the key of the intermediate \
+         1 'Test Issuing CA'"
     );
 
     let other = pki::intermediate(&root, key_type, "Other CA", later);
