@@ -1,10 +1,11 @@
 //! certdesk's server: configuration, the HTTP surface around the Leptos app, PostgreSQL, the audit log,
-//! issuers, and the command line.
+//! issuers, keys and certificate formats, the PKI ceremony, and the command line.
 
 pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backend;
+pub mod bundle;
 pub mod ceremony;
 pub mod cli;
 pub mod config;
@@ -12,6 +13,8 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod issuers;
+pub mod keys;
+pub mod names;
 pub mod sealing;
 pub mod serve;
 pub mod state;
