@@ -198,137 +198,33 @@ openbao_unseal() {
 
 # ---- PKI + AppRole bootstrap (idempotent; runs on every start, skips what exists) --------------------
 
-# Offline root, outside OpenBao: EC P-384 / SHA-384, 10 years. Made once; its key never enters OpenBao.
-_bao_make_root_ca() {
-  [ -s "$BAO_DIR/root_ca.key" ] && [ -s "$BAO_DIR/root_ca.pem" ] && return 0
-  log "openbao: creating offline root CA"
-  local cnf
-  cnf=$(mktemp)
-  cat >"$cnf" <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-x509_extensions = v3_root
-[dn]
-CN = certdesk Demo Root CA
-[v3_root]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-EOF
-  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$BAO_DIR/root_ca.key" 2>/dev/null)
-  openssl req -x509 -new -config "$cnf" -key "$BAO_DIR/root_ca.key" -sha384 -days 3650 \
-    -set_serial "0x$(openssl rand -hex 16)" -out "$BAO_DIR/root_ca.pem"
-  rm -f "$cnf"
-}
-
-# Signs the intermediate CSR with the offline root: CA, pathlen 0, ~5 years (1825 days).
-_bao_sign_intermediate() {
-  local csr=$1 cnf csrf out
-  cnf=$(mktemp)
-  csrf=$(mktemp)
-  out=$(mktemp)
-  cat >"$cnf" <<'EOF'
-[v3_int]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-EOF
-  printf '%s\n' "$csr" >"$csrf"
-  openssl x509 -req -in "$csrf" -CA "$BAO_DIR/root_ca.pem" -CAkey "$BAO_DIR/root_ca.key" -sha384 -days 1825 \
-    -set_serial "0x$(openssl rand -hex 16)" -extfile "$cnf" -extensions v3_int -out "$out" 2>/dev/null
-  cat "$out"
-  rm -f "$cnf" "$csrf" "$out"
-}
-
-_bao_ensure_mount() {
-  if _bao GET "sys/mounts/$BAO_PKI_MOUNT" >/dev/null 2>&1; then return 0; fi
-  log "openbao: mounting $BAO_PKI_MOUNT"
-  _bao POST "sys/mounts/$BAO_PKI_MOUNT" '{"type":"pki","config":{"max_lease_ttl":"43800h"}}' >/dev/null ||
-    die "openbao: mounting $BAO_PKI_MOUNT failed"
-}
-
-# True when the mount already has a usable (signed) issuer.
-_bao_has_issuer() {
-  local pem
-  pem=$(curl -fsS --max-time 10 "$BAO_ADDR_LOCAL/v1/$BAO_PKI_MOUNT/ca/pem" 2>/dev/null) || return 1
-  [[ $pem == *"BEGIN CERTIFICATE"* ]]
-}
-
-# Intermediate key generated inside OpenBao, signed offline, installed with the root so ca_chain is full.
-# A new intermediate drops the .verified marker, so the first-bootstrap checks run again.
-_bao_ensure_intermediate() {
-  if _bao_has_issuer; then return 0; fi
-  log "openbao: creating intermediate CA"
-  local csr cert
-  csr=$(_bao POST "$BAO_PKI_MOUNT/intermediate/generate/internal" \
-    '{"common_name":"certdesk Demo Intermediate CA","key_type":"ec","key_bits":256}' | jq -r .data.csr)
-  [[ $csr == *"CERTIFICATE REQUEST"* ]] || die "openbao: intermediate/generate/internal returned no CSR"
-  cert=$(_bao_sign_intermediate "$csr")
-  [[ $cert == *"BEGIN CERTIFICATE"* ]] || die "openbao: signing the intermediate with the offline root failed"
-  _bao POST "$BAO_PKI_MOUNT/intermediate/set-signed" \
-    "$(jq -n --arg c "$cert"$'\n'"$(cat "$BAO_DIR/root_ca.pem")" '{certificate:$c}')" >/dev/null ||
-    die "openbao: intermediate/set-signed failed"
-  rm -f "$BAO_DIR/.verified"
-}
-
-# URLs, role and policy are written on every start: cheap, and they follow config changes (PORTAL_URL).
-_bao_write_pki_config() {
-  _bao POST "$BAO_PKI_MOUNT/config/urls" "$(jq -n --arg u "$PORTAL_URL" \
-    '{issuing_certificates:["\($u)/ca/private.crt"], crl_distribution_points:["\($u)/crl/private.crl"]}')" >/dev/null ||
-    die "openbao: writing $BAO_PKI_MOUNT/config/urls failed"
-  # client_flag defaults to true and key_usage to DigitalSignature+KeyEncipherment: both set explicitly.
-  # allow_localhost defaults to true: off, so only the two demo domains can be issued.
-  _bao POST "$BAO_PKI_MOUNT/roles/$BAO_PKI_ROLE" '{
-    "allowed_domains": ["cluster.local", "priv.example.test"],
-    "allow_subdomains": true, "allow_bare_domains": false, "allow_localhost": false,
-    "allow_ip_sans": false, "max_ttl": "720h", "key_type": "any",
-    "server_flag": true, "client_flag": false,
-    "key_usage": ["DigitalSignature"], "ext_key_usage": []
-  }' >/dev/null || die "openbao: writing role $BAO_PKI_ROLE failed"
-  local policy
-  policy=$(
-    cat <<EOF
-path "$BAO_PKI_MOUNT/sign/$BAO_PKI_ROLE" { capabilities = ["update"] }
-path "$BAO_PKI_MOUNT/issue/$BAO_PKI_ROLE" { capabilities = ["update"] }
-path "$BAO_PKI_MOUNT/revoke" { capabilities = ["update"] }
-path "$BAO_PKI_MOUNT/crl/rotate" { capabilities = ["read"] }
-path "$BAO_PKI_MOUNT/cert/ca_chain" { capabilities = ["read"] }
-EOF
-  )
-  _bao PUT "sys/policies/acl/$BAO_APPROLE" "$(jq -n --arg p "$policy" '{policy:$p}')" >/dev/null ||
-    die "openbao: writing policy $BAO_APPROLE failed"
+# The ceremony is certdesk's own CLI (see README "The PKI ceremony"): the offline root is made once and its key
+# never enters OpenBao; `vault bootstrap` (idempotent, run on every start) mounts the PKI, has OpenBao generate
+# the intermediate key, signs it with the root, installs the full chain, points CRL/AIA at the portal, and
+# writes the roles, the least-privilege policy and the AppRole (role_id/secret_id files in $BAO_DIR).
+_bao_ceremony() {
+  local certdesk
+  certdesk=$(portal_binary)
+  [ -x "$certdesk" ] || die "openbao: the PKI ceremony needs the certdesk binary at $certdesk (build it first)"
+  if [ ! -s "$BAO_DIR/root_ca.pem" ]; then
+    log "openbao: creating the offline root CA (certdesk pki init-root)"
+    "$certdesk" pki init-root --out-dir "$BAO_DIR" --common-name "certdesk Demo Root CA" \
+      --organization "certdesk demo" >>"$LOG_DIR/openbao-ceremony.log" ||
+      die "openbao: certdesk pki init-root failed (see $LOG_DIR/openbao-ceremony.log)"
+  fi
+  if ! "$certdesk" vault bootstrap --address "$BAO_ADDR_LOCAL" --token-file "$BAO_DIR/root_token" \
+    --mount "$BAO_PKI_MOUNT" --root-cert "$BAO_DIR/root_ca.pem" --root-key "$BAO_DIR/root_ca.key" \
+    --public-url "$PORTAL_URL" --role "$BAO_PKI_ROLE" --allowed-domain cluster.local \
+    --allowed-domain priv.example.test --max-ttl 720h --out-dir "$BAO_DIR" --approle "$BAO_APPROLE" \
+    --intermediate-common-name "certdesk Demo Intermediate CA" >>"$LOG_DIR/openbao-ceremony.log" 2>&1; then
+    tail -n 20 "$LOG_DIR/openbao-ceremony.log" >&2 || true
+    die "openbao: certdesk vault bootstrap failed"
+  fi
 }
 
 _bao_approle_login() {
   _bao_req "" POST auth/approle/login "$(jq -n --arg r "$(cat "$BAO_DIR/role_id")" \
     --arg s "$(cat "$BAO_DIR/secret_id")" '{role_id:$r, secret_id:$s}')" | jq -r .auth.client_token
-}
-
-# AppRole auth + role; role_id written each start, secret_id generated once and reused while it works.
-_bao_ensure_approle() {
-  if ! _bao GET sys/auth | jq -e '.data["approle/"]' >/dev/null; then
-    log "openbao: enabling AppRole auth"
-    _bao POST sys/auth/approle '{"type":"approle"}' >/dev/null || die "openbao: enabling AppRole failed"
-  fi
-  _bao POST "auth/approle/role/$BAO_APPROLE" '{"token_policies":["certdesk"],"token_ttl":"1h",
-    "token_max_ttl":"24h","secret_id_ttl":"0"}' >/dev/null || die "openbao: writing AppRole role failed"
-  printf '%s\n' "$(_bao GET "auth/approle/role/$BAO_APPROLE/role-id" | jq -r .data.role_id)" >"$BAO_DIR/role_id"
-  if [ -s "$BAO_DIR/secret_id" ] && _bao_approle_login >/dev/null 2>&1; then return 0; fi
-  log "openbao: generating AppRole secret-id"
-  _bao_secret_file "$BAO_DIR/secret_id" \
-    "$(_bao POST "auth/approle/role/$BAO_APPROLE/secret-id" '{}' | jq -r .data.secret_id)"
-}
-
-# Public CA files for clients: intermediate alone, and intermediate + root.
-_bao_write_ca_files() {
-  curl -fsS --max-time 10 "$BAO_ADDR_LOCAL/v1/$BAO_PKI_MOUNT/ca/pem" >"$BAO_DIR/intermediate.pem"
-  printf '\n' >>"$BAO_DIR/intermediate.pem"
-  _bao GET "$BAO_PKI_MOUNT/cert/ca_chain" | jq -r .data.ca_chain >"$BAO_DIR/ca_chain.pem"
-  grep -q 'BEGIN CERTIFICATE' "$BAO_DIR/intermediate.pem" || die "openbao: could not fetch intermediate.pem"
-  [ "$(grep -c 'BEGIN CERTIFICATE' "$BAO_DIR/ca_chain.pem")" -ge 2 ] ||
-    die "openbao: ca_chain.pem does not hold intermediate + root"
 }
 
 # End-to-end check, once: AppRole token signs a CSR for demo.cluster.local that verifies up to the
@@ -341,25 +237,20 @@ _bao_verify() {
   tmp=$(mktemp -d)
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/leaf.key" \
     -subj "/CN=demo.cluster.local" -addext "subjectAltName=DNS:demo.cluster.local" -out "$tmp/leaf.csr" 2>/dev/null
-  _bao_req "$token" POST "$BAO_PKI_MOUNT/sign/$BAO_PKI_ROLE" \
+  _bao_req "$token" POST "$BAO_PKI_MOUNT/sign/$BAO_PKI_ROLE-ec" \
     "$(jq -n --rawfile c "$tmp/leaf.csr" '{csr:$c, ttl:"24h"}')" | jq -r .data.certificate >"$tmp/leaf.pem"
   if ! openssl verify -CAfile "$BAO_DIR/root_ca.pem" -untrusted "$BAO_DIR/intermediate.pem" "$tmp/leaf.pem" >/dev/null; then
     rm -rf "$tmp"
-    die "openbao: a leaf from $BAO_PKI_MOUNT/sign/$BAO_PKI_ROLE does not verify to root_ca.pem"
+    die "openbao: a leaf from $BAO_PKI_MOUNT/sign/$BAO_PKI_ROLE-ec does not verify to root_ca.pem"
   fi
   openssl req -new -key "$tmp/leaf.key" -subj "/CN=example.com" -out "$tmp/bad.csr" 2>/dev/null
-  code=$(_bao_code "$token" POST "$BAO_PKI_MOUNT/sign/$BAO_PKI_ROLE" "$(jq -n --rawfile c "$tmp/bad.csr" '{csr:$c}')")
+  code=$(_bao_code "$token" POST "$BAO_PKI_MOUNT/sign/$BAO_PKI_ROLE-ec" "$(jq -n --rawfile c "$tmp/bad.csr" '{csr:$c}')")
   rm -rf "$tmp"
   [ "$code" = 400 ] || die "openbao: signing example.com should be refused with 400, got $code"
   touch "$BAO_DIR/.verified"
 }
 
 _bao_bootstrap() {
-  _bao_make_root_ca
-  _bao_ensure_mount
-  _bao_ensure_intermediate
-  _bao_write_pki_config
-  _bao_ensure_approle
-  _bao_write_ca_files
+  _bao_ceremony
   if [ ! -f "$BAO_DIR/.verified" ]; then _bao_verify; fi
 }

@@ -15,54 +15,39 @@
 
 use serde_json::{Value, json};
 
-/// The key families certdesk issues for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyFamily {
-    /// ECDSA on P-256, P-384 or P-521.
-    Ec,
-    /// RSA, 2048 bits or more.
-    Rsa,
-    Ed25519,
+pub use crate::keys::KeyFamily;
+
+/// The OpenBao/Vault `key_type` of a family's role, also the role-name suffix.
+fn vault_key_type(family: KeyFamily) -> &'static str {
+    match family {
+        KeyFamily::Ec => "ec",
+        KeyFamily::Rsa => "rsa",
+        KeyFamily::Ed25519 => "ed25519",
+    }
 }
 
-impl KeyFamily {
-    pub const ALL: [KeyFamily; 3] = [KeyFamily::Ec, KeyFamily::Rsa, KeyFamily::Ed25519];
-
-    fn suffix(self) -> &'static str {
-        match self {
-            Self::Ec => "ec",
-            Self::Rsa => "rsa",
-            Self::Ed25519 => "ed25519",
-        }
+/// Minimum key size the role enforces (0: fixed by the algorithm).
+fn key_bits(family: KeyFamily) -> u32 {
+    match family {
+        KeyFamily::Ec => 256,
+        KeyFamily::Rsa => 2048,
+        KeyFamily::Ed25519 => 0,
     }
+}
 
-    fn key_type(self) -> &'static str {
-        self.suffix()
-    }
-
-    /// Minimum key size the role enforces (0: fixed by the algorithm).
-    fn key_bits(self) -> u32 {
-        match self {
-            Self::Ec => 256,
-            Self::Rsa => 2048,
-            Self::Ed25519 => 0,
-        }
-    }
-
-    /// keyEncipherment only where the key can encrypt (RSA key transport); never keyAgreement on a leaf that
-    /// signs TLS handshakes.
-    fn key_usage(self) -> &'static [&'static str] {
-        match self {
-            Self::Rsa => &["DigitalSignature", "KeyEncipherment"],
-            Self::Ec | Self::Ed25519 => &["DigitalSignature"],
-        }
+/// keyEncipherment only where the key can encrypt (RSA key transport); never keyAgreement on a leaf that signs
+/// TLS handshakes.
+fn key_usage(family: KeyFamily) -> &'static [&'static str] {
+    match family {
+        KeyFamily::Rsa => &["DigitalSignature", "KeyEncipherment"],
+        KeyFamily::Ec | KeyFamily::Ed25519 => &["DigitalSignature"],
     }
 }
 
 /// The role to sign a CSR of `family` with: `{base}-ec`, `{base}-rsa-client`, …
 pub fn role_name(base: &str, family: KeyFamily, client_auth: bool) -> String {
     let client = if client_auth { "-client" } else { "" };
-    format!("{base}-{}{client}", family.suffix())
+    format!("{base}-{}{client}", vault_key_type(family))
 }
 
 /// What every role shares, from the bootstrap's options.
@@ -95,9 +80,9 @@ pub fn definitions(base: &str, policy: &RolePolicy) -> Vec<RoleDefinition> {
 fn body(family: KeyFamily, client_auth: bool, policy: &RolePolicy) -> Value {
     json!({
         "issuer_ref": "default",
-        "key_type": family.key_type(),
-        "key_bits": family.key_bits(),
-        "key_usage": family.key_usage(),
+        "key_type": vault_key_type(family),
+        "key_bits": key_bits(family),
+        "key_usage": key_usage(family),
         "ext_key_usage": [],
         "server_flag": true,
         "client_flag": client_auth,

@@ -12,6 +12,10 @@ pub enum KeyFamily {
     Ed25519,
 }
 
+impl KeyFamily {
+    pub const ALL: [KeyFamily; 3] = [KeyFamily::Ec, KeyFamily::Rsa, KeyFamily::Ed25519];
+}
+
 /// A key type certdesk can generate, and the CSR key shapes it recognises by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
