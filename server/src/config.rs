@@ -166,6 +166,14 @@ struct RawIssuer {
     directory_url: Option<String>,
     /// PEM file of CAs to trust when talking to the issuer (private Vault, Pebble).
     ca_bundle: Option<PathBuf>,
+    /// vault: AppRole credentials (issuance needs them; without them the issuer is only probed).
+    role_id: Option<SecretString>,
+    role_id_file: Option<PathBuf>,
+    secret_id: Option<SecretString>,
+    secret_id_file: Option<PathBuf>,
+    approle_mount: Option<String>,
+    /// vault: the offline root's certificate; every issued chain must end at it.
+    root_ca: Option<PathBuf>,
 }
 
 /// Validated configuration.
@@ -234,12 +242,31 @@ pub struct IssuerConfig {
     pub display_name: String,
     pub kind: IssuerKindConfig,
     pub ca_bundle_pem: Option<Vec<u8>>,
+    pub ca_bundle_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppRoleCredentials {
+    /// Where the AppRole auth method is mounted (`approle`).
+    pub mount: String,
+    pub role_id: SecretString,
+    pub secret_id: SecretString,
 }
 
 #[derive(Debug, Clone)]
 pub enum IssuerKindConfig {
-    Vault { address: Url, mount: String, role: String },
-    Acme { directory_url: Url },
+    Vault {
+        address: Url,
+        mount: String,
+        /// Base name of the roles made by `certdesk vault bootstrap` (`{role}-ec`, `{role}-rsa-client`, …).
+        role: String,
+        approle: Option<AppRoleCredentials>,
+        /// DER of the pinned root, when configured.
+        root_ca_der: Option<Vec<u8>>,
+    },
+    Acme {
+        directory_url: Url,
+    },
 }
 
 impl Config {

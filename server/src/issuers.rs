@@ -1,7 +1,11 @@
-//! The configured issuers. For now: how to reach each one and whether it answers (for `/readyz`); issuance and
-//! revocation plug in behind the same registry.
+//! The configured issuers: how to reach each one, whether it answers (for `/readyz`), and the certificate
+//! authority behind it that signs CSRs.
 
 mod probe;
+pub mod signing;
+pub mod vault;
+
+use std::sync::Arc;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,6 +15,7 @@ use app::model::{IssuerKind, IssuerSummary};
 use crate::config::{ConfigError, IssuerConfig, IssuerKindConfig};
 
 pub use probe::ProbeResult;
+pub use signing::{CertificateAuthority, IssuerError, Signed, SigningRequest};
 
 /// Readiness probes must answer well inside a load balancer's check interval.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -19,6 +24,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct Issuer {
     pub config: IssuerConfig,
     http: reqwest::Client,
+    authority: Option<Arc<dyn CertificateAuthority>>,
 }
 
 impl Issuer {
@@ -31,6 +37,14 @@ impl Issuer {
                 IssuerKindConfig::Acme { .. } => IssuerKind::Acme,
             },
         }
+    }
+
+    /// The CA that signs for this issuer; `NotConfigured` for kinds certdesk cannot issue from yet.
+    pub fn authority(&self) -> Result<&dyn CertificateAuthority, IssuerError> {
+        self.authority.as_deref().ok_or_else(|| IssuerError::NotConfigured {
+            issuer: self.config.id.clone(),
+            detail: "issuance from this kind of issuer is not available yet".into(),
+        })
     }
 
     pub async fn probe(&self) -> ProbeResult {
@@ -59,10 +73,27 @@ impl IssuerRegistry {
                 let http = builder.build().map_err(|error| {
                     ConfigError::invalid(format!("issuers[{index}]"), format!("cannot build an HTTP client: {error}"))
                 })?;
-                Ok(Issuer { config: config.clone(), http })
+                let authority: Option<Arc<dyn CertificateAuthority>> = match &config.kind {
+                    IssuerKindConfig::Vault { address, mount, role, approle, .. } => {
+                        Some(Arc::new(vault::VaultIssuer::new(
+                            &config.id,
+                            address,
+                            mount,
+                            role,
+                            approle.clone(),
+                            config.ca_bundle_path.clone(),
+                        )))
+                    }
+                    IssuerKindConfig::Acme { .. } => None,
+                };
+                Ok(Issuer { config: config.clone(), http, authority })
             })
             .collect::<Result<_, ConfigError>>()?;
         Ok(Self { issuers })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Issuer> {
+        self.issuers.iter().find(|issuer| issuer.config.id == id)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Issuer> {

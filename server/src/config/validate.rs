@@ -8,8 +8,8 @@ use reqwest::Url;
 use secrecy::ExposeSecret;
 
 use super::{
-    AuditConfig, AuthConfig, Config, ConfigError, DatabaseConfig, IssuerConfig, IssuerKindConfig, RawAuth, RawConfig,
-    RawEncryption, RawIssuer, SecretSource, ServerConfig,
+    AppRoleCredentials, AuditConfig, AuthConfig, Config, ConfigError, DatabaseConfig, IssuerConfig, IssuerKindConfig,
+    RawAuth, RawConfig, RawEncryption, RawIssuer, SecretSource, ServerConfig,
 };
 use crate::sealing::{KEY_BYTES, Sealer};
 
@@ -128,6 +128,18 @@ fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
                     address: http_url(&format!("{key}.address"), required(&key, "address", issuer.address)?.as_str())?,
                     mount: required(&key, "mount", issuer.mount)?,
                     role: required(&key, "role", issuer.role)?,
+                    approle: approle(
+                        &key,
+                        issuer.role_id,
+                        issuer.role_id_file,
+                        issuer.secret_id,
+                        issuer.secret_id_file,
+                        issuer.approle_mount,
+                    )?,
+                    root_ca_der: match &issuer.root_ca {
+                        Some(path) => Some(read_single_certificate(&format!("{key}.root_ca"), path)?),
+                        None => None,
+                    },
                 },
                 "acme" => IssuerKindConfig::Acme {
                     directory_url: http_url(
@@ -147,9 +159,42 @@ fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
                 id: issuer.id,
                 kind,
                 ca_bundle_pem,
+                ca_bundle_path: issuer.ca_bundle,
             })
         })
         .collect()
+}
+
+/// AppRole credentials: none at all (probe only), or both ids.
+fn approle(
+    key: &str,
+    role_id: Option<secrecy::SecretString>,
+    role_id_file: Option<std::path::PathBuf>,
+    secret_id: Option<secrecy::SecretString>,
+    secret_id_file: Option<std::path::PathBuf>,
+    mount: Option<String>,
+) -> Result<Option<AppRoleCredentials>, ConfigError> {
+    if role_id.is_none() && role_id_file.is_none() && secret_id.is_none() && secret_id_file.is_none() {
+        return Ok(None);
+    }
+    let role_id = SecretSource { key: &format!("{key}.role_id"), inline: role_id, file: role_id_file }.resolve()?;
+    let secret_id =
+        SecretSource { key: &format!("{key}.secret_id"), inline: secret_id, file: secret_id_file }.resolve()?;
+    let mount = mount.unwrap_or_else(|| "approle".to_owned());
+    if mount.is_empty() || mount.contains(['?', '#', ' ']) {
+        return Err(ConfigError::invalid(format!("{key}.approle_mount"), "must be a mount path such as `approle`"));
+    }
+    Ok(Some(AppRoleCredentials { mount, role_id, secret_id }))
+}
+
+/// The DER of the one certificate in a PEM file.
+fn read_single_certificate(key: &str, path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    let text = std::fs::read(path)
+        .map_err(|error| ConfigError::invalid(key, format!("cannot read {}: {error}", path.display())))?;
+    match pem::parse_many(&text) {
+        Ok(blocks) if blocks.len() == 1 && blocks[0].tag() == "CERTIFICATE" => Ok(blocks[0].contents().to_vec()),
+        _ => Err(ConfigError::invalid(key, format!("{} must hold exactly one PEM certificate", path.display()))),
+    }
 }
 
 fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {

@@ -11,3 +11,4 @@ mod http;
 mod local_totp;
 mod oidc_tokens;
 mod support;
+mod vault_issuer;

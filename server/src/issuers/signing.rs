@@ -1,0 +1,49 @@
+//! What every certificate authority behind certdesk does, whatever its protocol: sign a checked CSR. The private
+//! PKI (Vault/OpenBao) and ACME implement `CertificateAuthority`; the issuance flow only sees this trait.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::keys::KeyFamily;
+
+/// A CSR that already passed certdesk's own checks and policy.
+#[derive(Debug, Clone)]
+pub struct SigningRequest<'a> {
+    pub csr_pem: &'a str,
+    pub common_name: Option<&'a str>,
+    pub key_family: KeyFamily,
+    pub client_auth: bool,
+    pub validity: Duration,
+}
+
+/// The issued certificate and the chain above it, as the issuer returned them (leaf first, no root required).
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub leaf_der: Vec<u8>,
+    /// Intermediates, nearest first, then the root when the issuer returns it.
+    pub chain_der: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssuerError {
+    /// The issuer could not be reached or answered with a server error: worth retrying later.
+    #[error("{issuer} is unavailable: {detail}")]
+    Unavailable { issuer: String, detail: String },
+    #[error("{issuer} is sealed")]
+    Sealed { issuer: String },
+    /// The issuer looked at the request and said no; its message is meant for the requester.
+    #[error("{issuer} refused the request: {message}")]
+    Refused { issuer: String, message: String },
+    /// certdesk's credentials or configuration for this issuer do not work.
+    #[error("{issuer} is not set up for issuance: {detail}")]
+    NotConfigured { issuer: String, detail: String },
+    /// The issuer answered with something that is not a usable certificate.
+    #[error("{issuer} returned an unusable answer: {detail}")]
+    BadAnswer { issuer: String, detail: String },
+}
+
+#[async_trait]
+pub trait CertificateAuthority: Send + Sync + std::fmt::Debug {
+    async fn sign(&self, request: &SigningRequest<'_>) -> Result<Signed, IssuerError>;
+}

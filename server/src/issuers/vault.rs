@@ -1,0 +1,197 @@
+//! Issuance through a Vault/OpenBao PKI mount with `vaultrs`: AppRole login (role id + secret id), the token kept
+//! and renewed before it expires, a fresh login when the server answers 403, and `{mount}/sign/{role}` with the
+//! role made for the CSR's key family and purpose by `certdesk vault bootstrap`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reqwest::Url;
+use secrecy::ExposeSecret;
+use tokio::sync::Mutex;
+use vaultrs::api::pki::requests::SignCertificateRequest;
+use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+use vaultrs::error::ClientError;
+
+use super::signing::{CertificateAuthority, IssuerError, Signed, SigningRequest};
+use crate::ceremony::role_name;
+use crate::config::AppRoleCredentials;
+
+/// Renew (or log in again) when less than this is left of the token's lease.
+const RENEW_MARGIN: Duration = Duration::from_secs(120);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct VaultIssuer {
+    id: String,
+    address: Url,
+    mount: String,
+    role_base: String,
+    approle: Option<AppRoleCredentials>,
+    ca_bundle: Option<PathBuf>,
+    session: Mutex<Option<Session>>,
+}
+
+impl std::fmt::Debug for VaultIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultIssuer").field("id", &self.id).field("mount", &self.mount).finish_non_exhaustive()
+    }
+}
+
+/// A logged-in client and when its token runs out.
+struct Session {
+    client: std::sync::Arc<VaultClient>,
+    expires_at: Instant,
+    renewable: bool,
+}
+
+impl VaultIssuer {
+    pub fn new(
+        id: &str,
+        address: &Url,
+        mount: &str,
+        role_base: &str,
+        approle: Option<AppRoleCredentials>,
+        ca_bundle: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            id: id.to_owned(),
+            address: address.clone(),
+            mount: mount.to_owned(),
+            role_base: role_base.to_owned(),
+            approle,
+            ca_bundle,
+            session: Mutex::new(None),
+        }
+    }
+
+    fn client_with(&self, token: &str) -> Result<VaultClient, IssuerError> {
+        let mut settings = VaultClientSettingsBuilder::default();
+        settings.address(self.address.as_str()).token(token).timeout(Some(REQUEST_TIMEOUT)).verify(true);
+        // Only the configured bundle: never VAULT_CACERT from the environment.
+        settings.ca_certs(self.ca_bundle.iter().map(|path| path.to_string_lossy().into_owned()).collect());
+        let settings = settings.build().map_err(|error| self.not_configured(error.to_string()))?;
+        VaultClient::new(settings).map_err(|error| self.not_configured(error.to_string()))
+    }
+
+    fn not_configured(&self, detail: impl Into<String>) -> IssuerError {
+        IssuerError::NotConfigured { issuer: self.id.clone(), detail: detail.into() }
+    }
+
+    /// A client with a live token: the cached one, renewed when close to expiry, or a fresh AppRole login.
+    async fn client(&self) -> Result<std::sync::Arc<VaultClient>, IssuerError> {
+        let mut session = self.session.lock().await;
+        if let Some(current) = session.as_mut() {
+            let left = current.expires_at.saturating_duration_since(Instant::now());
+            if left > RENEW_MARGIN {
+                return Ok(current.client.clone());
+            }
+            if current.renewable
+                && let Ok(renewed) = vaultrs::token::renew_self(current.client.as_ref(), None).await
+            {
+                current.expires_at = Instant::now() + Duration::from_secs(renewed.lease_duration);
+                // Renewal cannot go past the token's max TTL; once it stops extending, log in again.
+                if renewed.lease_duration > RENEW_MARGIN.as_secs() {
+                    return Ok(current.client.clone());
+                }
+            }
+        }
+        let fresh = self.login().await?;
+        let client = fresh.client.clone();
+        *session = Some(fresh);
+        Ok(client)
+    }
+
+    async fn login(&self) -> Result<Session, IssuerError> {
+        let Some(approle) = &self.approle else {
+            return Err(self.not_configured("no AppRole credentials (issuers[].role_id_file, secret_id_file)"));
+        };
+        let anonymous = self.client_with("")?;
+        let auth = vaultrs::auth::approle::login(
+            &anonymous,
+            &approle.mount,
+            approle.role_id.expose_secret(),
+            approle.secret_id.expose_secret(),
+        )
+        .await
+        .map_err(|error| match classify(&self.id, error) {
+            IssuerError::Refused { .. } => self.not_configured("the AppRole login was refused (role id / secret id)"),
+            other => other,
+        })?;
+        Ok(Session {
+            client: std::sync::Arc::new(self.client_with(&auth.client_token)?),
+            expires_at: Instant::now() + Duration::from_secs(auth.lease_duration),
+            renewable: auth.renewable,
+        })
+    }
+
+    async fn forget_token(&self) {
+        *self.session.lock().await = None;
+    }
+}
+
+#[async_trait]
+impl CertificateAuthority for VaultIssuer {
+    async fn sign(&self, request: &SigningRequest<'_>) -> Result<Signed, IssuerError> {
+        let role = role_name(&self.role_base, request.key_family, request.client_auth);
+        let ttl = format!("{}s", request.validity.as_secs());
+        // One retry after a 403: the token may have been revoked or expired early (server restart, max TTL).
+        let mut attempt = 0;
+        let response = loop {
+            attempt += 1;
+            let client = self.client().await?;
+            let mut options = SignCertificateRequest::builder();
+            options.ttl(ttl.clone()).format("pem").exclude_cn_from_sans(false);
+            let result = vaultrs::pki::cert::ca::sign(
+                client.as_ref(),
+                &self.mount,
+                &role,
+                request.csr_pem,
+                request.common_name.unwrap_or_default(),
+                Some(&mut options),
+            )
+            .await;
+            match result {
+                Err(ClientError::APIError { code: 403, .. }) if attempt == 1 => self.forget_token().await,
+                Err(ClientError::APIError { code: 403, .. }) => {
+                    return Err(self.not_configured(format!("the AppRole may not use role `{role}` (403)")));
+                }
+                other => break other.map_err(|error| classify(&self.id, error))?,
+            }
+        };
+        let leaf_der = pem_to_der(&self.id, &response.certificate)?;
+        let chain_pem = match response.ca_chain {
+            Some(chain) if !chain.is_empty() => chain,
+            _ => vec![response.issuing_ca],
+        };
+        let chain_der = chain_pem.iter().map(|pem| pem_to_der(&self.id, pem)).collect::<Result<_, _>>()?;
+        Ok(Signed { leaf_der, chain_der })
+    }
+}
+
+fn pem_to_der(issuer: &str, text: &str) -> Result<Vec<u8>, IssuerError> {
+    pem::parse(text)
+        .ok()
+        .filter(|block| block.tag() == "CERTIFICATE")
+        .map(|block| block.contents().to_vec())
+        .ok_or_else(|| IssuerError::BadAnswer { issuer: issuer.to_owned(), detail: "not a PEM certificate".into() })
+}
+
+/// vaultrs errors → what the requester and the operator need to know.
+fn classify(issuer: &str, error: ClientError) -> IssuerError {
+    let issuer = issuer.to_owned();
+    match error {
+        ClientError::APIError { code, errors } => {
+            let message = errors.join("; ");
+            match code {
+                503 if message.to_ascii_lowercase().contains("sealed") => IssuerError::Sealed { issuer },
+                400 | 422 => IssuerError::Refused { issuer, message },
+                403 => IssuerError::NotConfigured { issuer, detail: "permission denied (403)".into() },
+                _ => IssuerError::Unavailable { issuer, detail: format!("HTTP {code}: {message}") },
+            }
+        }
+        ClientError::RestClientError { .. } | ClientError::ResponseEmptyError | ClientError::ResponseDataEmptyError => {
+            IssuerError::Unavailable { issuer, detail: "cannot reach the server".into() }
+        }
+        other => IssuerError::BadAnswer { issuer, detail: other.to_string() },
+    }
+}
