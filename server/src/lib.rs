@@ -15,6 +15,7 @@ pub mod http;
 pub mod issuers;
 pub mod keys;
 pub mod names;
+pub mod policy;
 pub mod sealing;
 pub mod serve;
 pub mod state;

@@ -1,0 +1,74 @@
+//! Issuance policy: per-issuer rules from the configuration saying who may request which names, IP SANs,
+//! validity, key types and client authentication, evaluated before any issuer is called.
+//!
+//! Rules are additive: a request is allowed when one rule that applies to the person's groups allows all of
+//! it. An issuer without rules refuses everyone, so forgetting the policy can never mean "anything goes".
+
+mod evaluate;
+mod refusal;
+mod summary;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::net::IpAddr;
+
+use crate::keys::KeyType;
+use crate::names::DnsName;
+
+pub use evaluate::evaluate;
+pub use refusal::PolicyRefusal;
+pub use summary::{AllowedSummary, allowed_for};
+pub use validate::{MAX_VALIDITY_DAYS, RawPolicyRule, validate_rules};
+
+/// The group that stands for everyone signed in.
+pub const EVERYONE: &str = "*";
+
+/// One validated rule of an issuer's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRule {
+    /// Shown in refusals so people know which rule to ask about.
+    pub name: String,
+    /// Any of these groups, or [`EVERYONE`]. Admins are not implicitly included: running certdesk is not the
+    /// same as owning every name it can issue for.
+    pub groups: Vec<String>,
+    /// DNS suffixes; the suffix itself is allowed too.
+    pub domains: Vec<DnsName>,
+    pub allow_wildcards: bool,
+    pub allow_ip_sans: bool,
+    pub max_validity_days: u32,
+    pub key_types: Vec<KeyType>,
+    pub allow_client_auth: bool,
+}
+
+impl PolicyRule {
+    /// Whether this rule applies to someone in `groups`. Group names are compared exactly, as the identity
+    /// provider spells them.
+    pub fn applies_to(&self, groups: &[String]) -> bool {
+        self.groups.iter().any(|rule_group| rule_group == EVERYONE || groups.contains(rule_group))
+    }
+
+    /// Whether `name` lies at or below one of this rule's suffixes, on a label boundary, ignoring whether the
+    /// rule allows wildcards (that is its own refusal).
+    pub fn covers(&self, name: &DnsName) -> bool {
+        self.domains.iter().any(|suffix| name.matches_suffix(suffix.as_str()))
+    }
+}
+
+/// What is being asked for, already parsed and normalised.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyRequest<'a> {
+    /// All DNS names, including the common name when it is a DNS name.
+    pub dns_names: &'a [DnsName],
+    pub ip_sans: &'a [IpAddr],
+    pub validity_days: u32,
+    pub key_type: KeyType,
+    pub client_auth: bool,
+}
+
+/// The rule that allowed a request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Grant {
+    pub rule: String,
+    pub max_validity_days: u32,
+}

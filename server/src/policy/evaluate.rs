@@ -1,0 +1,105 @@
+//! Deciding one request against an issuer's rules, and choosing the most helpful refusal when no rule allows
+//! it.
+//!
+//! How the refusal is chosen, most fundamental first:
+//! 1. No rule applies to the person's groups → `NoRuleForYou` (nothing else they change would help).
+//! 2. The request has no names at all → `NoNames`.
+//! 3. A DNS name no applicable rule covers → `NameNotAllowed`, listing every suffix the person may use.
+//! 4. Every name is covered by some rule but no single rule covers them all → `NamesInDifferentRules`.
+//! 5. Otherwise, among the rules covering all the names, the "closest" is the one with the fewest other
+//!    violations (wildcards, IP SANs, validity, key type, client authentication), the earlier rule in the
+//!    configuration winning a tie; its first violation in that order is reported, naming that rule. Rules
+//!    that do not cover the names are never blamed: their domains say the request is not theirs to judge.
+
+use super::{Grant, PolicyRefusal, PolicyRequest, PolicyRule};
+use crate::names::DnsName;
+
+/// Allows `request` when one rule that applies to `groups` allows all of it; the first such rule in the
+/// configuration is the grant.
+pub fn evaluate(rules: &[PolicyRule], groups: &[String], request: &PolicyRequest) -> Result<Grant, PolicyRefusal> {
+    let applicable: Vec<&PolicyRule> = rules.iter().filter(|rule| rule.applies_to(groups)).collect();
+    if applicable.is_empty() {
+        return Err(PolicyRefusal::NoRuleForYou { groups: groups.to_vec() });
+    }
+    if request.dns_names.is_empty() && request.ip_sans.is_empty() {
+        return Err(PolicyRefusal::NoNames);
+    }
+    if let Some(name) = request.dns_names.iter().find(|name| !applicable.iter().any(|rule| rule.covers(name))) {
+        return Err(PolicyRefusal::NameNotAllowed {
+            name: name.clone(),
+            allowed_suffixes: suffixes(applicable.iter().copied()),
+        });
+    }
+    let closest = applicable
+        .iter()
+        .filter(|rule| request.dns_names.iter().all(|name| rule.covers(name)))
+        .map(|rule| (*rule, violations(rule, request)))
+        // `min_by_key` keeps the first of equals, so configuration order breaks ties.
+        .min_by_key(|(_, violations)| violations.len());
+    match closest {
+        Some((rule, violations)) => match violations.into_iter().next() {
+            None => Ok(Grant { rule: rule.name.clone(), max_validity_days: rule.max_validity_days }),
+            Some(refusal) => Err(refusal),
+        },
+        None => Err(split_names(&applicable, request.dns_names)),
+    }
+}
+
+/// Everything `rule` (which covers all the names) refuses about `request`, in the order they are reported.
+fn violations(rule: &PolicyRule, request: &PolicyRequest) -> Vec<PolicyRefusal> {
+    let name = || rule.name.clone();
+    let mut refusals = Vec::new();
+    if !rule.allow_wildcards
+        && let Some(wildcard) = request.dns_names.iter().find(|dns_name| dns_name.is_wildcard())
+    {
+        refusals.push(PolicyRefusal::WildcardNotAllowed { name: wildcard.clone(), rule: name() });
+    }
+    if !rule.allow_ip_sans
+        && let Some(ip) = request.ip_sans.first()
+    {
+        refusals.push(PolicyRefusal::IpSansNotAllowed { ip: *ip, rule: name() });
+    }
+    if request.validity_days > rule.max_validity_days {
+        refusals.push(PolicyRefusal::ValidityTooLong {
+            requested: request.validity_days,
+            max: rule.max_validity_days,
+            rule: name(),
+        });
+    }
+    if !rule.key_types.contains(&request.key_type) {
+        refusals.push(PolicyRefusal::KeyTypeNotAllowed {
+            key_type: request.key_type,
+            allowed: rule.key_types.clone(),
+            rule: name(),
+        });
+    }
+    if request.client_auth && !rule.allow_client_auth {
+        refusals.push(PolicyRefusal::ClientAuthNotAllowed { rule: name() });
+    }
+    refusals
+}
+
+/// Every name is covered by some rule, none covers all: names the rule covering the most of them, one name it
+/// covers and the first it does not, so the person knows which names to split off.
+fn split_names(applicable: &[&PolicyRule], names: &[DnsName]) -> PolicyRefusal {
+    let covered_by = |rule: &PolicyRule| names.iter().filter(|name| rule.covers(name)).count();
+    // `max_by_key` keeps the last of equals; reversing makes the earlier rule win, as everywhere else.
+    let best = applicable.iter().rev().max_by_key(|rule| covered_by(rule));
+    let pick = |covered: bool| names.iter().find(|name| best.is_some_and(|rule| rule.covers(name)) == covered).cloned();
+    match (pick(false), pick(true)) {
+        (Some(name), Some(other)) => PolicyRefusal::NamesInDifferentRules { name, other },
+        // Not reached: every name is covered by some rule, so the best rule covers one and misses another.
+        _ => PolicyRefusal::NoNames,
+    }
+}
+
+/// The suffixes of `rules` in configuration order, without repeats.
+pub(super) fn suffixes<'a>(rules: impl IntoIterator<Item = &'a PolicyRule>) -> Vec<DnsName> {
+    let mut suffixes: Vec<DnsName> = Vec::new();
+    for suffix in rules.into_iter().flat_map(|rule| &rule.domains) {
+        if !suffixes.contains(suffix) {
+            suffixes.push(suffix.clone());
+        }
+    }
+    suffixes
+}

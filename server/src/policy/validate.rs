@@ -1,0 +1,175 @@
+//! The policy rules as written in the configuration, and their validation into [`PolicyRule`]s; every error
+//! names the exact key, such as `issuers[0].policy[1].domains[2]`.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use super::{EVERYONE, PolicyRule};
+use crate::config::ConfigError;
+use crate::keys::KeyType;
+use crate::names::{DnsName, NameError, normalize_dns_name};
+
+/// The CA/Browser Forum's historical ceiling; no private CA should need longer-lived leaf certificates.
+pub const MAX_VALIDITY_DAYS: u32 = 825;
+
+/// Long enough for a descriptive name, short enough to read in a one-line refusal.
+const MAX_RULE_NAME_CHARS: usize = 64;
+
+/// One `[[issuers.policy]]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicyRule {
+    pub name: String,
+    pub groups: Vec<String>,
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub allow_wildcards: bool,
+    #[serde(default)]
+    pub allow_ip_sans: bool,
+    /// Signed so that a negative value is refused here with the range rather than as a type error.
+    pub max_validity_days: i64,
+    /// Absent means every key type certdesk supports.
+    pub key_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub allow_client_auth: bool,
+}
+
+/// Validates an issuer's rules; `key_prefix` is where they live, e.g. `issuers[0].policy`.
+pub fn validate_rules(raw: Vec<RawPolicyRule>, key_prefix: &str) -> Result<Vec<PolicyRule>, ConfigError> {
+    let mut names = HashSet::new();
+    raw.into_iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let key = format!("{key_prefix}[{index}]");
+            let rule = validate_rule(rule, &key)?;
+            if !names.insert(rule.name.clone()) {
+                return Err(ConfigError::invalid(format!("{key}.name"), format!("`{}` is used twice", rule.name)));
+            }
+            Ok(rule)
+        })
+        .collect()
+}
+
+fn validate_rule(raw: RawPolicyRule, key: &str) -> Result<PolicyRule, ConfigError> {
+    let name = raw.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_RULE_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(ConfigError::invalid(
+            format!("{key}.name"),
+            format!("use 1 to {MAX_RULE_NAME_CHARS} printable characters"),
+        ));
+    }
+    let max_validity_days = u32::try_from(raw.max_validity_days)
+        .ok()
+        .filter(|days| (1..=MAX_VALIDITY_DAYS).contains(days))
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                format!("{key}.max_validity_days"),
+                format!("must be between 1 and {MAX_VALIDITY_DAYS} days"),
+            )
+        })?;
+    Ok(PolicyRule {
+        name,
+        groups: groups(raw.groups, key)?,
+        domains: domains(raw.domains, key)?,
+        allow_wildcards: raw.allow_wildcards,
+        allow_ip_sans: raw.allow_ip_sans,
+        max_validity_days,
+        key_types: key_types(raw.key_types, key)?,
+        allow_client_auth: raw.allow_client_auth,
+    })
+}
+
+fn groups(raw: Vec<String>, key: &str) -> Result<Vec<String>, ConfigError> {
+    if raw.is_empty() {
+        return Err(ConfigError::invalid(
+            format!("{key}.groups"),
+            format!("list at least one group, or \"{EVERYONE}\" for everyone signed in"),
+        ));
+    }
+    let mut groups: Vec<String> = Vec::with_capacity(raw.len());
+    for (index, group) in raw.into_iter().enumerate() {
+        // Groups are compared exactly; stray whitespace would make a rule that silently matches nobody.
+        if group.trim().is_empty() || group.trim() != group {
+            return Err(ConfigError::invalid(
+                format!("{key}.groups[{index}]"),
+                "must be a group name without leading or trailing spaces",
+            ));
+        }
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    Ok(groups)
+}
+
+fn domains(raw: Vec<String>, key: &str) -> Result<Vec<DnsName>, ConfigError> {
+    if raw.is_empty() {
+        return Err(ConfigError::invalid(
+            format!("{key}.domains"),
+            "list at least one DNS suffix, such as \"cluster.local\"",
+        ));
+    }
+    let mut domains: Vec<DnsName> = Vec::with_capacity(raw.len());
+    for (index, domain) in raw.iter().enumerate() {
+        let entry_key = format!("{key}.domains[{index}]");
+        let trimmed = domain.trim();
+        // `.example.com` is a common way to write "below example.com"; it means the same as `example.com` here.
+        let suffix = normalize_dns_name(trimmed.strip_prefix('.').unwrap_or(trimmed)).map_err(|error| match error {
+            NameError::IpAddressLiteral(_) => ConfigError::invalid(
+                &entry_key,
+                "is an IP address, not a DNS suffix; allow IP SANs with allow_ip_sans = true",
+            ),
+            other => ConfigError::invalid(&entry_key, other.to_string()),
+        })?;
+        if suffix.is_wildcard() {
+            return Err(ConfigError::invalid(
+                &entry_key,
+                format!(
+                    "write the suffix without '*.' (`{}`); wildcards are allowed with allow_wildcards = true",
+                    suffix.base_domain()
+                ),
+            ));
+        }
+        if !domains.contains(&suffix) {
+            domains.push(suffix);
+        }
+    }
+    Ok(domains)
+}
+
+fn key_types(raw: Option<Vec<String>>, key: &str) -> Result<Vec<KeyType>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(KeyType::ALL.to_vec());
+    };
+    if raw.is_empty() {
+        return Err(ConfigError::invalid(
+            format!("{key}.key_types"),
+            "list at least one key type, or leave the key out to allow all of them",
+        ));
+    }
+    let mut key_types: Vec<KeyType> = Vec::with_capacity(raw.len());
+    for (index, name) in raw.iter().enumerate() {
+        let key_type = parse_key_type(name).ok_or_else(|| {
+            let valid: Vec<&str> = KeyType::ALL.iter().map(|key_type| key_type.as_str()).collect();
+            ConfigError::invalid(
+                format!("{key}.key_types[{index}]"),
+                format!("`{}` is not a key type; use one of: {}", name.trim(), valid.join(", ")),
+            )
+        })?;
+        if !key_types.contains(&key_type) {
+            key_types.push(key_type);
+        }
+    }
+    Ok(key_types)
+}
+
+/// The names certdesk uses everywhere (`rsa2048`), plus `rsa-2048`, which reads like `ec-p256` and is what
+/// people naturally write next to it.
+fn parse_key_type(name: &str) -> Option<KeyType> {
+    let name = name.trim();
+    name.parse().ok().or_else(|| {
+        let (family, size) = name.split_once('-')?;
+        family.eq_ignore_ascii_case("rsa").then(|| format!("rsa{size}").parse().ok()).flatten()
+    })
+}
