@@ -206,3 +206,47 @@ pub struct CreatedApiToken {
     pub token: ApiTokenView,
     pub secret: String,
 }
+
+/// Where the private key of a requested certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "kebab-case")]
+pub enum KeyChoice {
+    /// certdesk generates the key (`ec-p256`, `ec-p384`, `rsa-2048`, `rsa-3072`, `rsa-4096`, `ed25519`) and keeps
+    /// it encrypted for download.
+    Generate { key_type: String },
+    /// The requester's own CSR (PEM); certdesk never sees the key.
+    Csr { csr_pem: String },
+}
+
+/// A certificate request, from the form or `POST /api/v1/certificates`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    pub issuer_id: String,
+    /// Optional: defaults to the first DNS name.
+    #[serde(default)]
+    pub common_name: String,
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+    #[serde(default)]
+    pub ip_sans: Vec<String>,
+    pub validity_days: u32,
+    pub key: KeyChoice,
+    #[serde(default)]
+    pub client_auth: bool,
+    /// The same key from the same person means the same request (double submit, retries): one certificate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// The answer to a certificate request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedCertificate {
+    pub id: uuid::Uuid,
+    pub status: CertStatus,
+    pub common_name: String,
+    pub serial: Option<String>,
+    /// RFC 3339.
+    pub not_after: Option<String>,
+    /// True when this answers an earlier request with the same idempotency key.
+    pub replayed: bool,
+}

@@ -2,7 +2,7 @@
 //! the caller comes from the token, the work from the same backend the UI uses.
 
 use app::AppError;
-use app::model::TokenScope;
+use app::model::{CertificateRequest, TokenScope};
 use app::ssr::Backend;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -12,11 +12,104 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::backend::ServerBackend;
+use crate::bundle::{DownloadFormat, RenderOptions};
 use crate::http::RequestContext;
 use crate::state::AppState;
+use crate::{downloads, issuance};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(me)).route("/api/v1/certificates", get(list_certificates))
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/certificates", get(list_certificates).post(request_certificate))
+        .route("/api/v1/certificates/{id}/download", get(download))
+}
+
+/// `POST /api/v1/certificates`: the same checks, policy and exactly-once issuance as the form. An
+/// `Idempotency-Key` header takes precedence over the body's `idempotency_key`; a replay answers 200 with the
+/// first request's certificate, a fresh issuance 201.
+async fn request_certificate(
+    State(state): State<AppState>,
+    context: RequestContext,
+    headers: http::HeaderMap,
+    body: Result<Json<CertificateRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let meta = &context.meta;
+    let caller = match meta.caller() {
+        Ok(caller) => caller,
+        Err(error) => return error_response(error),
+    };
+    let mut input = match body {
+        Ok(Json(input)) => input,
+        Err(rejection) => return error_response(AppError::invalid("body", rejection.body_text())),
+    };
+    if let Some(key) = headers.get("idempotency-key") {
+        match key.to_str() {
+            Ok(key) => input.idempotency_key = Some(key.to_owned()),
+            Err(_) => return error_response(AppError::invalid("idempotency_key", "must be printable ASCII")),
+        }
+    }
+    let checked = match issuance::check(input) {
+        Ok(checked) => checked,
+        Err(error) => return error_response(error),
+    };
+    match issuance::issue(&state, meta, caller, checked).await {
+        Ok(created) => {
+            let status = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
+            (status, Json(created)).into_response()
+        }
+        Err(error) => error_response(error.into_app_error(meta)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DownloadQuery {
+    format: Option<String>,
+    secret_name: Option<String>,
+    namespace: Option<String>,
+}
+
+/// `GET /api/v1/certificates/{id}/download?format=…`; the PKCS#12 password travels in the `X-Pkcs12-Password`
+/// header, never in the URL (URLs end up in logs).
+async fn download(
+    State(state): State<AppState>,
+    context: RequestContext,
+    headers: http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<DownloadQuery>,
+) -> Response {
+    let meta = &context.meta;
+    let caller = match meta.caller() {
+        Ok(caller) => caller,
+        Err(error) => return error_response(error),
+    };
+    // Not a UUID: the same answer as someone else's certificate.
+    let Ok(id) = uuid::Uuid::parse_str(&id) else { return error_response(AppError::not_found("certificate")) };
+    let format: DownloadFormat = match query.format.as_deref().unwrap_or("fullchain-pem").parse() {
+        Ok(format) => format,
+        Err(error) => return error_response(AppError::invalid("format", format!("{error}"))),
+    };
+    let options = RenderOptions {
+        pkcs12_password: headers
+            .get("x-pkcs12-password")
+            .and_then(|value| value.to_str().ok())
+            .map(|password| secrecy::SecretString::from(password.to_owned())),
+        secret_name: query.secret_name,
+        namespace: query.namespace,
+    };
+    match downloads::download(&state, meta, caller, id, format, &options).await {
+        Ok(rendered) => {
+            let disposition = format!("attachment; filename=\"{}\"", rendered.file_name.replace('"', ""));
+            let mut response = rendered.bytes.to_vec().into_response();
+            let headers = response.headers_mut();
+            headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(rendered.content_type));
+            if let Ok(value) = http::HeaderValue::from_str(&disposition) {
+                headers.insert(http::header::CONTENT_DISPOSITION, value);
+            }
+            headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => error_response(error.into_app_error(meta)),
+    }
 }
 
 async fn me(context: RequestContext, scope: Option<axum::Extension<TokenScope>>) -> Response {

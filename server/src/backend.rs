@@ -1,12 +1,13 @@
 //! `ServerBackend`: the server's implementation of the UI's `Backend` trait.
 
 use app::AppError;
-use app::model::{ApiTokenView, CertStatus, CertSummary, CreatedApiToken, DashboardSummary, NewApiToken, Role};
+use app::model::{ApiTokenView, CertStatus, CertSummary, CreatedApiToken, DashboardSummary, NewApiToken};
 use app::ssr::{Backend, Caller, RequestMeta};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
 use crate::db;
 use crate::error::ServerError;
@@ -86,13 +87,6 @@ impl Backend for ServerBackend {
 }
 
 /// `None` (everything) for roles that oversee all certificates, else the caller's own id.
-fn owner_scope(caller: &Caller) -> Option<uuid::Uuid> {
-    match caller.role {
-        Role::Admin | Role::Auditor => None,
-        Role::User => Some(caller.user_id),
-    }
-}
-
 fn parse_status(status: &str) -> Result<CertStatus, ServerError> {
     Ok(match status {
         "pending" => CertStatus::Pending,

@@ -174,6 +174,9 @@ struct RawIssuer {
     approle_mount: Option<String>,
     /// vault: the offline root's certificate; every issued chain must end at it.
     root_ca: Option<PathBuf>,
+    /// Who may request what from this issuer.
+    #[serde(default)]
+    policy: Vec<crate::policy::RawPolicyRule>,
 }
 
 /// Validated configuration.
@@ -243,6 +246,8 @@ pub struct IssuerConfig {
     pub kind: IssuerKindConfig,
     pub ca_bundle_pem: Option<Vec<u8>>,
     pub ca_bundle_path: Option<PathBuf>,
+    /// Issuance rules; none means nobody may request from this issuer.
+    pub policy: Vec<crate::policy::PolicyRule>,
 }
 
 #[derive(Debug, Clone)]

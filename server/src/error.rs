@@ -13,6 +13,9 @@ pub enum ServerError {
     Audit(#[from] AuditError),
     #[error("sealed secret: {0}")]
     Sealing(#[from] crate::sealing::SealError),
+    /// A broken invariant of certdesk itself (logged in full, shown as an incident number).
+    #[error("internal: {0}")]
+    Internal(String),
     /// Already safe to show: a caller's mistake or a refusal.
     #[error("{0}")]
     Client(AppError),

@@ -1,4 +1,4 @@
-//! Roles from the provider's groups, re-evaluated at every sign-in.
+//! Roles from the provider's groups, re-evaluated at every sign-in, and what each role may see.
 
 use app::model::Role;
 
@@ -12,5 +12,13 @@ pub fn role_for(groups: &[String], config: &AuthConfig) -> Role {
         Role::Auditor
     } else {
         Role::User
+    }
+}
+
+/// Whose certificates a caller sees: admins and auditors everyone's (`None`), everyone else their own.
+pub fn owner_scope(caller: &app::ssr::Caller) -> Option<uuid::Uuid> {
+    match caller.role {
+        Role::Admin | Role::Auditor => None,
+        Role::User => Some(caller.user_id),
     }
 }

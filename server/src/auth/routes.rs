@@ -217,6 +217,7 @@ pub(super) async fn upsert_person(
         display_name: &login.display_name,
         email: login.email.as_deref(),
         role: role.as_str(),
+        groups: &login.groups,
     };
     db::users::upsert_at_login(tx, &user, now).await
 }

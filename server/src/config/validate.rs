@@ -160,6 +160,7 @@ fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
                 kind,
                 ca_bundle_pem,
                 ca_bundle_path: issuer.ca_bundle,
+                policy: crate::policy::validate_rules(issuer.policy, &format!("{key}.policy"))?,
             })
         })
         .collect()

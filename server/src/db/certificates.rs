@@ -1,8 +1,10 @@
 //! SQL for the certificate inventory.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::sealing::Sealed;
 
 #[derive(Debug, Clone)]
 pub struct CertificateRow {
@@ -25,5 +27,196 @@ pub async fn recent(pool: &PgPool, owner: Option<Uuid>, limit: i64) -> Result<Ve
         limit,
     )
     .fetch_all(pool)
+    .await
+}
+
+/// The intent of a certificate request, written before the issuer is called: if certdesk dies while the issuer
+/// signs, this row (status `pending`) is the trace the reconciler finds.
+pub struct NewIntent<'a> {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub issuer_id: &'a str,
+    pub common_name: &'a str,
+    pub dns_names: &'a [String],
+    pub ip_addresses: &'a [String],
+    pub key_algorithm: &'a str,
+    pub key_source: &'a str,
+    pub sealed_key: Option<&'a Sealed>,
+    pub csr_pem: &'a str,
+    pub client_auth: bool,
+    pub validity_days: i32,
+    pub policy_rule: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub request_hash: &'a [u8],
+    pub search_text: &'a str,
+    pub now: OffsetDateTime,
+}
+
+/// Inserts the intent; `false` when the owner already used this idempotency key (nothing written).
+pub async fn insert_intent(tx: &mut PgConnection, intent: &NewIntent<'_>) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query!(
+        "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, dns_names, ip_addresses,
+                                   key_algorithm, key_source, encrypted_private_key, key_encryption_key_id,
+                                   private_key_nonce, csr_pem, client_auth, validity_days, policy_rule,
+                                   idempotency_key, request_hash, search_text, created_at, updated_at)
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
+         ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
+        intent.id,
+        intent.owner_id,
+        intent.issuer_id,
+        intent.common_name,
+        intent.dns_names,
+        intent.ip_addresses,
+        intent.key_algorithm,
+        intent.key_source,
+        intent.sealed_key.map(|sealed| sealed.ciphertext.as_slice()),
+        intent.sealed_key.map(|sealed| sealed.key_id.as_str()),
+        intent.sealed_key.map(|sealed| sealed.nonce.as_slice()),
+        intent.csr_pem,
+        intent.client_auth,
+        intent.validity_days,
+        intent.policy_rule,
+        intent.idempotency_key,
+        intent.request_hash,
+        intent.search_text,
+        intent.now,
+    )
+    .execute(tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// An earlier request of the same owner under the same idempotency key.
+#[derive(Debug, Clone)]
+pub struct PriorRequest {
+    pub id: Uuid,
+    pub status: String,
+    pub request_hash: Option<Vec<u8>>,
+}
+
+pub async fn find_by_idempotency_key(
+    pool: &PgPool,
+    owner_id: Uuid,
+    key: &str,
+) -> Result<Option<PriorRequest>, sqlx::Error> {
+    sqlx::query_as!(
+        PriorRequest,
+        "SELECT id, status, request_hash FROM certificates WHERE owner_id = $1 AND idempotency_key = $2",
+        owner_id,
+        key,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub struct Issued<'a> {
+    pub serial: &'a str,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub fingerprint_sha256: &'a str,
+    pub leaf_pem: &'a str,
+    pub chain_pem: &'a str,
+    pub root_pem: &'a str,
+    pub facts: serde_json::Value,
+    pub search_text: &'a str,
+}
+
+/// pending → issued; `false` if the row was no longer pending (resolved by someone else).
+pub async fn mark_issued(
+    tx: &mut PgConnection,
+    id: Uuid,
+    issued: &Issued<'_>,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query!(
+        "UPDATE certificates
+         SET status = 'issued', serial = $2, not_before = $3, not_after = $4, fingerprint_sha256 = $5,
+             leaf_pem = $6, chain_pem = $7, root_pem = $8, facts = $9, search_text = $10, updated_at = $11
+         WHERE id = $1 AND status = 'pending'",
+        id,
+        issued.serial,
+        issued.not_before,
+        issued.not_after,
+        issued.fingerprint_sha256,
+        issued.leaf_pem,
+        issued.chain_pem,
+        issued.root_pem,
+        issued.facts,
+        issued.search_text,
+        now,
+    )
+    .execute(tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// pending → failed, with the reason shown to the requester.
+pub async fn mark_failed(
+    tx: &mut PgConnection,
+    id: Uuid,
+    failure: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE certificates SET status = 'failed', failure = $2, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+        id,
+        failure,
+        now,
+    )
+    .execute(tx)
+    .await
+    .map(|_| ())
+}
+
+/// Everything about one certificate, for its page and its downloads.
+#[derive(Debug, Clone)]
+pub struct CertificateRecord {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+    pub issuer_id: String,
+    pub status: String,
+    pub common_name: String,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<String>,
+    pub key_algorithm: String,
+    pub key_source: String,
+    pub serial: Option<String>,
+    pub not_before: Option<OffsetDateTime>,
+    pub not_after: Option<OffsetDateTime>,
+    pub fingerprint_sha256: Option<String>,
+    pub leaf_pem: Option<String>,
+    pub chain_pem: Option<String>,
+    pub root_pem: Option<String>,
+    pub encrypted_private_key: Option<Vec<u8>>,
+    pub key_encryption_key_id: Option<String>,
+    pub private_key_nonce: Option<Vec<u8>>,
+    pub client_auth: bool,
+    pub validity_days: i32,
+    pub policy_rule: Option<String>,
+    pub facts: Option<serde_json::Value>,
+    pub failure: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// One certificate, if `owner` (None: anyone's, for admins and auditors) may see it.
+pub async fn find_visible(
+    pool: &PgPool,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Result<Option<CertificateRecord>, sqlx::Error> {
+    sqlx::query_as!(
+        CertificateRecord,
+        "SELECT c.id, c.owner_id, u.display_name AS owner_name, c.issuer_id, c.status, c.common_name, c.dns_names,
+                c.ip_addresses, c.key_algorithm, c.key_source, c.serial, c.not_before, c.not_after,
+                c.fingerprint_sha256, c.leaf_pem, c.chain_pem, c.root_pem, c.encrypted_private_key,
+                c.key_encryption_key_id, c.private_key_nonce, c.client_auth, c.validity_days, c.policy_rule,
+                c.facts, c.failure, c.created_at
+         FROM certificates c JOIN users u ON u.id = c.owner_id
+         WHERE c.id = $1 AND ($2::uuid IS NULL OR c.owner_id = $2)",
+        id,
+        owner,
+    )
+    .fetch_optional(pool)
     .await
 }

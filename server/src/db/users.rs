@@ -10,6 +10,7 @@ pub struct UserUpsert<'a> {
     pub display_name: &'a str,
     pub email: Option<&'a str>,
     pub role: &'a str,
+    pub groups: &'a [String],
 }
 
 /// Inserts the person or refreshes their name, e-mail and role; returns their id. Keyed on (issuer, subject).
@@ -19,11 +20,11 @@ pub async fn upsert_at_login(
     now: OffsetDateTime,
 ) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
-        "INSERT INTO users (id, issuer, subject, display_name, email, role, created_at, last_login_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+        "INSERT INTO users (id, issuer, subject, display_name, email, role, groups, created_at, last_login_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)
          ON CONFLICT (issuer, subject) DO UPDATE
              SET display_name = EXCLUDED.display_name, email = EXCLUDED.email, role = EXCLUDED.role,
-                 last_login_at = EXCLUDED.last_login_at
+                 groups = EXCLUDED.groups, last_login_at = EXCLUDED.last_login_at
          RETURNING id",
         Uuid::new_v4(),
         user.issuer,
@@ -32,7 +33,16 @@ pub async fn upsert_at_login(
         user.email,
         user.role,
         now,
+        user.groups,
     )
     .fetch_one(tx)
     .await
+}
+
+/// The person's groups as of their last sign-in (issuance policy is written in groups).
+pub async fn groups(pool: &sqlx::PgPool, user_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT groups FROM users WHERE id = $1", user_id)
+        .fetch_optional(pool)
+        .await
+        .map(Option::unwrap_or_default)
 }

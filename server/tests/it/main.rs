@@ -8,6 +8,7 @@ mod binary;
 mod ceremony;
 mod cli;
 mod http;
+mod issuance;
 mod local_totp;
 mod oidc_tokens;
 mod support;

@@ -1,0 +1,359 @@
+//! Issuing one certificate, exactly once: policy first (no issuer call for a refused request), then the intent row
+//! and its audit event in one transaction, then the issuer, then the verified chain and the `issued` state with its
+//! audit event in one transaction. A failure marks the intent `failed` with a reason; a crash leaves it `pending`
+//! for the reconciler. A repeated idempotency key answers with the first request's certificate.
+
+use app::AppError;
+use app::model::{CertStatus, RequestedCertificate};
+use app::ssr::{Caller, RequestMeta};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::request::{CheckedKey, CheckedRequest, search_text};
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::bundle;
+use crate::db;
+use crate::error::ServerError;
+use crate::issuers::{Issuer, IssuerError, Signed, SigningRequest};
+use crate::keys;
+use crate::policy::{self, PolicyRequest};
+use crate::state::AppState;
+
+pub async fn issue(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    request: CheckedRequest,
+) -> Result<RequestedCertificate, ServerError> {
+    let Some(issuer) = state.issuers.get(&request.issuer_id) else {
+        return Err(client(AppError::invalid("issuer_id", format!("there is no issuer `{}`", request.issuer_id))));
+    };
+    let now = OffsetDateTime::now_utc();
+    let groups = db::users::groups(&state.pool, caller.user_id).await?;
+    let policy_request = PolicyRequest {
+        dns_names: &request.dns_names,
+        ip_sans: &request.ip_sans,
+        validity_days: request.validity_days,
+        key_type: request.key_type,
+        client_auth: request.client_auth,
+    };
+    let grant = match policy::evaluate(&issuer.config.policy, &groups, &policy_request) {
+        Ok(grant) => grant,
+        Err(refusal) => {
+            let details =
+                json!({ "issuer": request.issuer_id, "names": names_of(&request), "reason": refusal.to_string() });
+            let entry = event(meta, caller, "certificate.denied", String::new(), Outcome::Denied, details);
+            audit::record(&state.pool, &state.chain_key, &entry, now).await?;
+            return Err(client(AppError::invalid(refusal.field(), refusal.to_string())));
+        }
+    };
+    if let Some(key) = &request.idempotency_key
+        && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, caller.user_id, key).await?
+    {
+        return replay(state, caller, prior, &request.fingerprint).await;
+    }
+
+    // The key (server-generated, sealed at once) and the CSR the issuer will sign.
+    let id = Uuid::new_v4();
+    let (csr_pem, sealed_key, key_source) = match &request.key {
+        CheckedKey::Generate(key_type) => {
+            let Some(sealer) = state.config.encryption.as_ref() else {
+                return Err(client(AppError::Unavailable {
+                    service: "key storage ([encryption] is not configured)".into(),
+                }));
+            };
+            let key_type = *key_type;
+            let key = tokio::task::spawn_blocking(move || keys::generate(key_type))
+                .await
+                .map_err(|error| ServerError::Internal(format!("key generation task: {error}")))?
+                .map_err(|error| ServerError::Internal(format!("key generation: {error}")))?;
+            let csr = keys::build_csr(&key, Some(request.common_name.as_str()), &request.dns_names, &request.ip_sans)
+                .map_err(|error| ServerError::Internal(format!("CSR: {error}")))?;
+            (csr, Some(sealer.seal(key.pkcs8_der(), &key_context(id))?), "server")
+        }
+        CheckedKey::Csr(csr) => (csr.pem(), None, "csr"),
+    };
+    let dns: Vec<String> = request.dns_names.iter().map(|name| name.as_str().to_owned()).collect();
+    let ips: Vec<String> = request.ip_sans.iter().map(ToString::to_string).collect();
+    let intent = db::certificates::NewIntent {
+        id,
+        owner_id: caller.user_id,
+        issuer_id: &request.issuer_id,
+        common_name: request.common_name.as_str(),
+        dns_names: &dns,
+        ip_addresses: &ips,
+        key_algorithm: request.key_type.label(),
+        key_source,
+        sealed_key: sealed_key.as_ref(),
+        csr_pem: &csr_pem,
+        client_auth: request.client_auth,
+        validity_days: request.validity_days as i32,
+        policy_rule: &grant.rule,
+        idempotency_key: request.idempotency_key.as_deref(),
+        request_hash: &request.fingerprint,
+        search_text: &search_text(&dns, None, None),
+        now,
+    };
+    let mut tx = state.pool.begin().await?;
+    if !db::certificates::insert_intent(&mut tx, &intent).await? {
+        // A concurrent double submit won the insert: answer as its replay.
+        drop(tx);
+        if let Some(key) = &request.idempotency_key
+            && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, caller.user_id, key).await?
+        {
+            return replay(state, caller, prior, &request.fingerprint).await;
+        }
+        return Err(ServerError::Internal("intent insert conflicted without a prior request".into()));
+    }
+    let details = json!({
+        "issuer": request.issuer_id, "names": names_of(&request), "key": request.key_type.as_str(),
+        "key_source": key_source, "validity_days": request.validity_days, "client_auth": request.client_auth,
+        "policy_rule": grant.rule,
+    });
+    audit::append(
+        &mut tx,
+        &state.chain_key,
+        &event(meta, caller, "certificate.requested", object(id), Outcome::Success, details),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+
+    let signing = SigningRequest {
+        csr_pem: &csr_pem,
+        common_name: Some(request.common_name.as_str()),
+        key_family: request.key_type.family(),
+        client_auth: request.client_auth,
+        validity: std::time::Duration::from_secs(u64::from(request.validity_days) * 86_400),
+    };
+    let signed = match issuer.authority() {
+        Ok(authority) => authority.sign(&signing).await,
+        Err(error) => Err(error),
+    };
+    let stored = match signed.map_err(Failure::Issuer).and_then(|signed| verified(issuer, signed)) {
+        Ok(material) => complete(state, meta, caller, id, &request, &dns, material).await,
+        Err(failure) => {
+            fail(state, meta, caller, id, &failure).await?;
+            return Err(failure.into_error(issuer));
+        }
+    }?;
+    Ok(stored)
+}
+
+/// Why an issuance did not produce a certificate.
+enum Failure {
+    Issuer(IssuerError),
+    BadChain(String),
+}
+
+impl Failure {
+    fn reason(&self) -> String {
+        match self {
+            Self::Issuer(error) => error.to_string(),
+            Self::BadChain(detail) => format!("the issued chain does not verify: {detail}"),
+        }
+    }
+
+    fn into_error(self, issuer: &Issuer) -> ServerError {
+        let name = issuer.config.display_name.clone();
+        match self {
+            Self::Issuer(IssuerError::Refused { message, .. }) => {
+                client(AppError::invalid("issuer", format!("{name} refused the request: {message}")))
+            }
+            Self::Issuer(IssuerError::Sealed { .. }) => {
+                client(AppError::Unavailable { service: format!("{name} (sealed)") })
+            }
+            Self::Issuer(IssuerError::Unavailable { .. } | IssuerError::NotConfigured { .. }) => {
+                client(AppError::Unavailable { service: name })
+            }
+            Self::Issuer(IssuerError::BadAnswer { detail, .. }) | Self::BadChain(detail) => {
+                ServerError::Internal(detail)
+            }
+        }
+    }
+}
+
+/// The issued certificate with a chain that verifies up to a self-signed root (the configured one, if pinned).
+struct Material {
+    leaf_der: Vec<u8>,
+    intermediates: Vec<Vec<u8>>,
+    root: Vec<u8>,
+    facts: bundle::CertificateFacts,
+}
+
+fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Failure> {
+    let Signed { leaf_der, mut chain_der } = signed;
+    let pinned = match &issuer.config.kind {
+        crate::config::IssuerKindConfig::Vault { root_ca_der, .. } => root_ca_der.clone(),
+        crate::config::IssuerKindConfig::Acme { .. } => None,
+    };
+    let root = match (chain_der.pop(), pinned) {
+        (Some(last), Some(pinned)) if last == pinned => pinned,
+        // The issuer left the root out of its chain: the pinned root completes it.
+        (Some(last), Some(pinned)) => {
+            chain_der.push(last);
+            pinned
+        }
+        (Some(last), None) => last,
+        (None, _) => return Err(Failure::BadChain("the issuer returned no chain".into())),
+    };
+    bundle::verify_chain(&leaf_der, &chain_der, &root, OffsetDateTime::now_utc())
+        .map_err(|error| Failure::BadChain(error.to_string()))?;
+    let facts = bundle::certificate_facts(&leaf_der).map_err(|error| Failure::BadChain(error.to_string()))?;
+    Ok(Material { leaf_der, intermediates: chain_der, root, facts })
+}
+
+async fn complete(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    id: Uuid,
+    request: &CheckedRequest,
+    dns: &[String],
+    material: Material,
+) -> Result<RequestedCertificate, ServerError> {
+    let now = OffsetDateTime::now_utc();
+    let facts = &material.facts;
+    let serial = facts.serial_colon();
+    let chain_pem: String = material.intermediates.iter().map(|der| to_pem(der)).collect();
+    let facts_json = serde_json::to_value(facts).map_err(|error| ServerError::Internal(error.to_string()))?;
+    let issued = db::certificates::Issued {
+        serial: &serial,
+        not_before: facts.not_before,
+        not_after: facts.not_after,
+        fingerprint_sha256: &facts.sha256_fingerprint,
+        leaf_pem: &to_pem(&material.leaf_der),
+        chain_pem: &chain_pem,
+        root_pem: &to_pem(&material.root),
+        facts: facts_json,
+        search_text: &search_text(dns, Some(&serial), Some(&facts.sha256_fingerprint)),
+    };
+    let mut tx = state.pool.begin().await?;
+    if !db::certificates::mark_issued(&mut tx, id, &issued, now).await? {
+        return Err(ServerError::Internal(format!("certificate {id} was no longer pending")));
+    }
+    let details = json!({
+        "issuer": request.issuer_id, "serial": serial, "names": dns,
+        "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),
+        "fingerprint_sha256": facts.sha256_fingerprint,
+    });
+    audit::append(
+        &mut tx,
+        &state.chain_key,
+        &event(meta, caller, "certificate.issued", object(id), Outcome::Success, details),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestedCertificate {
+        id,
+        status: CertStatus::Issued,
+        common_name: request.common_name.as_str().to_owned(),
+        serial: Some(serial),
+        not_after: facts.not_after.format(&Rfc3339).ok(),
+        replayed: false,
+    })
+}
+
+async fn fail(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    id: Uuid,
+    failure: &Failure,
+) -> Result<(), ServerError> {
+    let now = OffsetDateTime::now_utc();
+    let reason = failure.reason();
+    tracing::warn!(request_id = %meta.request_id, certificate = %id, reason = %reason, "issuance failed");
+    let mut tx = state.pool.begin().await?;
+    db::certificates::mark_failed(&mut tx, id, &reason, now).await?;
+    let entry = event(meta, caller, "certificate.failed", object(id), Outcome::Failure, json!({ "reason": reason }));
+    audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Answers a repeated idempotency key with the first request's outcome; a different request under the same key
+/// is a client mistake.
+async fn replay(
+    state: &AppState,
+    caller: &Caller,
+    prior: db::certificates::PriorRequest,
+    fingerprint: &[u8],
+) -> Result<RequestedCertificate, ServerError> {
+    if prior.request_hash.as_deref() != Some(fingerprint) {
+        return Err(client(AppError::invalid(
+            "idempotency_key",
+            "this idempotency key was already used for a different request",
+        )));
+    }
+    let Some(record) = db::certificates::find_visible(&state.pool, prior.id, Some(caller.user_id)).await? else {
+        return Err(ServerError::Internal("prior request vanished".into()));
+    };
+    let status = match record.status.as_str() {
+        "issued" => CertStatus::Issued,
+        "pending" => {
+            return Err(client(AppError::Conflict {
+                message: "this request is still being issued; try again shortly".into(),
+            }));
+        }
+        "failed" => CertStatus::Failed,
+        "revoked" => CertStatus::Revoked,
+        _ => CertStatus::Superseded,
+    };
+    Ok(RequestedCertificate {
+        id: record.id,
+        status,
+        common_name: record.common_name,
+        serial: record.serial,
+        not_after: record.not_after.and_then(|time| time.format(&Rfc3339).ok()),
+        replayed: true,
+    })
+}
+
+/// Associated data of a sealed private key: it opens only as this certificate's key.
+pub fn key_context(id: Uuid) -> String {
+    format!("key:{id}")
+}
+
+fn to_pem(der: &[u8]) -> String {
+    pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+}
+
+fn names_of(request: &CheckedRequest) -> Vec<String> {
+    request
+        .dns_names
+        .iter()
+        .map(|name| name.as_str().to_owned())
+        .chain(request.ip_sans.iter().map(ToString::to_string))
+        .collect()
+}
+
+fn object(id: Uuid) -> String {
+    format!("certificate:{id}")
+}
+
+fn client(error: AppError) -> ServerError {
+    ServerError::Client(error)
+}
+
+fn event(
+    meta: &RequestMeta,
+    caller: &Caller,
+    action: &str,
+    object: String,
+    outcome: Outcome,
+    details: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        actor: format!("user:{}", caller.user_id),
+        action: action.to_owned(),
+        object,
+        outcome,
+        request_id: meta.request_id.clone(),
+        client_addr: meta.client_addr.clone(),
+        details,
+    }
+}

@@ -1,0 +1,144 @@
+//! A certificate request as it arrives (form or API) turned into a checked one: names normalised (IDN to
+//! punycode, lower case, trailing dot), IP SANs parsed, the key type or the CSR checked (signature, strength,
+//! and names equal to the requested ones). Every refusal names its field.
+
+use std::net::IpAddr;
+
+use app::AppError;
+use app::model::{CertificateRequest, KeyChoice};
+use sha2::{Digest, Sha256};
+
+use crate::keys::{self, CheckedCsr, KeyType};
+use crate::names::{DnsName, normalize_dns_name, parse_ip_san};
+
+/// More names than this is a mistake, not a certificate.
+const MAX_NAMES: usize = 100;
+/// CA/Browser Forum ceiling for TLS certificates; private policies are usually much shorter.
+pub const MAX_VALIDITY_DAYS: u32 = 398;
+const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+pub enum CheckedKey {
+    Generate(KeyType),
+    Csr(Box<CheckedCsr>),
+}
+
+pub struct CheckedRequest {
+    pub issuer_id: String,
+    pub common_name: DnsName,
+    /// Every DNS name, the common name first.
+    pub dns_names: Vec<DnsName>,
+    pub ip_sans: Vec<IpAddr>,
+    pub validity_days: u32,
+    pub key: CheckedKey,
+    pub key_type: KeyType,
+    pub client_auth: bool,
+    pub idempotency_key: Option<String>,
+    /// SHA-256 over the request as understood: a reused idempotency key must come with the same request.
+    pub fingerprint: Vec<u8>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::invalid(field, message)
+}
+
+pub fn check(input: CertificateRequest) -> Result<CheckedRequest, AppError> {
+    if input.issuer_id.trim().is_empty() {
+        return Err(invalid("issuer_id", "choose an issuer"));
+    }
+    if input.dns_names.len() + input.ip_sans.len() > MAX_NAMES {
+        return Err(invalid("dns_names", format!("at most {MAX_NAMES} names per certificate")));
+    }
+    let mut dns_names: Vec<DnsName> = Vec::new();
+    let common_name = match input.common_name.trim() {
+        "" => None,
+        given => Some(normalize_dns_name(given).map_err(|error| invalid("common_name", error.to_string()))?),
+    };
+    for name in common_name.iter().cloned().chain(
+        input
+            .dns_names
+            .iter()
+            .filter(|name| !name.trim().is_empty())
+            .map(|name| normalize_dns_name(name).map_err(|error| invalid("dns_names", error.to_string())))
+            .collect::<Result<Vec<_>, _>>()?,
+    ) {
+        if !dns_names.contains(&name) {
+            dns_names.push(name);
+        }
+    }
+    let Some(common_name) = dns_names.first().cloned() else {
+        return Err(invalid("dns_names", "give at least one DNS name"));
+    };
+    let mut ip_sans: Vec<IpAddr> = Vec::new();
+    for text in input.ip_sans.iter().filter(|ip| !ip.trim().is_empty()) {
+        let ip = parse_ip_san(text).map_err(|error| invalid("ip_sans", error.to_string()))?;
+        if !ip_sans.contains(&ip) {
+            ip_sans.push(ip);
+        }
+    }
+    if !(1..=MAX_VALIDITY_DAYS).contains(&input.validity_days) {
+        return Err(invalid("validity_days", format!("choose between 1 and {MAX_VALIDITY_DAYS} days")));
+    }
+    let idempotency_key = match input.idempotency_key.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(key) if key.len() > MAX_IDEMPOTENCY_KEY || key.chars().any(char::is_control) => {
+            return Err(invalid("idempotency_key", format!("at most {MAX_IDEMPOTENCY_KEY} printable characters")));
+        }
+        Some(key) => Some(key.to_owned()),
+    };
+    let (key, key_type, key_text) = match input.key {
+        KeyChoice::Generate { key_type } => {
+            let parsed: KeyType =
+                key_type.parse().map_err(|error: keys::UnknownKeyType| invalid("key_type", error.to_string()))?;
+            (CheckedKey::Generate(parsed), parsed, format!("generate:{}", parsed.as_str()))
+        }
+        KeyChoice::Csr { csr_pem } => {
+            let csr = keys::parse_csr(csr_pem.as_bytes()).map_err(|error| invalid("csr", error.to_string()))?;
+            // The CSR's names (its CN counted as a DNS name) must be exactly the requested ones.
+            csr.names_equal(Some(&common_name), &dns_names, &ip_sans)
+                .map_err(|error| invalid("csr", error.to_string()))?;
+            let key_type = csr
+                .key()
+                .key_type
+                .ok_or_else(|| invalid("csr", format!("certdesk does not issue for {} keys", csr.key().label())))?;
+            let text = format!("csr:{}", hex::encode(Sha256::digest(csr.der())));
+            (CheckedKey::Csr(Box::new(csr)), key_type, text)
+        }
+    };
+    let fingerprint = {
+        let mut hash = Sha256::new();
+        for part in [input.issuer_id.as_str(), &key_text, &input.validity_days.to_string()] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        for name in &dns_names {
+            hash.update(name.as_str().as_bytes());
+            hash.update([0]);
+        }
+        for ip in &ip_sans {
+            hash.update(ip.to_string().as_bytes());
+            hash.update([0]);
+        }
+        hash.update([u8::from(input.client_auth)]);
+        hash.finalize().to_vec()
+    };
+    Ok(CheckedRequest {
+        issuer_id: input.issuer_id,
+        common_name,
+        dns_names,
+        ip_sans,
+        validity_days: input.validity_days,
+        key,
+        key_type,
+        client_auth: input.client_auth,
+        idempotency_key,
+        fingerprint,
+    })
+}
+
+/// Lower-case text the inventory search matches against.
+pub fn search_text(names: &[String], serial: Option<&str>, fingerprint: Option<&str>) -> String {
+    let mut parts: Vec<String> = names.iter().map(|name| name.to_ascii_lowercase()).collect();
+    parts.extend(serial.map(str::to_ascii_lowercase));
+    parts.extend(fingerprint.map(|fingerprint| fingerprint.replace(':', "").to_ascii_lowercase()));
+    parts.join(" ")
+}

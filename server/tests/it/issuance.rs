@@ -1,0 +1,347 @@
+//! Private certificates through `POST /api/v1/certificates` and the downloads, against the test stack's real
+//! OpenBao and PostgreSQL: server keys and CSRs, every download format read back by openssl / a YAML parser,
+//! policy refusals before any issuer call, bad inputs naming their field, exactly-once under a repeated
+//! idempotency key, other people's certificates invisible, and an unreachable issuer leaving a failed request.
+
+use app::model::{NewApiToken, Role, TokenScope};
+use app::ssr::{Caller, RequestMeta};
+use axum::body::Body;
+use base64::Engine;
+use certdesk::auth::tokens;
+use http::{Request, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use crate::support::{free_port, state_for};
+
+const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn stack_dir() -> Option<String> {
+    std::env::var("CERTDESK_TEST_STACK_DIR").ok()
+}
+
+/// Configuration: encryption plus the stack's OpenBao as issuer `private` (or `address` instead of it).
+fn extra(stack: &str, address: Option<&str>) -> String {
+    let bao = format!("{stack}/openbao");
+    let address = address.map(str::to_owned).unwrap_or_else(|| std::fs::read_to_string(format!("{bao}/addr")).unwrap());
+    format!(
+        "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n\
+         [[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"{address}\"\nmount = \"pki_private_issuer\"\n\
+         role = \"certdesk-demo\"\nrole_id_file = \"{bao}/role_id\"\nsecret_id_file = \"{bao}/secret_id\"\n\
+         root_ca = \"{bao}/root_ca.pem\"\n\
+         [[issuers.policy]]\nname = \"platform\"\ngroups = [\"platform-team\"]\ndomains = [\"cluster.local\"]\n\
+         max_validity_days = 90\n",
+        address = address.trim()
+    )
+}
+
+struct Api {
+    router: axum::Router,
+    token: String,
+    user_id: Uuid,
+}
+
+async fn api(pool: &PgPool, stack: &str, address: Option<&str>, groups: &[&str]) -> Api {
+    let state = state_for(pool, &extra(stack, address));
+    let user_id = Uuid::new_v4();
+    let groups: Vec<String> = groups.iter().map(|group| group.to_string()).collect();
+    sqlx::query("INSERT INTO users (id, issuer, subject, display_name, role, groups) VALUES ($1, 'https://idp', $2, 'Pat', 'user', $3)")
+        .bind(user_id)
+        .bind(user_id.to_string())
+        .bind(&groups)
+        .execute(pool)
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let caller = Caller {
+        user_id,
+        display_name: "Pat".into(),
+        role: Role::User,
+        csrf_token: String::new(),
+        mfa_at: now.unix_timestamp(),
+    };
+    let meta = RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
+    let new = NewApiToken { name: "it".into(), scope: TokenScope::ReadWrite, expires_in_days: 30 };
+    let created =
+        tokens::create(pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now).await.unwrap();
+    Api { router: certdesk::http::router(state), token: created.secret, user_id }
+}
+
+impl Api {
+    async fn send(&self, request: http::request::Builder, body: Body) -> (StatusCode, Vec<u8>) {
+        let request = request.header("authorization", format!("Bearer {}", self.token)).body(body).unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        (status, axum::body::to_bytes(response.into_body(), 1 << 22).await.unwrap().to_vec())
+    }
+
+    async fn request(&self, body: Value, idempotency_key: Option<&str>) -> (StatusCode, Value) {
+        let mut request = Request::post("/api/v1/certificates").header("content-type", "application/json");
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        let (status, bytes) = self.send(request, Body::from(body.to_string())).await;
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn download(&self, id: &str, format: &str, password: Option<&str>) -> (StatusCode, Vec<u8>) {
+        let mut request = Request::get(format!("/api/v1/certificates/{id}/download?format={format}"));
+        if let Some(password) = password {
+            request = request.header("x-pkcs12-password", password);
+        }
+        self.send(request, Body::empty()).await
+    }
+}
+
+fn server_key(names: &[&str], key_type: &str, days: u32) -> Value {
+    json!({ "issuer_id": "private", "dns_names": names, "validity_days": days,
+            "key": { "source": "generate", "key_type": key_type } })
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("certdesk-issuance-{}-{name}", Uuid::new_v4()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn openssl(args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new("openssl").args(args).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+async fn audit_actions(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT action FROM audit_events WHERE action LIKE 'certificate.%' ORDER BY seq")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_server_key_certificate_downloads_in_every_format(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let api = api(&pool, &stack, None, &["platform-team"]).await;
+    let (status, created) =
+        api.request(server_key(&["App.Cluster.Local.", "api.cluster.local"], "ec-p256", 30), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "issued");
+    assert_eq!(created["common_name"], "app.cluster.local", "names are normalised");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let root = format!("{stack}/openbao/root_ca.pem");
+
+    let (status, fullchain) = api.download(&id, "fullchain-pem", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let fullchain_file = temp_file("fullchain.pem", &fullchain);
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        &root,
+        "-untrusted",
+        fullchain_file.to_str().unwrap(),
+        fullchain_file.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let (_, text) = openssl(&["x509", "-in", fullchain_file.to_str().unwrap(), "-noout", "-text"]);
+    assert!(text.contains("DNS:app.cluster.local") && text.contains("DNS:api.cluster.local"), "{text}");
+    assert!(text.contains("TLS Web Server Authentication") && !text.contains("Client Authentication"), "{text}");
+    assert!(!text.contains("Key Encipherment"), "no keyEncipherment on an EC key: {text}");
+
+    let (status, key) = api.download(&id, "key-pem", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&key).starts_with("-----BEGIN PRIVATE KEY-----"));
+    let key_file = temp_file("key.pem", &key);
+    let (_, cert_pub) = openssl(&["x509", "-in", fullchain_file.to_str().unwrap(), "-noout", "-pubkey"]);
+    let (_, key_pub) = openssl(&["pkey", "-in", key_file.to_str().unwrap(), "-pubout"]);
+    assert_eq!(cert_pub, key_pub, "the key belongs to the certificate");
+
+    let (status, p12) = api.download(&id, "pkcs12", Some("correct horse battery")).await;
+    assert_eq!(status, StatusCode::OK);
+    let p12_file = temp_file("bundle.p12", &p12);
+    let (ok, text) = openssl(&[
+        "pkcs12",
+        "-in",
+        p12_file.to_str().unwrap(),
+        "-info",
+        "-nodes",
+        "-passin",
+        "pass:correct horse battery",
+    ]);
+    assert!(ok && text.contains("AES-256-CBC"), "{text}");
+    let (status, body) = api.download(&id, "pkcs12", Some("short")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&body));
+
+    let (status, yaml) = api.download(&id, "kubernetes-secret", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let secret: serde_yaml_ng::Value = serde_yaml_ng::from_slice(&yaml).unwrap();
+    assert_eq!(secret["type"].as_str(), Some("kubernetes.io/tls"));
+    let decode = |field: &str| {
+        base64::engine::general_purpose::STANDARD.decode(secret["data"][field].as_str().unwrap()).unwrap()
+    };
+    let ca_file = temp_file("ca.crt", &decode("ca.crt"));
+    let tls_file = temp_file("tls.crt", &decode("tls.crt"));
+    let (ok, text) = openssl(&["verify", "-CAfile", ca_file.to_str().unwrap(), tls_file.to_str().unwrap()]);
+    assert!(ok, "ca.crt (the full chain) verifies the leaf: {text}");
+
+    let (status, _) = api.download(&id, "zip", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        audit_actions(&pool).await,
+        [
+            "certificate.requested",
+            "certificate.issued",
+            "certificate.downloaded",
+            "certificate.key_downloaded",
+            "certificate.key_downloaded",
+            "certificate.key_downloaded"
+        ]
+    );
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT encrypted_private_key FROM certificates").fetch_one(&pool).await.unwrap();
+    let key_der = pem::parse(&key).unwrap().contents().to_vec();
+    assert!(
+        !sealed.windows(32).any(|window| key_der.windows(32).any(|part| part == window)),
+        "the key is sealed at rest"
+    );
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_csr_certificate_has_no_key_to_download_and_bad_csrs_are_refused(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let api = api(&pool, &stack, None, &["platform-team"]).await;
+    let dir = std::env::temp_dir().join(format!("certdesk-csr-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csr_path = dir.join("req.csr");
+    let (ok, text) = openssl(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "rsa:2048",
+        "-keyout",
+        dir.join("k").to_str().unwrap(),
+        "-subj",
+        "/CN=db.cluster.local",
+        "-addext",
+        "subjectAltName=DNS:db.cluster.local",
+        "-out",
+        csr_path.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let csr = std::fs::read_to_string(&csr_path).unwrap();
+    let with_csr = |csr: &str, names: &[&str]| json!({ "issuer_id": "private", "dns_names": names, "validity_days": 30, "key": { "source": "csr", "csr_pem": csr } });
+    let (status, created) = api.request(with_csr(&csr, &["db.cluster.local"]), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, _) = api.download(created["id"].as_str().unwrap(), "key-pem", None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "certdesk never held this key");
+
+    let (status, body) = api.request(with_csr(&csr, &["other.cluster.local"]), None).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("csr")), "{body}");
+    let mut tampered = csr.clone().into_bytes();
+    let middle = tampered.len() / 2;
+    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+    let (status, body) =
+        api.request(with_csr(&String::from_utf8(tampered).unwrap(), &["db.cluster.local"]), None).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("csr")), "{body}");
+    let (status, body) =
+        api.request(with_csr("-----BEGIN CERTIFICATE REQUEST-----\nnope\n", &["db.cluster.local"]), None).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("csr")), "{body}");
+    let huge = "A".repeat(200_000);
+    let (status, body) = api.request(with_csr(&huge, &["db.cluster.local"]), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn policy_and_input_refusals_name_the_field_and_never_reach_the_issuer(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let api = api(&pool, &stack, None, &["platform-team"]).await;
+    let cases = [
+        (server_key(&["www.example.com"], "ec-p256", 30), "dns_names"),
+        (server_key(&["evil-cluster.local"], "ec-p256", 30), "dns_names"),
+        (server_key(&["*.cluster.local"], "ec-p256", 30), "dns_names"),
+        (server_key(&["app.cluster.local"], "ec-p256", 365), "validity_days"),
+        (server_key(&["app.cluster.local"], "rsa1024", 30), "key_type"),
+        (server_key(&[], "ec-p256", 30), "dns_names"),
+        (server_key(&["a..cluster.local"], "ec-p256", 30), "dns_names"),
+        (server_key(&["xn--a.cluster.local"], "ec-p256", 30), "dns_names"),
+        (server_key(&["app.cluster.local"], "ec-p256", 0), "validity_days"),
+        (
+            json!({ "issuer_id": "nope", "dns_names": ["a.cluster.local"], "validity_days": 30, "key": { "source": "generate", "key_type": "ec-p256" } }),
+            "issuer_id",
+        ),
+    ];
+    for (body, field) in &cases {
+        let (status, answer) = api.request(body.clone(), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {answer}");
+        assert_eq!(answer["field"].as_str(), Some(*field), "{body} → {answer}");
+        assert!(!answer["message"].as_str().unwrap_or_default().is_empty());
+    }
+    let (status, _) = api.request(json!({ "issuer_id": "private" }), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a body missing fields is a 400, not a 500");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM certificates").fetch_one(&pool).await.unwrap();
+    assert_eq!(rows, 0, "nothing was stored and no issuer was called");
+    let denied: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'certificate.denied'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(denied, 4, "each policy refusal is audited");
+
+    // An internationalised name is issued as its punycode form.
+    let (status, created) = api.request(server_key(&["Bücher.cluster.local"], "ec-p256", 30), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["common_name"], "xn--bcher-kva.cluster.local");
+
+    let outsider = self::api(&pool, &stack, None, &["marketing"]).await;
+    let (status, answer) = outsider.request(server_key(&["app.cluster.local"], "ec-p256", 30), None).await;
+    assert_eq!((status, answer["field"].as_str()), (StatusCode::BAD_REQUEST, Some("issuer")), "{answer}");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_double_submit_issues_one_certificate_and_others_cannot_see_it(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let api = api(&pool, &stack, None, &["platform-team"]).await;
+    let body = server_key(&["twice.cluster.local"], "ec-p384", 30);
+    let (first, second) =
+        tokio::join!(api.request(body.clone(), Some("form-7f3a")), api.request(body.clone(), Some("form-7f3a")));
+    let statuses = [first.0, second.0];
+    assert!(statuses.contains(&StatusCode::CREATED), "{statuses:?} {first:?} {second:?}");
+    let (status, replay) = api.request(body.clone(), Some("form-7f3a")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(replay["replayed"], true);
+    let winner = if first.0 == StatusCode::CREATED { &first.1 } else { &second.1 };
+    assert_eq!(replay["id"], winner["id"]);
+    let issued: i64 = sqlx::query_scalar("SELECT count(*) FROM certificates").fetch_one(&pool).await.unwrap();
+    assert_eq!(issued, 1, "one certificate for one idempotency key");
+    let (status, answer) = api.request(server_key(&["other.cluster.local"], "ec-p384", 30), Some("form-7f3a")).await;
+    assert_eq!((status, answer["field"].as_str()), (StatusCode::BAD_REQUEST, Some("idempotency_key")));
+
+    let stranger = self::api(&pool, &stack, None, &["platform-team"]).await;
+    let id = replay["id"].as_str().unwrap();
+    let (status, _) = stranger.download(id, "leaf-pem", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "someone else's certificate does not exist for you");
+    let (status, _) = stranger.download("not-a-uuid", "leaf-pem", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_ne!(stranger.user_id, api.user_id);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn an_unreachable_issuer_leaves_a_failed_request_that_can_be_retried(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let down = format!("http://127.0.0.1:{}", free_port());
+    let api = api(&pool, &stack, Some(&down), &["platform-team"]).await;
+    let (status, answer) = api.request(server_key(&["retry.cluster.local"], "ec-p256", 30), Some("k1")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    let (state, failure): (String, Option<String>) =
+        sqlx::query_as("SELECT status, failure FROM certificates").fetch_one(&pool).await.unwrap();
+    assert_eq!(state, "failed");
+    assert!(failure.unwrap().contains("unavailable"));
+    assert_eq!(audit_actions(&pool).await, ["certificate.requested", "certificate.failed"]);
+    // The same idempotency key reports the failure; a new attempt (new key) against a working issuer succeeds.
+    let (status, replay) = api.request(server_key(&["retry.cluster.local"], "ec-p256", 30), Some("k1")).await;
+    assert_eq!((status, replay["status"].as_str()), (StatusCode::OK, Some("failed")));
+    let working = self::api(&pool, &stack, None, &["platform-team"]).await;
+    let (status, _) = working.request(server_key(&["retry.cluster.local"], "ec-p256", 30), Some("k2")).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
