@@ -64,7 +64,28 @@ kind = "vault"
 display_name = "Private PKI (OpenBao intermediate)"
 address = "$(cat "$STACK_DIR/openbao/addr")"
 mount = "pki_private_issuer"
+# Base name of the roles made by certdesk vault bootstrap (certdesk-demo-ec, -rsa, -ed25519, and -client).
 role = "certdesk-demo"
+role_id_file = "$STACK_DIR/openbao/role_id"
+secret_id_file = "$STACK_DIR/openbao/secret_id"
+# The offline root: every issued chain must end here.
+root_ca = "$STACK_DIR/openbao/root_ca.pem"
+
+# Who may request what. Demo users are in platform-team (bob, carol) or certdesk-admins (alice).
+[[issuers.policy]]
+name = "platform services"
+groups = ["platform-team", "certdesk-admins"]
+domains = ["cluster.local", "priv.example.test"]
+allow_wildcards = false
+max_validity_days = 90
+allow_client_auth = true
+
+[[issuers.policy]]
+name = "wildcards for admins"
+groups = ["certdesk-admins"]
+domains = ["priv.example.test"]
+allow_wildcards = true
+max_validity_days = 30
 
 [[issuers]]
 id = "public"

@@ -1,6 +1,8 @@
-//! Certificate requests: checking what was asked (`request`), then issuing it exactly once (`flow`).
+//! Certificate requests: checking what was asked (`request`), issuing it exactly once (`flow`), and resolving
+//! requests a crash left half-way (`reconcile`).
 
 pub mod flow;
+pub mod reconcile;
 pub mod request;
 
 pub use flow::issue;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use leptos::prelude::LeptosOptions;
 use leptos_config::Env;
 use sqlx::PgPool;
+use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 use crate::audit::ChainKey;
@@ -72,6 +73,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     );
     tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone()));
     tokio::spawn(delete_expired_sessions(state.pool.clone()));
+    tokio::spawn(reconcile_periodically(state.clone()));
     let pool = state.pool.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
@@ -108,6 +110,22 @@ async fn delete_expired_sessions(pool: PgPool) {
         interval.tick().await;
         if let Err(error) = tower_sessions::ExpiredDeletion::delete_expired(&store).await {
             tracing::debug!(error = %error, "could not delete expired sessions yet");
+        }
+    }
+}
+
+/// Resolves certificate requests a crash left pending: once the database is migrated, then every few minutes.
+/// (With several replicas each runs it; resolution is a conditional update, so a request is resolved once.)
+async fn reconcile_periodically(state: AppState) {
+    let mut interval = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        interval.tick().await;
+        if !state.migrations.applied() {
+            interval.reset_after(Duration::from_secs(5));
+            continue;
+        }
+        if let Err(error) = crate::issuance::reconcile::reconcile_pending(&state, OffsetDateTime::now_utc()).await {
+            tracing::warn!(error = %error, "reconciler could not run yet");
         }
     }
 }

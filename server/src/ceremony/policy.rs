@@ -15,6 +15,8 @@ pub fn certdesk_policy(mount: &str, roles: &[RoleDefinition]) -> String {
         ("revoke", "\"update\""),
         ("crl/rotate", "\"read\""),
         ("cert/*", "\"read\""),
+        // Listing lets the reconciler find a certificate signed just before certdesk crashed.
+        ("certs", "\"list\""),
         ("issuer/+/crl", "\"read\""),
         ("issuer/+/crl/*", "\"read\""),
         ("ca", "\"read\""),

@@ -220,3 +220,30 @@ pub async fn find_visible(
     .fetch_optional(pool)
     .await
 }
+
+/// A request left `pending`: certdesk stopped between writing the intent and recording the issuer's answer.
+#[derive(Debug, Clone)]
+pub struct PendingIntent {
+    pub id: Uuid,
+    pub issuer_id: String,
+    pub csr_pem: Option<String>,
+    pub dns_names: Vec<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Pending requests older than `cutoff` (younger ones may still be in flight), oldest first.
+pub async fn pending_before(
+    pool: &PgPool,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<PendingIntent>, sqlx::Error> {
+    sqlx::query_as!(
+        PendingIntent,
+        "SELECT id, issuer_id, csr_pem, dns_names, created_at FROM certificates
+         WHERE status = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2",
+        cutoff,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -44,7 +44,7 @@ pub async fn issue(
         Err(refusal) => {
             let details =
                 json!({ "issuer": request.issuer_id, "names": names_of(&request), "reason": refusal.to_string() });
-            let entry = event(meta, caller, "certificate.denied", String::new(), Outcome::Denied, details);
+            let entry = event(&Actor::of(meta, caller), "certificate.denied", String::new(), Outcome::Denied, details);
             audit::record(&state.pool, &state.chain_key, &entry, now).await?;
             return Err(client(AppError::invalid(refusal.field(), refusal.to_string())));
         }
@@ -115,7 +115,7 @@ pub async fn issue(
     audit::append(
         &mut tx,
         &state.chain_key,
-        &event(meta, caller, "certificate.requested", object(id), Outcome::Success, details),
+        &event(&Actor::of(meta, caller), "certificate.requested", object(id), Outcome::Success, details),
         now,
     )
     .await?;
@@ -133,9 +133,9 @@ pub async fn issue(
         Err(error) => Err(error),
     };
     let stored = match signed.map_err(Failure::Issuer).and_then(|signed| verified(issuer, signed)) {
-        Ok(material) => complete(state, meta, caller, id, &request, &dns, material).await,
+        Ok(material) => complete(state, &Actor::of(meta, caller), id, &request.issuer_id, &dns, material).await,
         Err(failure) => {
-            fail(state, meta, caller, id, &failure).await?;
+            fail(state, &Actor::of(meta, caller), id, &failure.reason()).await?;
             return Err(failure.into_error(issuer));
         }
     }?;
@@ -143,13 +143,13 @@ pub async fn issue(
 }
 
 /// Why an issuance did not produce a certificate.
-enum Failure {
+pub(super) enum Failure {
     Issuer(IssuerError),
     BadChain(String),
 }
 
 impl Failure {
-    fn reason(&self) -> String {
+    pub(super) fn reason(&self) -> String {
         match self {
             Self::Issuer(error) => error.to_string(),
             Self::BadChain(detail) => format!("the issued chain does not verify: {detail}"),
@@ -176,14 +176,14 @@ impl Failure {
 }
 
 /// The issued certificate with a chain that verifies up to a self-signed root (the configured one, if pinned).
-struct Material {
+pub(super) struct Material {
     leaf_der: Vec<u8>,
     intermediates: Vec<Vec<u8>>,
     root: Vec<u8>,
     facts: bundle::CertificateFacts,
 }
 
-fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Failure> {
+pub(super) fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Failure> {
     let Signed { leaf_der, mut chain_der } = signed;
     let pinned = match &issuer.config.kind {
         crate::config::IssuerKindConfig::Vault { root_ca_der, .. } => root_ca_der.clone(),
@@ -205,12 +205,12 @@ fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Failure> {
     Ok(Material { leaf_der, intermediates: chain_der, root, facts })
 }
 
-async fn complete(
+/// pending → issued with the verified material, and its audit event, in one transaction.
+pub(super) async fn complete(
     state: &AppState,
-    meta: &RequestMeta,
-    caller: &Caller,
+    actor: &Actor,
     id: Uuid,
-    request: &CheckedRequest,
+    issuer_id: &str,
     dns: &[String],
     material: Material,
 ) -> Result<RequestedCertificate, ServerError> {
@@ -235,14 +235,14 @@ async fn complete(
         return Err(ServerError::Internal(format!("certificate {id} was no longer pending")));
     }
     let details = json!({
-        "issuer": request.issuer_id, "serial": serial, "names": dns,
+        "issuer": issuer_id, "serial": serial, "names": dns,
         "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),
         "fingerprint_sha256": facts.sha256_fingerprint,
     });
     audit::append(
         &mut tx,
         &state.chain_key,
-        &event(meta, caller, "certificate.issued", object(id), Outcome::Success, details),
+        &event(actor, "certificate.issued", object(id), Outcome::Success, details),
         now,
     )
     .await?;
@@ -250,26 +250,20 @@ async fn complete(
     Ok(RequestedCertificate {
         id,
         status: CertStatus::Issued,
-        common_name: request.common_name.as_str().to_owned(),
+        common_name: facts.common_name.clone().unwrap_or_default(),
         serial: Some(serial),
         not_after: facts.not_after.format(&Rfc3339).ok(),
         replayed: false,
     })
 }
 
-async fn fail(
-    state: &AppState,
-    meta: &RequestMeta,
-    caller: &Caller,
-    id: Uuid,
-    failure: &Failure,
-) -> Result<(), ServerError> {
+/// pending → failed with the reason, and its audit event, in one transaction.
+pub(super) async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Result<(), ServerError> {
     let now = OffsetDateTime::now_utc();
-    let reason = failure.reason();
-    tracing::warn!(request_id = %meta.request_id, certificate = %id, reason = %reason, "issuance failed");
+    tracing::warn!(request_id = %actor.request_id, certificate = %id, reason = %reason, "issuance failed");
     let mut tx = state.pool.begin().await?;
     db::certificates::mark_failed(&mut tx, id, &reason, now).await?;
-    let entry = event(meta, caller, "certificate.failed", object(id), Outcome::Failure, json!({ "reason": reason }));
+    let entry = event(actor, "certificate.failed", object(id), Outcome::Failure, json!({ "reason": reason }));
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
     Ok(())
@@ -339,21 +333,35 @@ fn client(error: AppError) -> ServerError {
     ServerError::Client(error)
 }
 
-fn event(
-    meta: &RequestMeta,
-    caller: &Caller,
-    action: &str,
-    object: String,
-    outcome: Outcome,
-    details: serde_json::Value,
-) -> AuditEntry {
+/// Who an audit event is attributed to: a person (with their request) or certdesk itself.
+pub(super) struct Actor {
+    pub actor: String,
+    pub request_id: String,
+    pub client_addr: String,
+}
+
+impl Actor {
+    fn of(meta: &RequestMeta, caller: &Caller) -> Self {
+        Self {
+            actor: format!("user:{}", caller.user_id),
+            request_id: meta.request_id.clone(),
+            client_addr: meta.client_addr.clone(),
+        }
+    }
+
+    pub(super) fn system(component: &str) -> Self {
+        Self { actor: format!("system:{component}"), request_id: String::new(), client_addr: String::new() }
+    }
+}
+
+fn event(actor: &Actor, action: &str, object: String, outcome: Outcome, details: serde_json::Value) -> AuditEntry {
     AuditEntry {
-        actor: format!("user:{}", caller.user_id),
+        actor: actor.actor.clone(),
         action: action.to_owned(),
         object,
         outcome,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
+        request_id: actor.request_id.clone(),
+        client_addr: actor.client_addr.clone(),
         details,
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 use crate::keys::KeyFamily;
 
@@ -46,4 +47,8 @@ pub enum IssuerError {
 #[async_trait]
 pub trait CertificateAuthority: Send + Sync + std::fmt::Debug {
     async fn sign(&self, request: &SigningRequest<'_>) -> Result<Signed, IssuerError>;
+
+    /// After a crash between signing and recording: the certificate this issuer signed for the key with
+    /// `public_key_der` (SubjectPublicKeyInfo) no earlier than `since`, if any.
+    async fn find_signed(&self, public_key_der: &[u8], since: OffsetDateTime) -> Result<Option<Signed>, IssuerError>;
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use reqwest::Url;
 use secrecy::ExposeSecret;
+use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use vaultrs::api::pki::requests::SignCertificateRequest;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
@@ -165,6 +166,49 @@ impl CertificateAuthority for VaultIssuer {
         };
         let chain_der = chain_pem.iter().map(|pem| pem_to_der(&self.id, pem)).collect::<Result<_, _>>()?;
         Ok(Signed { leaf_der, chain_der })
+    }
+
+    /// Walks the mount's stored certificates (OpenBao keeps every one it signs unless `no_store`) for one with
+    /// this public key issued since `since`. Linear in the number of stored certificates: it only runs for
+    /// requests interrupted by a crash.
+    async fn find_signed(&self, public_key_der: &[u8], since: OffsetDateTime) -> Result<Option<Signed>, IssuerError> {
+        let client = self.client().await?;
+        let serials = match vaultrs::pki::cert::list(client.as_ref(), &self.mount).await {
+            Ok(serials) => serials,
+            Err(ClientError::APIError { code: 404, .. }) => return Ok(None),
+            Err(error) => return Err(classify(&self.id, error)),
+        };
+        let since = since - time::Duration::minutes(5);
+        for serial in serials {
+            let stored = vaultrs::pki::cert::read(client.as_ref(), &self.mount, &serial)
+                .await
+                .map_err(|error| classify(&self.id, error))?;
+            let Ok(leaf_der) = pem_to_der(&self.id, &stored.certificate) else { continue };
+            let Ok((_, certificate)) = x509_parser::parse_x509_certificate(&leaf_der) else { continue };
+            if certificate.is_ca() || certificate.validity().not_before.to_datetime() < since {
+                continue;
+            }
+            if certificate.public_key().raw == public_key_der {
+                let chain_der = self.ca_chain(client.as_ref()).await?;
+                return Ok(Some(Signed { leaf_der, chain_der }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl VaultIssuer {
+    /// The mount's chain (intermediate, then root, as installed by `set-signed`).
+    async fn ca_chain(&self, client: &VaultClient) -> Result<Vec<Vec<u8>>, IssuerError> {
+        let chain = vaultrs::pki::cert::read(client, &self.mount, "ca_chain")
+            .await
+            .map_err(|error| classify(&self.id, error))?;
+        let text = chain.ca_chain.unwrap_or(chain.certificate);
+        let blocks = pem::parse_many(text.as_bytes()).map_err(|error| IssuerError::BadAnswer {
+            issuer: self.id.clone(),
+            detail: format!("ca_chain: {error}"),
+        })?;
+        Ok(blocks.into_iter().map(|block| block.contents().to_vec()).collect())
     }
 }
 

@@ -345,3 +345,83 @@ async fn an_unreachable_issuer_leaves_a_failed_request_that_can_be_retried(pool:
     let (status, _) = working.request(server_key(&["retry.cluster.local"], "ec-p256", 30), Some("k2")).await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+/// certdesk "crashes" after the issuer signed but before the database recorded it: the intent stays pending. The
+/// reconciler finds the signed certificate at the issuer and completes the request; a pending request the
+/// issuer never signed is marked failed. Nothing is silently lost.
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn the_reconciler_completes_a_request_interrupted_after_signing_and_fails_one_never_signed(pool: PgPool) {
+    use certdesk::issuers::{CertificateAuthority, SigningRequest};
+    use certdesk::keys::{self, KeyType};
+    use certdesk::names::normalize_dns_name;
+    let Some(stack) = stack_dir() else { return };
+    let state = state_for(&pool, &extra(&stack, None));
+    let owner = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO users (id, issuer, subject, display_name, role) VALUES ($1, 'https://idp', $2, 'Pat', 'user')",
+    )
+    .bind(owner)
+    .bind(owner.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let started = OffsetDateTime::now_utc() - time::Duration::minutes(10);
+    let pending = |name: &'static str| {
+        let key = keys::generate(KeyType::EcP256).unwrap();
+        let dns = vec![normalize_dns_name(name).unwrap()];
+        (keys::build_csr(&key, Some(name), &dns, &[]).unwrap(), vec![name.to_owned()])
+    };
+    let mut ids = Vec::new();
+    for (csr, names) in [pending("crashed.cluster.local"), pending("never.cluster.local")] {
+        let id = Uuid::new_v4();
+        let intent = certdesk::db::certificates::NewIntent {
+            id,
+            owner_id: owner,
+            issuer_id: "private",
+            common_name: &names[0],
+            dns_names: &names,
+            ip_addresses: &[],
+            key_algorithm: "EC P-256",
+            key_source: "csr",
+            sealed_key: None,
+            csr_pem: &csr,
+            client_auth: false,
+            validity_days: 1,
+            policy_rule: "platform",
+            idempotency_key: None,
+            request_hash: &[0; 32],
+            search_text: &names[0],
+            now: started,
+        };
+        let mut tx = pool.begin().await.unwrap();
+        assert!(certdesk::db::certificates::insert_intent(&mut tx, &intent).await.unwrap());
+        tx.commit().await.unwrap();
+        ids.push((id, csr));
+    }
+    // The issuer signs the first request; then certdesk "dies" before recording the answer.
+    let authority = state.issuers.get("private").unwrap().authority().unwrap();
+    let request = SigningRequest {
+        csr_pem: &ids[0].1,
+        common_name: None,
+        key_family: keys::KeyFamily::Ec,
+        client_auth: false,
+        validity: std::time::Duration::from_secs(86_400),
+    };
+    let signed = authority.sign(&request).await.unwrap();
+    let serial = certdesk::bundle::certificate_facts(&signed.leaf_der).unwrap().serial_colon();
+
+    let report = certdesk::issuance::reconcile::reconcile_pending(&state, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!((report.completed, report.failed, report.still_pending), (1, 1, 0));
+    let rows: Vec<(Uuid, String, Option<String>)> =
+        sqlx::query_as("SELECT id, status, serial FROM certificates").fetch_all(&pool).await.unwrap();
+    let status_of = |id: Uuid| rows.iter().find(|row| row.0 == id).unwrap().clone();
+    assert_eq!(status_of(ids[0].0).1, "issued");
+    assert_eq!(status_of(ids[0].0).2.as_deref(), Some(serial.as_str()), "the certificate the issuer really signed");
+    assert_eq!(status_of(ids[1].0).1, "failed");
+    let actors: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, action FROM audit_events ORDER BY seq").fetch_all(&pool).await.unwrap();
+    assert!(actors.contains(&("system:reconciler".into(), "certificate.issued".into())), "{actors:?}");
+    assert!(actors.contains(&("system:reconciler".into(), "certificate.failed".into())), "{actors:?}");
+    let again = certdesk::issuance::reconcile::reconcile_pending(&state, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(again, Default::default(), "nothing left to resolve");
+}
