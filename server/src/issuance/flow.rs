@@ -262,7 +262,7 @@ pub(super) async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str
     let now = OffsetDateTime::now_utc();
     tracing::warn!(request_id = %actor.request_id, certificate = %id, reason = %reason, "issuance failed");
     let mut tx = state.pool.begin().await?;
-    db::certificates::mark_failed(&mut tx, id, &reason, now).await?;
+    db::certificates::mark_failed(&mut tx, id, reason, now).await?;
     let entry = event(actor, "certificate.failed", object(id), Outcome::Failure, json!({ "reason": reason }));
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
