@@ -351,7 +351,7 @@ async fn an_unreachable_issuer_leaves_a_failed_request_that_can_be_retried(pool:
 /// issuer never signed is marked failed. Nothing is silently lost.
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn the_reconciler_completes_a_request_interrupted_after_signing_and_fails_one_never_signed(pool: PgPool) {
-    use certdesk::issuers::{CertificateAuthority, SigningRequest};
+    use certdesk::issuers::SigningRequest;
     use certdesk::keys::{self, KeyType};
     use certdesk::names::normalize_dns_name;
     let Some(stack) = stack_dir() else { return };
