@@ -7,7 +7,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    AdminPage, CertificatesPage, DashboardPage, MfaRequiredPage, NotFoundPage, RequestPage, TokensPage,
+    AdminPage, CertificatePage, CertificatesPage, DashboardPage, MfaRequiredPage, NotFoundPage, RequestPage, TokensPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -45,6 +45,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/certificates") view=CertificatesPage ssr=SsrMode::Async />
+                    <Route path=path!("/certificates/:id") view=CertificatePage ssr=SsrMode::Async />
                     <Route path=path!("/request") view=RequestPage />
                     <Route path=path!("/admin") view=AdminPage />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />

@@ -250,3 +250,96 @@ pub struct RequestedCertificate {
     /// True when this answers an earlier request with the same idempotency key.
     pub replayed: bool,
 }
+
+/// What the person may request, per issuer: the request form's choices, hints and inline validation. The
+/// server evaluates the policy again on submit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RequestOptions {
+    pub issuers: Vec<IssuerOption>,
+    /// Every key type certdesk can generate: (id such as `ec-p256`, label such as "EC P-256").
+    pub key_types: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerOption {
+    pub id: String,
+    pub display_name: String,
+    pub kind: IssuerKind,
+    /// False when no rule of this issuer applies to the person (shown, but not selectable).
+    pub can_request: bool,
+    pub suffixes: Vec<String>,
+    pub wildcard_suffixes: Vec<String>,
+    pub ip_sans: bool,
+    pub client_auth: bool,
+    pub max_validity_days: Option<u32>,
+    pub key_types: Vec<String>,
+}
+
+/// Filters and position in the certificate list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CertificateQuery {
+    /// Part of a name, a serial or a fingerprint.
+    #[serde(default)]
+    pub search: String,
+    #[serde(default)]
+    pub issuer_id: Option<String>,
+    #[serde(default)]
+    pub status: Option<CertStatus>,
+    #[serde(default)]
+    pub expiring_within_days: Option<u32>,
+    /// Opaque cursor from the previous page.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CertificatePage {
+    pub rows: Vec<CertSummary>,
+    pub next: Option<String>,
+}
+
+/// Everything the detail page shows about one certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateDetail {
+    pub id: uuid::Uuid,
+    pub common_name: String,
+    pub status: CertStatus,
+    pub issuer_id: String,
+    pub issuer_name: String,
+    pub owner_name: String,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<String>,
+    pub key_algorithm: String,
+    /// The private key is held (encrypted) by certdesk and can be downloaded.
+    pub key_held: bool,
+    pub client_auth: bool,
+    pub serial: Option<String>,
+    pub subject: Option<String>,
+    pub issuer_dn: Option<String>,
+    /// RFC 3339.
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    /// Share of the lifetime already used, 0–100.
+    pub lifetime_used_percent: Option<u8>,
+    pub days_left: Option<i64>,
+    pub fingerprint_sha256: Option<String>,
+    pub key_usage: Vec<String>,
+    pub extended_key_usage: Vec<String>,
+    pub crl_distribution_points: Vec<String>,
+    /// The chain above the certificate: subject names, nearest first, the root last.
+    pub chain: Vec<String>,
+    pub policy_rule: Option<String>,
+    pub failure: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// RFC 3339.
+    pub at: String,
+    pub action: String,
+    pub actor: String,
+    pub outcome: String,
+}

@@ -1,6 +1,7 @@
 //! One file per route.
 
 mod admin;
+mod certificate;
 mod certificates;
 mod dashboard;
 mod not_found;
@@ -9,6 +10,7 @@ mod signin;
 mod tokens;
 
 pub use admin::AdminPage;
+pub use certificate::CertificatePage;
 pub use certificates::CertificatesPage;
 pub use dashboard::DashboardPage;
 pub use not_found::NotFoundPage;

@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use leptos::prelude::use_context;
 
 use crate::error::AppError;
-use crate::model::{ApiTokenView, CertSummary, CreatedApiToken, DashboardSummary, NewApiToken};
+use crate::model::{
+    ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
+    DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
+};
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +43,18 @@ impl RequestMeta {
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError>;
-    async fn list_certificates(&self, request: &RequestMeta) -> Result<Vec<CertSummary>, AppError>;
+    async fn list_certificates(
+        &self,
+        request: &RequestMeta,
+        query: CertificateQuery,
+    ) -> Result<CertificatePage, AppError>;
+    async fn certificate_detail(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<CertificateDetail, AppError>;
+    async fn request_options(&self, request: &RequestMeta) -> Result<RequestOptions, AppError>;
+    async fn request_certificate(
+        &self,
+        request: &RequestMeta,
+        input: CertificateRequest,
+    ) -> Result<RequestedCertificate, AppError>;
     async fn list_api_tokens(&self, request: &RequestMeta) -> Result<Vec<ApiTokenView>, AppError>;
     async fn create_api_token(&self, request: &RequestMeta, input: NewApiToken) -> Result<CreatedApiToken, AppError>;
     async fn revoke_api_token(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError>;

@@ -2,7 +2,7 @@
 //! the caller comes from the token, the work from the same backend the UI uses.
 
 use app::AppError;
-use app::model::{CertificateRequest, TokenScope};
+use app::model::{CertificateQuery, CertificateRequest, TokenScope};
 use app::ssr::Backend;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -97,17 +97,7 @@ async fn download(
         namespace: query.namespace,
     };
     match downloads::download(&state, meta, caller, id, format, &options).await {
-        Ok(rendered) => {
-            let disposition = format!("attachment; filename=\"{}\"", rendered.file_name.replace('"', ""));
-            let mut response = rendered.bytes.to_vec().into_response();
-            let headers = response.headers_mut();
-            headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(rendered.content_type));
-            if let Ok(value) = http::HeaderValue::from_str(&disposition) {
-                headers.insert(http::header::CONTENT_DISPOSITION, value);
-            }
-            headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
-            response
-        }
+        Ok(rendered) => downloads::routes::attachment(rendered),
         Err(error) => error_response(error.into_app_error(meta)),
     }
 }
@@ -125,8 +115,18 @@ async fn me(context: RequestContext, scope: Option<axum::Extension<TokenScope>>)
     }
 }
 
-async fn list_certificates(State(state): State<AppState>, context: RequestContext) -> Response {
-    match ServerBackend::new(state).list_certificates(&context.meta).await {
+/// `GET /api/v1/certificates?search=&status=&issuer_id=&expiring_within_days=&after=`: one page, newest first;
+/// `next` is the `after` of the following page.
+async fn list_certificates(
+    State(state): State<AppState>,
+    context: RequestContext,
+    query: Result<axum::extract::Query<CertificateQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(axum::extract::Query(query)) => query,
+        Err(rejection) => return error_response(AppError::invalid("query", rejection.body_text())),
+    };
+    match ServerBackend::new(state).list_certificates(&context.meta, query).await {
         Ok(certificates) => Json(certificates).into_response(),
         Err(error) => error_response(error),
     }

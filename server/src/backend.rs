@@ -1,15 +1,17 @@
 //! `ServerBackend`: the server's implementation of the UI's `Backend` trait.
 
 use app::AppError;
-use app::model::{ApiTokenView, CertStatus, CertSummary, CreatedApiToken, DashboardSummary, NewApiToken};
+use app::model::{
+    ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
+    DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
+};
 use app::ssr::{Backend, Caller, RequestMeta};
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
-use crate::db;
+use crate::{db, inventory, issuance};
 use crate::error::ServerError;
 use crate::state::AppState;
 
@@ -49,23 +51,33 @@ impl Backend for ServerBackend {
         self.summary(caller, OffsetDateTime::now_utc()).await.map_err(|error| error.into_app_error(request))
     }
 
-    async fn list_certificates(&self, request: &RequestMeta) -> Result<Vec<CertSummary>, AppError> {
+    async fn list_certificates(
+        &self,
+        request: &RequestMeta,
+        query: CertificateQuery,
+    ) -> Result<CertificatePage, AppError> {
         let caller = request.caller()?;
-        let rows = db::certificates::recent(&self.state.pool, owner_scope(caller), 100)
-            .await
-            .map_err(|error| ServerError::from(error).into_app_error(request))?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(CertSummary {
-                    id: row.id,
-                    status: parse_status(&row.status).map_err(|error| error.into_app_error(request))?,
-                    common_name: row.common_name,
-                    issuer_id: row.issuer_id,
-                    serial: row.serial,
-                    not_after: row.not_after.and_then(|time| time.format(&Rfc3339).ok()),
-                })
-            })
-            .collect()
+        inventory::list(&self.state, caller, query).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn certificate_detail(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<CertificateDetail, AppError> {
+        let caller = request.caller()?;
+        inventory::detail(&self.state, caller, id).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn request_options(&self, request: &RequestMeta) -> Result<RequestOptions, AppError> {
+        let caller = request.caller()?;
+        inventory::request_options(&self.state, caller).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn request_certificate(
+        &self,
+        request: &RequestMeta,
+        input: CertificateRequest,
+    ) -> Result<RequestedCertificate, AppError> {
+        let caller = request.caller()?;
+        let checked = issuance::check(input)?;
+        issuance::issue(&self.state, request, caller, checked).await.map_err(|error| error.into_app_error(request))
     }
 
     async fn list_api_tokens(&self, request: &RequestMeta) -> Result<Vec<ApiTokenView>, AppError> {
@@ -84,17 +96,4 @@ impl Backend for ServerBackend {
             .await
             .map_err(|error| error.into_app_error(request))
     }
-}
-
-/// `None` (everything) for roles that oversee all certificates, else the caller's own id.
-fn parse_status(status: &str) -> Result<CertStatus, ServerError> {
-    Ok(match status {
-        "pending" => CertStatus::Pending,
-        "issued" => CertStatus::Issued,
-        "failed" => CertStatus::Failed,
-        "revoked" => CertStatus::Revoked,
-        "superseded" => CertStatus::Superseded,
-        // The table's CHECK constraint makes this unreachable unless the schema and code disagree.
-        other => return Err(ServerError::Database(sqlx::Error::Decode(format!("unknown status {other}").into()))),
-    })
 }

@@ -2,6 +2,8 @@
 //! private key unsealed only for formats that carry it, and every download audited — key downloads under their
 //! own action, so they stand out in the log.
 
+pub mod routes;
+
 use app::AppError;
 use app::ssr::{Caller, RequestMeta};
 use serde_json::json;

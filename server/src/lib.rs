@@ -13,6 +13,7 @@ pub mod db;
 pub mod downloads;
 pub mod error;
 pub mod http;
+pub mod inventory;
 pub mod issuance;
 pub mod issuers;
 pub mod keys;

@@ -1,13 +1,33 @@
-//! Server functions behind the certificate inventory.
+//! Server functions behind the certificate inventory, its detail page and the request form.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::model::CertSummary;
+use crate::model::{
+    CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, RequestOptions, RequestedCertificate,
+};
 
 #[server(prefix = "/rpc", endpoint = "list_certificates", input = Json)]
-pub async fn list_certificates() -> Result<Vec<CertSummary>, AppError> {
+pub async fn list_certificates(query: CertificateQuery) -> Result<CertificatePage, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.list_certificates(&request).await
+    crate::ssr::backend()?.list_certificates(&request, query).await
+}
+
+#[server(prefix = "/rpc", endpoint = "certificate_detail", input = Json)]
+pub async fn get_certificate(id: uuid::Uuid) -> Result<CertificateDetail, AppError> {
+    let request = crate::ssr::request_meta();
+    crate::ssr::backend()?.certificate_detail(&request, id).await
+}
+
+#[server(prefix = "/rpc", endpoint = "request_options", input = Json)]
+pub async fn load_request_options() -> Result<RequestOptions, AppError> {
+    let request = crate::ssr::request_meta();
+    crate::ssr::backend()?.request_options(&request).await
+}
+
+#[server(prefix = "/rpc", endpoint = "request_certificate", input = Json)]
+pub async fn request_certificate(input: CertificateRequest) -> Result<RequestedCertificate, AppError> {
+    let request = crate::ssr::request_meta();
+    crate::ssr::backend()?.request_certificate(&request, input).await
 }

@@ -1,26 +1,92 @@
-//! The certificate inventory list.
+//! The certificate inventory list: search (name, serial, fingerprint), filters (status, issuer, expiring within),
+//! newest first, page by page. The filters live in the URL (a plain GET form), so a filtered view can be
+//! bookmarked and shared.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::list_certificates;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
-use crate::model::CertSummary;
+use crate::model::{CertStatus, CertSummary, CertificatePage, CertificateQuery};
+
+const STATUSES: [CertStatus; 5] =
+    [CertStatus::Issued, CertStatus::Pending, CertStatus::Failed, CertStatus::Revoked, CertStatus::Superseded];
+
+fn status_param(status: CertStatus) -> &'static str {
+    match status {
+        CertStatus::Pending => "pending",
+        CertStatus::Issued => "issued",
+        CertStatus::Failed => "failed",
+        CertStatus::Revoked => "revoked",
+        CertStatus::Superseded => "superseded",
+    }
+}
 
 #[component]
 pub fn CertificatesPage() -> impl IntoView {
-    let certificates = Resource::new(|| (), |_| list_certificates());
+    let params = use_query_map();
+    let query = move || {
+        params.with(|params| CertificateQuery {
+            search: params.get("search").unwrap_or_default(),
+            issuer_id: params.get("issuer").filter(|issuer| !issuer.is_empty()),
+            status: params.get("status").and_then(|wanted| STATUSES.into_iter().find(|s| status_param(*s) == wanted)),
+            expiring_within_days: params.get("expiring").and_then(|days| days.parse().ok()),
+            after: params.get("after").filter(|after| !after.is_empty()),
+        })
+    };
+    let page = Resource::new(query, list_certificates);
+    let filtered = move || {
+        let query = query();
+        !query.search.is_empty() || query.status.is_some() || query.expiring_within_days.is_some() || query.after.is_some()
+    };
     view! {
         <Title text="Certificates" />
         <div class="page-head">
             <h1>"Certificates"</h1>
             <a class="button primary" href="/request">"Request a certificate"</a>
         </div>
+        <form class="filters" method="get" action="/certificates" role="search" aria-label="Filter certificates">
+            <div class="field">
+                <label for="search">"Search"</label>
+                <input id="search" name="search" type="search" placeholder="name, serial or fingerprint"
+                    prop:value=move || query().search />
+            </div>
+            <div class="field">
+                <label for="status">"Status"</label>
+                <select id="status" name="status">
+                    <option value="">"Any"</option>
+                    {STATUSES.into_iter().map(|status| view! {
+                        <option value=status_param(status) selected=move || query().status == Some(status)>{status.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="expiring">"Expiring within"</label>
+                <select id="expiring" name="expiring">
+                    <option value="">"Any time"</option>
+                    {[7_u32, 30, 90].into_iter().map(|days| view! {
+                        <option value=days.to_string() selected=move || query().expiring_within_days == Some(days)>
+                            {format!("{days} days")}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <button class="button" type="submit">"Apply"</button>
+        </form>
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading certificates…"</p> }>
             {move || Suspend::new(async move {
-                match certificates.await {
-                    Ok(rows) if rows.is_empty() => view! {
+                match page.await {
+                    Ok(page) if page.rows.is_empty() && filtered() => view! {
+                        <EmptyState
+                            title="No certificate matches"
+                            message="Nothing matches these filters. Clear them to see every certificate."
+                            action_href="/certificates"
+                            action_label="Clear filters"
+                        />
+                    }.into_any(),
+                    Ok(page) if page.rows.is_empty() => view! {
                         <EmptyState
                             title="No certificates yet"
                             message="Certificates you request appear here with their status and expiry."
@@ -28,7 +94,7 @@ pub fn CertificatesPage() -> impl IntoView {
                             action_label="Request your first certificate"
                         />
                     }.into_any(),
-                    Ok(rows) => view! { <CertTable rows /> }.into_any(),
+                    Ok(page) => view! { <CertTable page query=query() /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -36,12 +102,47 @@ pub fn CertificatesPage() -> impl IntoView {
     }
 }
 
+/// The link to the page after this one, keeping the filters.
+fn next_href(query: &CertificateQuery, next: &str) -> String {
+    let mut href = format!("/certificates?after={next}");
+    if !query.search.is_empty() {
+        href.push_str(&format!("&search={}", encode(&query.search)));
+    }
+    if let Some(status) = query.status {
+        href.push_str(&format!("&status={}", status_param(status)));
+    }
+    if let Some(days) = query.expiring_within_days {
+        href.push_str(&format!("&expiring={days}"));
+    }
+    if let Some(issuer) = &query.issuer_id {
+        href.push_str(&format!("&issuer={}", encode(issuer)));
+    }
+    href
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// "2026-12-28" from an RFC 3339 time.
+fn day_of(time: &str) -> String {
+    time.get(..10).unwrap_or(time).to_owned()
+}
+
 #[component]
-fn CertTable(rows: Vec<CertSummary>) -> impl IntoView {
+fn CertTable(page: CertificatePage, query: CertificateQuery) -> impl IntoView {
+    let next = page.next.map(|next| next_href(&query, &next));
     view! {
         <div class="table-wrap">
             <table>
-                <caption class="sr-only">"Your certificates"</caption>
+                <caption class="sr-only">"Certificates, newest first"</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
@@ -52,17 +153,18 @@ fn CertTable(rows: Vec<CertSummary>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|row| view! {
+                    {page.rows.into_iter().map(|row: CertSummary| view! {
                         <tr>
-                            <th scope="row">{row.common_name}</th>
+                            <th scope="row"><a href=format!("/certificates/{}", row.id)>{row.common_name}</a></th>
                             <td>{row.issuer_id}</td>
                             <td><span class=format!("badge {}", row.status.label().to_lowercase())>{row.status.label()}</span></td>
-                            <td>{row.not_after.unwrap_or_else(|| "—".into())}</td>
-                            <td><code>{row.serial.unwrap_or_else(|| "—".into())}</code></td>
+                            <td>{row.not_after.as_deref().map(day_of).unwrap_or_else(|| "—".into())}</td>
+                            <td><code class="serial">{row.serial.unwrap_or_else(|| "—".into())}</code></td>
                         </tr>
                     }).collect_view()}
                 </tbody>
             </table>
         </div>
+        {next.map(|href| view! { <p><a class="button" href=href>"Older certificates →"</a></p> })}
     }
 }

@@ -79,3 +79,23 @@ pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
         .await
         .map(|seq| seq.unwrap_or(0))
 }
+
+/// The history of one object (e.g. `certificate:{id}`), newest first.
+#[derive(Debug, Clone)]
+pub struct ObjectEvent {
+    pub occurred_at: time::OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+}
+
+pub async fn events_for_object(pool: &PgPool, object: &str, limit: i64) -> Result<Vec<ObjectEvent>, sqlx::Error> {
+    sqlx::query_as!(
+        ObjectEvent,
+        "SELECT occurred_at, actor, action, outcome FROM audit_events WHERE object = $1 ORDER BY seq DESC LIMIT $2",
+        object,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -247,3 +247,57 @@ pub async fn pending_before(
     .fetch_all(pool)
     .await
 }
+
+/// Filters of the inventory list; `None` means "any".
+pub struct ListFilter<'a> {
+    pub owner: Option<Uuid>,
+    /// Lower-case text matched anywhere in names, serial and fingerprint.
+    pub search: &'a str,
+    pub issuer_id: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// Issued certificates expiring before this time.
+    pub expiring_before: Option<OffsetDateTime>,
+    /// Keyset position: rows strictly after (older than) this (created_at, id).
+    pub after: Option<(OffsetDateTime, Uuid)>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListedCertificate {
+    pub id: Uuid,
+    pub common_name: String,
+    pub issuer_id: String,
+    pub status: String,
+    pub serial: Option<String>,
+    pub not_after: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// One page of the inventory, newest first, by keyset (never OFFSET: page N costs the same as page 1).
+pub async fn list(pool: &PgPool, filter: &ListFilter<'_>) -> Result<Vec<ListedCertificate>, sqlx::Error> {
+    let pattern = format!("%{}%", filter.search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let (after_time, after_id) = filter.after.unzip();
+    sqlx::query_as!(
+        ListedCertificate,
+        "SELECT id, common_name, issuer_id, status, serial, not_after, created_at
+         FROM certificates
+         WHERE ($1::uuid IS NULL OR owner_id = $1)
+           AND ($2::text = '%%' OR search_text LIKE $2)
+           AND ($3::text IS NULL OR issuer_id = $3)
+           AND ($4::text IS NULL OR status = $4)
+           AND ($5::timestamptz IS NULL OR (status = 'issued' AND not_after < $5))
+           AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
+         ORDER BY created_at DESC, id DESC
+         LIMIT $8",
+        filter.owner,
+        pattern,
+        filter.issuer_id,
+        filter.status,
+        filter.expiring_before,
+        after_time,
+        after_id,
+        filter.limit,
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,157 @@
+//! One certificate, in the spirit of `kubectl view-cert`: names, validity with a lifetime bar, serial,
+//! fingerprint, key, usages, the chain to the root, status, owner, history; and its downloads. Certificate
+//! formats are plain links; formats carrying the private key are POST forms (a password for PKCS#12), never links.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{get_certificate, get_session};
+use crate::components::error_panel::ErrorPanel;
+use crate::error::AppError;
+use crate::model::{CertStatus, CertificateDetail};
+
+#[component]
+pub fn CertificatePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|params| params.get("id").unwrap_or_default());
+    let detail = Resource::new(id, |id| async move {
+        match uuid::Uuid::parse_str(&id) {
+            Ok(id) => get_certificate(id).await,
+            // Same answer as someone else's certificate.
+            Err(_) => Err(AppError::not_found("certificate")),
+        }
+    });
+    let session = Resource::new(|| (), |_| get_session());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the certificate…"</p> }>
+            {move || Suspend::new(async move {
+                let form_token = session.await.ok().flatten().map(|session| session.csrf_token).unwrap_or_default();
+                match detail.await {
+                    Ok(detail) => view! { <Detail detail form_token /> }.into_any(),
+                    Err(error) => view! { <Title text="Certificate" /><ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn day_and_time(time: &str) -> String {
+    time.replace('T', " ").trim_end_matches('Z').get(..16).unwrap_or(time).to_owned() + " UTC"
+}
+
+#[component]
+fn Detail(detail: CertificateDetail, form_token: String) -> impl IntoView {
+    let title = detail.common_name.clone();
+    let status_class = format!("badge {}", detail.status.label().to_lowercase());
+    let has_certificate = matches!(detail.status, CertStatus::Issued | CertStatus::Revoked | CertStatus::Superseded);
+    let lifetime = detail.lifetime_used_percent.map(|used| {
+        let left = detail.days_left.unwrap_or_default();
+        let label = if left >= 0 { format!("{left} days left") } else { format!("expired {} days ago", -left) };
+        let tone = if left < 7 { "bad" } else if left < 30 { "warn" } else { "ok" };
+        view! {
+            <div class="lifetime">
+                <div class=format!("lifetime-bar {tone}") role="meter" aria-label="Lifetime used"
+                    aria-valuemin="0" aria-valuemax="100" aria-valuenow=used.to_string()
+                    aria-valuetext=format!("{used}% of the lifetime used, {label}")>
+                    <span style=format!("width: {used}%")></span>
+                </div>
+                <span class="lifetime-label">{label}</span>
+            </div>
+        }
+    });
+    let row = |label: &'static str, value: String| view! { <div class="fact"><dt>{label}</dt><dd>{value}</dd></div> };
+    let names = detail.dns_names.iter().chain(detail.ip_addresses.iter()).cloned().collect::<Vec<_>>().join(", ");
+    let id = detail.id;
+    view! {
+        <Title text=title.clone() />
+        <div class="page-head">
+            <h1>{title}</h1>
+            <span class=status_class>{detail.status.label()}</span>
+        </div>
+        {detail.failure.clone().map(|failure| view! {
+            <div class="error-panel" role="alert"><h2>"This request failed"</h2><p>{failure}</p>
+            <p><a class="button primary" href="/request">"Request it again"</a></p></div>
+        })}
+        {lifetime}
+        <section class="panel">
+            <h2>"Certificate"</h2>
+            <dl class="facts">
+                {row("Names", names)}
+                {row("Issuer", detail.issuer_name.clone())}
+                {row("Owner", detail.owner_name.clone())}
+                {row("Valid from", detail.not_before.as_deref().map(day_and_time).unwrap_or_else(|| "—".into()))}
+                {row("Valid until", detail.not_after.as_deref().map(day_and_time).unwrap_or_else(|| "—".into()))}
+                {row("Serial", detail.serial.clone().unwrap_or_else(|| "—".into()))}
+                {row("SHA-256 fingerprint", detail.fingerprint_sha256.clone().unwrap_or_else(|| "—".into()))}
+                {row("Key", format!("{}{}", detail.key_algorithm, if detail.key_held { " (made by certdesk, stored encrypted)" } else { " (your CSR; certdesk never had the key)" }))}
+                {row("Key usage", detail.key_usage.join(", "))}
+                {row("Extended key usage", detail.extended_key_usage.join(", "))}
+                {row("Subject", detail.subject.clone().unwrap_or_else(|| "—".into()))}
+                {row("CRL", detail.crl_distribution_points.join(", "))}
+                {row("Policy rule", detail.policy_rule.clone().unwrap_or_else(|| "—".into()))}
+            </dl>
+        </section>
+        <section class="panel">
+            <h2>"Chain"</h2>
+            <ol class="chain">
+                <li><strong>{detail.subject.clone().unwrap_or_else(|| detail.common_name.clone())}</strong></li>
+                {detail.chain.iter().map(|subject| view! { <li>{subject.clone()}</li> }).collect_view()}
+            </ol>
+        </section>
+        <Show when=move || has_certificate>
+            <Downloads id key_held=detail.key_held form_token=form_token.clone() />
+        </Show>
+        <section class="panel">
+            <h2>"History"</h2>
+            <ul class="history">
+                {detail.history.iter().map(|entry| view! {
+                    <li><time datetime=entry.at.clone()>{day_and_time(&entry.at)}</time>" · "{entry.action.clone()}
+                        " · "{entry.outcome.clone()}" · "<span class="muted">{entry.actor.clone()}</span></li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Downloads(id: uuid::Uuid, key_held: bool, form_token: String) -> impl IntoView {
+    let link = |format: &'static str, label: &'static str| {
+        view! { <li><a class="button" href=format!("/certificates/{id}/download?format={format}") download>{label}</a></li> }
+    };
+    view! {
+        <section class="panel">
+            <h2>"Download"</h2>
+            <ul class="downloads">
+                {link("fullchain-pem", "Full chain (PEM)")}
+                {link("leaf-pem", "Certificate (PEM)")}
+                {link("chain-pem", "Intermediates (PEM)")}
+                {link("ca-bundle-pem", "CA bundle (PEM)")}
+            </ul>
+            {key_held.then(|| view! {
+                <form class="form" method="post" action=format!("/certificates/{id}/download")>
+                    <h3>"With the private key"</h3>
+                    <p class="help">"Every download of the key is recorded in the audit log."</p>
+                    <input type="hidden" name="csrf_token" value=form_token.clone() />
+                    <fieldset class="field">
+                        <legend>"Format"</legend>
+                        <label class="choice"><input type="radio" name="format" value="pkcs12" checked />"PKCS#12 (.p12, for Java, Windows, browsers)"</label>
+                        <label class="choice"><input type="radio" name="format" value="kubernetes-secret" />"Kubernetes Secret (kubernetes.io/tls, with ca.crt)"</label>
+                        <label class="choice"><input type="radio" name="format" value="key-pem" />"Private key (PEM, PKCS#8)"</label>
+                    </fieldset>
+                    <div class="field">
+                        <label for="p12-password">"PKCS#12 password"</label>
+                        <input id="p12-password" name="password" type="password" minlength="8" autocomplete="new-password"
+                            aria-describedby="p12-help" />
+                        <span id="p12-help" class="help">"At least 8 characters; needed for PKCS#12 only."</span>
+                    </div>
+                    <div class="field">
+                        <label for="secret-namespace">"Kubernetes namespace (optional)"</label>
+                        <input id="secret-namespace" name="namespace" type="text" autocomplete="off" />
+                    </div>
+                    <button class="button primary" type="submit">"Download"</button>
+                </form>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,139 @@
+//! The browser's download routes (session cookie): `GET /certificates/{id}/download?format=` for certificate
+//! formats, and `POST /certificates/{id}/download` (a form carrying the session's token) for the formats that
+//! contain the private key, so a key never leaves through a link that could be prefetched, logged or embedded.
+
+use app::AppError;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::StatusCode;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::download;
+use crate::auth::page::{document, escape};
+use crate::bundle::{DownloadFormat, RenderOptions, Rendered};
+use crate::http::RequestContext;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/certificates/{id}/download", get(get_download).post(post_download))
+}
+
+#[derive(Deserialize)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+async fn get_download(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+    Query(query): Query<FormatQuery>,
+) -> Response {
+    let format = match parse_format(query.format.as_deref()) {
+        Ok(format) => format,
+        Err(response) => return response,
+    };
+    if format.needs_private_key() {
+        return problem(StatusCode::METHOD_NOT_ALLOWED, "Use the download form for the private key.", &id);
+    }
+    respond(&state, &context, &id, format, RenderOptions::default()).await
+}
+
+#[derive(Deserialize)]
+struct DownloadForm {
+    #[serde(default)]
+    csrf_token: String,
+    format: Option<String>,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    secret_name: String,
+}
+
+async fn post_download(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<DownloadForm>,
+) -> Response {
+    let Ok(caller) = context.meta.caller() else {
+        return problem(StatusCode::UNAUTHORIZED, "Sign in again to download.", &id);
+    };
+    if !bool::from(form.csrf_token.as_bytes().ct_eq(caller.csrf_token.as_bytes())) {
+        return problem(StatusCode::FORBIDDEN, "This download form did not come from a certdesk page.", &id);
+    }
+    let format = match parse_format(form.format.as_deref()) {
+        Ok(format) => format,
+        Err(response) => return response,
+    };
+    let options = RenderOptions {
+        pkcs12_password: (!form.password.is_empty()).then(|| secrecy::SecretString::from(form.password)),
+        secret_name: (!form.secret_name.trim().is_empty()).then(|| form.secret_name.trim().to_owned()),
+        namespace: (!form.namespace.trim().is_empty()).then(|| form.namespace.trim().to_owned()),
+    };
+    respond(&state, &context, &id, format, options).await
+}
+
+fn parse_format(format: Option<&str>) -> Result<DownloadFormat, Response> {
+    format.unwrap_or("fullchain-pem").parse().map_err(|error: crate::bundle::UnknownFormat| {
+        problem(StatusCode::BAD_REQUEST, &error.to_string(), "")
+    })
+}
+
+async fn respond(
+    state: &AppState,
+    context: &RequestContext,
+    id: &str,
+    format: DownloadFormat,
+    options: RenderOptions,
+) -> Response {
+    let meta = &context.meta;
+    let caller = match meta.caller() {
+        Ok(caller) => caller,
+        Err(_) => return problem(StatusCode::UNAUTHORIZED, "Sign in again to download.", id),
+    };
+    let Ok(uuid) = uuid::Uuid::parse_str(id) else {
+        return problem(StatusCode::NOT_FOUND, "There is no such certificate.", "");
+    };
+    match download(state, meta, caller, uuid, format, &options).await {
+        Ok(rendered) => attachment(rendered),
+        Err(error) => {
+            let error = error.into_app_error(meta);
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = match &error {
+                AppError::NotFound { .. } => "There is no such certificate, or it is not yours.".to_owned(),
+                other => other.to_string(),
+            };
+            problem(status, &message, id)
+        }
+    }
+}
+
+/// The file itself, never cached (it may hold a private key).
+pub fn attachment(rendered: Rendered) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", rendered.file_name.replace(['"', '\\'], ""));
+    let mut response = rendered.bytes.to_vec().into_response();
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(rendered.content_type));
+    if let Ok(value) = http::HeaderValue::from_str(&disposition) {
+        headers.insert(http::header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response
+}
+
+fn problem(status: StatusCode, message: &str, id: &str) -> Response {
+    let back = if id.is_empty() { "/certificates".to_owned() } else { format!("/certificates/{}", escape(id)) };
+    let main = format!(
+        r#"<section class="error-panel" role="alert"><h1>Download not possible</h1><p>{message}</p>
+<p><a class="button primary" href="{back}">Back to the certificate</a></p><p class="muted small">HTTP {code}</p></section>"#,
+        message = escape(message),
+        code = status.as_u16(),
+    );
+    document(status, "Download not possible", &main)
+}

@@ -1,0 +1,213 @@
+//! The certificate inventory as the UI and the API see it: one page of the list (filters, keyset cursor), one
+//! certificate's detail with its history, and what a person may request (the request form's options).
+
+use app::AppError;
+use app::model::{
+    CertStatus, CertSummary, CertificateDetail, CertificatePage, CertificateQuery, HistoryEntry, IssuerOption,
+    RequestOptions,
+};
+use app::ssr::Caller;
+use base64::Engine;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::auth::roles::owner_scope;
+use crate::bundle::CertificateFacts;
+use crate::db;
+use crate::error::ServerError;
+use crate::keys::KeyType;
+use crate::state::AppState;
+
+const PAGE_SIZE: i64 = 50;
+const MAX_SEARCH: usize = 200;
+const MAX_EXPIRY_FILTER_DAYS: u32 = 3650;
+
+pub async fn list(state: &AppState, caller: &Caller, query: CertificateQuery) -> Result<CertificatePage, ServerError> {
+    let search = query.search.trim().to_ascii_lowercase().replace(':', "");
+    if search.len() > MAX_SEARCH {
+        return Err(ServerError::Client(AppError::invalid("search", format!("at most {MAX_SEARCH} characters"))));
+    }
+    let after = match query.after.as_deref() {
+        None | Some("") => None,
+        Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
+            ServerError::Client(AppError::invalid("after", "this page link is not valid; start from the first page"))
+        })?),
+    };
+    let expiring_before = match query.expiring_within_days {
+        Some(days) if days > MAX_EXPIRY_FILTER_DAYS => {
+            return Err(ServerError::Client(AppError::invalid(
+                "expiring_within_days",
+                format!("at most {MAX_EXPIRY_FILTER_DAYS} days"),
+            )));
+        }
+        Some(days) => Some(OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))),
+        None => None,
+    };
+    let filter = db::certificates::ListFilter {
+        owner: owner_scope(caller),
+        search: &search,
+        issuer_id: query.issuer_id.as_deref().filter(|id| !id.is_empty()),
+        status: query.status.map(status_name),
+        expiring_before,
+        after,
+        limit: PAGE_SIZE + 1,
+    };
+    let mut rows = db::certificates::list(&state.pool, &filter).await?;
+    let next = if rows.len() as i64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|row| encode_cursor(row.created_at, row.id))
+    } else {
+        None
+    };
+    let rows = rows
+        .into_iter()
+        .map(|row| CertSummary {
+            id: row.id,
+            status: parse_status(&row.status),
+            common_name: row.common_name,
+            issuer_id: row.issuer_id,
+            serial: row.serial,
+            not_after: row.not_after.and_then(|time| time.format(&Rfc3339).ok()),
+        })
+        .collect();
+    Ok(CertificatePage { rows, next })
+}
+
+pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<CertificateDetail, ServerError> {
+    let Some(record) = db::certificates::find_visible(&state.pool, id, owner_scope(caller)).await? else {
+        return Err(ServerError::Client(AppError::not_found("certificate")));
+    };
+    let facts: Option<CertificateFacts> = record.facts.clone().and_then(|json| serde_json::from_value(json).ok());
+    let now = OffsetDateTime::now_utc();
+    let (lifetime_used_percent, days_left) = match (record.not_before, record.not_after) {
+        (Some(start), Some(end)) if end > start => {
+            let used = ((now - start).as_seconds_f64() / (end - start).as_seconds_f64()).clamp(0.0, 1.0);
+            (Some((used * 100.0).round() as u8), Some((end - now).whole_days()))
+        }
+        _ => (None, None),
+    };
+    let chain = [record.chain_pem.as_deref(), record.root_pem.as_deref()]
+        .into_iter()
+        .flatten()
+        .flat_map(|text| pem::parse_many(text).unwrap_or_default())
+        .filter_map(|block| crate::bundle::certificate_facts(block.contents()).ok())
+        .map(|facts| facts.subject)
+        .collect();
+    let history = db::audit::events_for_object(&state.pool, &format!("certificate:{id}"), 50)
+        .await?
+        .into_iter()
+        .map(|event| HistoryEntry {
+            at: event.occurred_at.format(&Rfc3339).unwrap_or_default(),
+            action: event.action,
+            actor: event.actor,
+            outcome: event.outcome,
+        })
+        .collect();
+    let issuer_name = state
+        .issuers
+        .get(&record.issuer_id)
+        .map(|issuer| issuer.config.display_name.clone())
+        .unwrap_or_else(|| record.issuer_id.clone());
+    Ok(CertificateDetail {
+        id: record.id,
+        status: parse_status(&record.status),
+        issuer_name,
+        owner_name: record.owner_name,
+        dns_names: record.dns_names,
+        ip_addresses: record.ip_addresses,
+        key_algorithm: record.key_algorithm,
+        key_held: record.encrypted_private_key.is_some(),
+        client_auth: record.client_auth,
+        serial: record.serial,
+        subject: facts.as_ref().map(|facts| facts.subject.clone()),
+        issuer_dn: facts.as_ref().map(|facts| facts.issuer.clone()),
+        not_before: record.not_before.and_then(|time| time.format(&Rfc3339).ok()),
+        not_after: record.not_after.and_then(|time| time.format(&Rfc3339).ok()),
+        lifetime_used_percent,
+        days_left,
+        fingerprint_sha256: record.fingerprint_sha256,
+        key_usage: facts.as_ref().map(|facts| facts.key_usage.clone()).unwrap_or_default(),
+        extended_key_usage: facts.as_ref().map(|facts| facts.extended_key_usage.clone()).unwrap_or_default(),
+        crl_distribution_points: facts.map(|facts| facts.crl_distribution_points).unwrap_or_default(),
+        chain,
+        policy_rule: record.policy_rule,
+        failure: record.failure,
+        created_at: record.created_at.format(&Rfc3339).unwrap_or_default(),
+        history,
+        common_name: record.common_name,
+        issuer_id: record.issuer_id,
+    })
+}
+
+pub async fn request_options(state: &AppState, caller: &Caller) -> Result<RequestOptions, ServerError> {
+    let groups = db::users::groups(&state.pool, caller.user_id).await?;
+    let issuers = state
+        .issuers
+        .iter()
+        .map(|issuer| {
+            let allowed = crate::policy::allowed_for(&issuer.config.policy, &groups);
+            IssuerOption {
+                id: issuer.config.id.clone(),
+                display_name: issuer.config.display_name.clone(),
+                kind: issuer.summary().kind,
+                can_request: allowed.can_request() && issuer.authority().is_ok(),
+                suffixes: allowed.suffixes.iter().map(|name| name.as_str().to_owned()).collect(),
+                wildcard_suffixes: allowed.wildcard_suffixes.iter().map(|name| name.as_str().to_owned()).collect(),
+                ip_sans: allowed.ip_sans,
+                client_auth: allowed.client_auth,
+                max_validity_days: allowed.max_validity_days,
+                key_types: allowed.key_types.iter().map(|key| key.as_str().to_owned()).collect(),
+            }
+        })
+        .collect();
+    let key_types = KeyType::ALL.iter().map(|key| (key.as_str().to_owned(), key.label().to_owned())).collect();
+    Ok(RequestOptions { issuers, key_types })
+}
+
+fn status_name(status: CertStatus) -> &'static str {
+    match status {
+        CertStatus::Pending => "pending",
+        CertStatus::Issued => "issued",
+        CertStatus::Failed => "failed",
+        CertStatus::Revoked => "revoked",
+        CertStatus::Superseded => "superseded",
+    }
+}
+
+pub fn parse_status(status: &str) -> CertStatus {
+    match status {
+        "pending" => CertStatus::Pending,
+        "issued" => CertStatus::Issued,
+        "failed" => CertStatus::Failed,
+        "revoked" => CertStatus::Revoked,
+        _ => CertStatus::Superseded,
+    }
+}
+
+/// Cursor = base64url("{unix nanos}.{uuid}") of the last row shown.
+fn encode_cursor(created_at: OffsetDateTime, id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{id}", created_at.unix_timestamp_nanos()))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(OffsetDateTime, Uuid)> {
+    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (nanos, id) = text.split_once('.')?;
+    let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+    Some((created_at, Uuid::parse_str(id).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let now = OffsetDateTime::from_unix_timestamp_nanos(1_790_000_000_123_456_000).unwrap();
+        let id = Uuid::new_v4();
+        assert_eq!(decode_cursor(&encode_cursor(now, id)), Some((now, id)));
+        for bad in ["", "!!", "bm90LWEtY3Vyc29y", "MTIzLm5vdC1hLXV1aWQ"] {
+            assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
+}
