@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local certdesk stack: installs what is missing, builds, starts and stops PostgreSQL, OpenBao, Pebble, the
-# OpenID provider and the portal on 127.0.0.1, and runs every test. `demo` and `test` are README's two commands.
+# OpenID provider and the portal on 127.0.0.1, and runs every test. `demo` and `test` are README's two commands;
+# `bench` runs the issuance benchmark on the test stack's PostgreSQL and OpenBao.
 set -euo pipefail
 
 usage() {
@@ -9,6 +10,7 @@ usage: end2end/stack.sh COMMAND
 
   demo        install what is missing, build, start the whole stack with demo data, print where to log in
   test        install what is missing, lint, build once, start a separate test stack, run every test, stop it
+  bench       start the test stack's PostgreSQL and OpenBao, run the issuance benchmark (certdesk vs OpenBao), stop them
   install     install every tool and package the stack needs (idempotent)
   build       cargo leptos build --release
   up | down   start | stop every service and the portal
@@ -24,8 +26,8 @@ command=${1:-}
 [ -n "$command" ] || { usage; exit 2; }
 shift || true
 
-# The test stack gets its own folder and ports, so it can run while a demo is up.
-if [ "$command" = test ]; then
+# The test stack gets its own folder and ports, so it can run while a demo is up; the benchmark uses them too.
+if [ "$command" = test ] || [ "$command" = bench ]; then
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   export CERTDESK_STACK_DIR=${CERTDESK_TEST_STACK_DIR:-$here/.stack/test}
   export CERTDESK_PG_PORT=${CERTDESK_TEST_PG_PORT:-55532}
@@ -116,6 +118,11 @@ case "$command" in
     # shellcheck source=stack/tests.sh
     source "$STACK_LIB/tests.sh"
     run_all_tests "$@"
+    ;;
+  bench)
+    # shellcheck source=stack/bench.sh
+    source "$STACK_LIB/bench.sh"
+    run_bench
     ;;
   install) install_all ;;
   build) toolchain_build ;;

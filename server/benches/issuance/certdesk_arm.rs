@@ -1,0 +1,116 @@
+//! The certdesk arm: the application state as the integration tests build it (the stack's OpenBao as issuer
+//! `private`, a scratch database), a user in `platform-team` with a read-write API token, and one
+//! `POST /api/v1/certificates` with a server-generated EC P-256 key through the router.
+
+use anyhow::{Context, Result, bail, ensure};
+use app::model::{NewApiToken, Role, TokenScope};
+use app::ssr::{Caller, RequestMeta};
+use axum::body::Body;
+use base64::Engine;
+use certdesk::auth::tokens;
+use certdesk::state::AppState;
+use http::{Request, StatusCode};
+use rand::RngCore;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use super::stack::Stack;
+
+pub struct Certdesk {
+    router: axum::Router,
+    token: String,
+    pub pool: PgPool,
+}
+
+/// Configuration: the scratch database, fresh audit and encryption keys, and the stack's OpenBao as issuer
+/// `private` (role base `certdesk-demo`, so EC keys are signed by `certdesk-demo-ec`, the peer's role).
+fn config_toml(stack: &Stack, database_url: &str) -> Result<String> {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let kek = base64::engine::general_purpose::STANDARD.encode(bytes);
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let chain_key = hex::encode(bytes);
+    let path = |name: &str| stack.openbao_file(name).to_string_lossy().into_owned();
+    let bao = stack.bao_address.as_str().trim_end_matches('/');
+    ensure!(
+        ![database_url, bao, &path("role_id")].iter().any(|text| text.contains('"') || text.contains('\\')),
+        "the stack's paths and URLs must not contain quotes or backslashes"
+    );
+    Ok(format!(
+        "[server]\nlisten = \"127.0.0.1:3999\"\npublic_url = \"http://127.0.0.1:3999\"\nsecure_cookies = false\n\
+         [database]\nurl = \"{database_url}\"\n[audit]\nchain_key = \"{chain_key}\"\n[log]\nformat = \"json\"\n\
+         [auth]\nissuer_url = \"http://127.0.0.1:9\"\nclient_id = \"certdesk\"\nclient_secret = \"bench\"\n\
+         [encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{kek}\"\n\
+         [[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"{bao}\"\nmount = \"pki_private_issuer\"\n\
+         role = \"certdesk-demo\"\nrole_id_file = \"{role_id}\"\nsecret_id_file = \"{secret_id}\"\n\
+         root_ca = \"{root_ca}\"\n\
+         [[issuers.policy]]\nname = \"platform\"\ngroups = [\"platform-team\"]\ndomains = [\"cluster.local\"]\n\
+         max_validity_days = 90\n",
+        role_id = path("role_id"),
+        secret_id = path("secret_id"),
+        root_ca = path("root_ca.pem"),
+    ))
+}
+
+impl Certdesk {
+    /// Builds the state over the (empty) scratch database, migrates it, and makes the benchmark's user and token.
+    pub async fn prepare(stack: &Stack, database_url: &str) -> Result<Self> {
+        let config = certdesk::config::Config::from_toml_str(&config_toml(stack, database_url)?)
+            .map_err(|error| anyhow::anyhow!("benchmark configuration: {error}"))?;
+        let state = certdesk::serve::build_state(config).map_err(|error| anyhow::anyhow!("state: {error}"))?;
+        certdesk::db::MIGRATOR.run(&state.pool).await.context("migrating the scratch database")?;
+        state.migrations.mark_applied();
+        let token = api_token(&state).await?;
+        Ok(Self { pool: state.pool.clone(), router: certdesk::http::router(state), token })
+    }
+
+    /// One certificate for `name`: 201 with status `issued`, or an error saying what came back.
+    pub async fn issue(&self, name: &str) -> Result<()> {
+        let body = json!({ "issuer_id": "private", "dns_names": [name], "validity_days": 1,
+                           "key": { "source": "generate", "key_type": "ec-p256" } });
+        let request = Request::post("/api/v1/certificates")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Body::from(body.to_string()))?;
+        let response = self.router.clone().oneshot(request).await?;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await?;
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status != StatusCode::CREATED || answer["status"] != "issued" {
+            bail!("certdesk answered {status} for {name}: {}", String::from_utf8_lossy(&bytes));
+        }
+        Ok(())
+    }
+}
+
+/// A user in `platform-team` (allowed `*.cluster.local` by the policy above) and a read-write API token of theirs.
+async fn api_token(state: &AppState) -> Result<String> {
+    let user_id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO users (id, issuer, subject, display_name, role, groups) \
+         VALUES ($1, 'https://idp', $2, 'Bench', 'user', $3)",
+    )
+    .bind(user_id)
+    .bind(user_id.to_string())
+    .bind(vec!["platform-team".to_owned()])
+    .execute(&state.pool)
+    .await
+    .context("inserting the benchmark user")?;
+    let now = OffsetDateTime::now_utc();
+    let caller = Caller {
+        user_id,
+        display_name: "Bench".into(),
+        role: Role::User,
+        csrf_token: String::new(),
+        mfa_at: now.unix_timestamp(),
+    };
+    let meta = RequestMeta { request_id: "bench".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
+    let new = NewApiToken { name: "bench".into(), scope: TokenScope::ReadWrite, expires_in_days: 1 };
+    let created = tokens::create(&state.pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
+        .await
+        .map_err(|error| anyhow::anyhow!("creating the API token: {error}"))?;
+    Ok(created.secret)
+}

@@ -1,0 +1,91 @@
+//! Running a block of requests of one arm with a fixed number of concurrent workers, and what a block measured:
+//! each request's latency and the block's wall-clock time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use super::certdesk_arm::Certdesk;
+use super::peer::Peer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arm {
+    Certdesk,
+    Peer,
+}
+
+impl Arm {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Certdesk => "certdesk",
+            Self::Peer => "openbao (direct)",
+        }
+    }
+}
+
+/// Both arms, and the counter that makes every requested name of the run distinct (`bench-N.cluster.local`).
+pub struct Arms {
+    pub certdesk: Certdesk,
+    pub peer: Peer,
+    names: AtomicU64,
+}
+
+impl Arms {
+    pub fn new(certdesk: Certdesk, peer: Peer) -> Self {
+        Self { certdesk, peer, names: AtomicU64::new(0) }
+    }
+
+    async fn once(&self, arm: Arm) -> Result<()> {
+        let name = format!("bench-{}.cluster.local", self.names.fetch_add(1, Ordering::Relaxed));
+        match arm {
+            Arm::Certdesk => self.certdesk.issue(&name).await,
+            Arm::Peer => self.peer.issue(&name).await,
+        }
+    }
+}
+
+/// What one block measured.
+#[derive(Debug, Default)]
+pub struct Block {
+    pub latencies: Vec<Duration>,
+    pub elapsed: Duration,
+}
+
+/// `count` requests of `arm`, `concurrency` at a time; the first failure stops the block and is returned.
+pub async fn block(arms: &Arc<Arms>, arm: Arm, count: u64, concurrency: usize) -> Result<Block> {
+    let claimed = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (arms, claimed, failed) = (arms.clone(), claimed.clone(), failed.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while !failed.load(Ordering::Relaxed) && claimed.fetch_add(1, Ordering::Relaxed) < count {
+                    let start = Instant::now();
+                    if let Err(error) = arms.once(arm).await {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(error);
+                    }
+                    latencies.push(start.elapsed());
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut measured = Block::default();
+    let mut first_error = None;
+    for worker in workers {
+        match worker.await.context("benchmark worker")? {
+            Ok(latencies) => measured.latencies.extend(latencies),
+            Err(error) => first_error = first_error.or(Some(error)),
+        }
+    }
+    measured.elapsed = started.elapsed();
+    match first_error {
+        Some(error) => Err(error.context(format!("{} request failed", arm.label()))),
+        None => Ok(measured),
+    }
+}

@@ -1,0 +1,164 @@
+//! Summaries of the measured blocks (throughput, p50, p99), the certdesk/peer ratios, and their two renderings:
+//! a Markdown table for stdout and JSON for `target/bench/issuance.json`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::measure::Block;
+
+/// One arm at one concurrency level, over all of its blocks.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub requests: usize,
+    pub throughput: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub mean_ms: f64,
+}
+
+impl Summary {
+    /// Throughput is all requests over the summed wall-clock time of the arm's blocks.
+    pub fn of(blocks: &[Block]) -> Self {
+        let mut latencies: Vec<Duration> = blocks.iter().flat_map(|block| block.latencies.iter().copied()).collect();
+        latencies.sort_unstable();
+        let elapsed: Duration = blocks.iter().map(|block| block.elapsed).sum();
+        let requests = latencies.len();
+        let total: Duration = latencies.iter().sum();
+        Self {
+            requests,
+            throughput: if elapsed.is_zero() { 0.0 } else { requests as f64 / elapsed.as_secs_f64() },
+            p50_ms: millis(percentile(&latencies, 0.50)),
+            p99_ms: millis(percentile(&latencies, 0.99)),
+            mean_ms: if requests == 0 { 0.0 } else { millis(total) / requests as f64 },
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({ "requests": self.requests, "throughput_rps": round(self.throughput), "p50_ms": round(self.p50_ms),
+                "p99_ms": round(self.p99_ms), "mean_ms": round(self.mean_ms) })
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn round(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 { f64::NAN } else { a / b }
+}
+
+/// Both arms at one concurrency level.
+#[derive(Debug, Clone, Copy)]
+pub struct Level {
+    pub concurrency: usize,
+    pub certdesk: Summary,
+    pub peer: Summary,
+}
+
+impl Level {
+    pub fn throughput_ratio(&self) -> f64 {
+        ratio(self.certdesk.throughput, self.peer.throughput)
+    }
+    pub fn p50_ratio(&self) -> f64 {
+        ratio(self.certdesk.p50_ms, self.peer.p50_ms)
+    }
+    pub fn p99_ratio(&self) -> f64 {
+        ratio(self.certdesk.p99_ms, self.peer.p99_ms)
+    }
+}
+
+/// How the run was set up, printed with the tables and kept in the JSON.
+pub struct Setup {
+    pub requests: u64,
+    pub warmup: u64,
+    pub blocks_per_arm: u64,
+    pub cpus: usize,
+    pub openbao_version: String,
+}
+
+pub const NOTES: &[&str] = &[
+    "certdesk = POST /api/v1/certificates through the router (server-generated EC P-256 key, 1-day validity): \
+     token check, policy, key sealing, intent + audit rows, OpenBao sign, chain verification, issued + audit rows",
+    "peer = direct OpenBao sign with the same AppRole and role (pki_private_issuer/sign/certdesk-demo-ec), \
+     one reused reqwest client and token",
+    "both arms generate a fresh EC P-256 key and CSR with certdesk::keys per request (key generation is in both)",
+    "ratios are certdesk/peer: throughput < 1 and latency > 1 mean certdesk is slower by that factor",
+];
+
+pub fn markdown(setup: &Setup, levels: &[Level]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Private-certificate issuance, {} requests per arm per level (+{} warm-up), arms interleaved in {} \
+         alternating blocks each; {} CPUs; OpenBao {}.\n",
+        setup.requests, setup.warmup, setup.blocks_per_arm, setup.cpus, setup.openbao_version
+    );
+    out.push_str("| concurrency | arm | requests | throughput (req/s) | p50 (ms) | p99 (ms) |\n");
+    out.push_str("|---:|---|---:|---:|---:|---:|\n");
+    for level in levels {
+        for (label, summary) in [("certdesk", &level.certdesk), ("openbao (direct)", &level.peer)] {
+            let _ = writeln!(
+                out,
+                "| {} | {label} | {} | {:.1} | {:.1} | {:.1} |",
+                level.concurrency, summary.requests, summary.throughput, summary.p50_ms, summary.p99_ms
+            );
+        }
+    }
+    out.push_str("\n| concurrency | throughput ratio (certdesk/peer) | p50 ratio | p99 ratio |\n");
+    out.push_str("|---:|---:|---:|---:|\n");
+    for level in levels {
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} | {:.2} | {:.2} |",
+            level.concurrency,
+            level.throughput_ratio(),
+            level.p50_ratio(),
+            level.p99_ratio()
+        );
+    }
+    out.push('\n');
+    for note in NOTES {
+        let _ = writeln!(out, "- {note}");
+    }
+    out
+}
+
+pub fn json(setup: &Setup, levels: &[Level]) -> Value {
+    let levels: Vec<Value> = levels
+        .iter()
+        .map(|level| {
+            json!({
+                "concurrency": level.concurrency,
+                "certdesk": level.certdesk.json(),
+                "peer": level.peer.json(),
+                "ratios": { "throughput": round(level.throughput_ratio()), "p50": round(level.p50_ratio()),
+                            "p99": round(level.p99_ratio()) },
+            })
+        })
+        .collect();
+    json!({
+        "benchmark": "issuance",
+        "requests_per_arm_per_level": setup.requests,
+        "warmup_per_arm_per_level": setup.warmup,
+        "blocks_per_arm": setup.blocks_per_arm,
+        "cpus": setup.cpus,
+        "openbao_version": setup.openbao_version,
+        "levels": levels,
+        "notes": NOTES,
+    })
+}

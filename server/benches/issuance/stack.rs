@@ -1,0 +1,82 @@
+//! The running stack the benchmark measures against (`CERTDESK_BENCH_STACK_DIR`), and the scratch database made
+//! on its PostgreSQL for one run and dropped after it.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use reqwest::Url;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// What a stack started by end2end/stack.sh leaves in its folder.
+pub struct Stack {
+    pub dir: PathBuf,
+    pub bao_address: Url,
+    pub postgres_url: Url,
+}
+
+impl Stack {
+    pub fn from_env() -> Result<Self> {
+        let dir = std::env::var_os("CERTDESK_BENCH_STACK_DIR")
+            .map(PathBuf::from)
+            .context("CERTDESK_BENCH_STACK_DIR must name a running stack's folder (end2end/stack.sh bench sets it)")?;
+        let bao_address = Url::parse(&read(&dir, "openbao/addr")?).context("openbao/addr is not a URL")?;
+        let postgres_url = Url::parse(&read(&dir, "postgres/url")?).context("postgres/url is not a URL")?;
+        Ok(Self { dir, bao_address, postgres_url })
+    }
+
+    /// A file of the stack's OpenBao folder (`role_id`, `secret_id`, `root_ca.pem`).
+    pub fn openbao_file(&self, name: &str) -> PathBuf {
+        self.dir.join("openbao").join(name)
+    }
+
+    pub fn read_openbao(&self, name: &str) -> Result<String> {
+        read(&self.dir, &format!("openbao/{name}"))
+    }
+}
+
+fn read(dir: &std::path::Path, name: &str) -> Result<String> {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text.trim().to_owned())
+}
+
+/// A uniquely named database on the stack's PostgreSQL, for one run only.
+pub struct ScratchDatabase {
+    admin: PgPool,
+    name: String,
+    pub url: Url,
+}
+
+impl ScratchDatabase {
+    pub async fn create(stack: &Stack) -> Result<Self> {
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(stack.postgres_url.as_str())
+            .await
+            .context("cannot connect to the stack's PostgreSQL")?;
+        // A generated name (letters, digits, underscores), so quoting it is enough.
+        let name = format!("certdesk_bench_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&admin)
+            .await
+            .with_context(|| format!("CREATE DATABASE {name}"))?;
+        let mut url = stack.postgres_url.clone();
+        url.set_path(&name);
+        Ok(Self { admin, name, url })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Drops the database even if a pool still holds connections to it.
+    pub async fn drop_now(self) -> Result<()> {
+        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+            .execute(&self.admin)
+            .await
+            .with_context(|| format!("DROP DATABASE {}", self.name));
+        self.admin.close().await;
+        dropped.map(|_| ())
+    }
+}
