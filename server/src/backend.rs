@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 
 use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
-use crate::{db, inventory, issuance};
 use crate::error::ServerError;
 use crate::state::AppState;
+use crate::{db, inventory, issuance};
 
 /// "Expiring soon" on the dashboard.
 const EXPIRY_HORIZON: time::Duration = time::Duration::days(30);

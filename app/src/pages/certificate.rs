@@ -48,7 +48,13 @@ fn Detail(detail: CertificateDetail, form_token: String) -> impl IntoView {
     let lifetime = detail.lifetime_used_percent.map(|used| {
         let left = detail.days_left.unwrap_or_default();
         let label = if left >= 0 { format!("{left} days left") } else { format!("expired {} days ago", -left) };
-        let tone = if left < 7 { "bad" } else if left < 30 { "warn" } else { "ok" };
+        let tone = if left < 7 {
+            "bad"
+        } else if left < 30 {
+            "warn"
+        } else {
+            "ok"
+        };
         view! {
             <div class="lifetime">
                 <div class=format!("lifetime-bar {tone}") role="meter" aria-label="Lifetime used"

@@ -39,7 +39,10 @@ pub fn CertificatesPage() -> impl IntoView {
     let page = Resource::new(query, list_certificates);
     let filtered = move || {
         let query = query();
-        !query.search.is_empty() || query.status.is_some() || query.expiring_within_days.is_some() || query.after.is_some()
+        !query.search.is_empty()
+            || query.status.is_some()
+            || query.expiring_within_days.is_some()
+            || query.after.is_some()
     };
     view! {
         <Title text="Certificates" />

@@ -135,7 +135,8 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
     let key_types = options.key_types.clone();
     let other_error = move || match submit.value().get() {
         Some(Err(AppError::Invalid { field: Some(field), .. }))
-            if ["dns_names", "ip_sans", "validity_days", "key_type", "csr", "client_auth"].contains(&field.as_str()) =>
+            if ["dns_names", "ip_sans", "validity_days", "key_type", "csr", "client_auth"]
+                .contains(&field.as_str()) =>
         {
             None
         }

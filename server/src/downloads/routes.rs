@@ -34,7 +34,7 @@ async fn get_download(
 ) -> Response {
     let format = match parse_format(query.format.as_deref()) {
         Ok(format) => format,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if format.needs_private_key() {
         return problem(StatusCode::METHOD_NOT_ALLOWED, "Use the download form for the private key.", &id);
@@ -69,7 +69,7 @@ async fn post_download(
     }
     let format = match parse_format(form.format.as_deref()) {
         Ok(format) => format,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let options = RenderOptions {
         pkcs12_password: (!form.password.is_empty()).then(|| secrecy::SecretString::from(form.password)),
@@ -80,9 +80,10 @@ async fn post_download(
 }
 
 fn parse_format(format: Option<&str>) -> Result<DownloadFormat, Response> {
-    format.unwrap_or("fullchain-pem").parse().map_err(|error: crate::bundle::UnknownFormat| {
-        problem(StatusCode::BAD_REQUEST, &error.to_string(), "")
-    })
+    format
+        .unwrap_or("fullchain-pem")
+        .parse()
+        .map_err(|error: crate::bundle::UnknownFormat| problem(StatusCode::BAD_REQUEST, &error.to_string(), ""))
 }
 
 async fn respond(

@@ -69,7 +69,8 @@ pub fn check(
         }
     }
     if key_source == "csr" {
-        if !csr.contains("-----BEGIN CERTIFICATE REQUEST-----") && !csr.contains("-----BEGIN NEW CERTIFICATE REQUEST-----")
+        if !csr.contains("-----BEGIN CERTIFICATE REQUEST-----")
+            && !csr.contains("-----BEGIN NEW CERTIFICATE REQUEST-----")
         {
             problems.insert("csr", "Paste a PEM CSR (-----BEGIN CERTIFICATE REQUEST-----).".to_owned());
         }
