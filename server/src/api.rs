@@ -132,8 +132,49 @@ async fn list_certificates(
     }
 }
 
-/// The one wire error, with its status.
+/// Seconds a client is asked to wait before retrying after a 503 (an issuer or the database is down).
+const RETRY_AFTER_SECS: &str = "30";
+
+/// The one wire error, with its status. Every error also carries `message`, the sentence a person reads (as the
+/// bearer and CSRF refusals do); a 503 says when to retry.
 pub fn error_response(error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error)).into_response()
+    let mut body = serde_json::to_value(&error).unwrap_or_else(|_| json!({ "kind": "internal" }));
+    if let Some(fields) = body.as_object_mut() {
+        fields.entry("message").or_insert_with(|| error.to_string().into());
+    }
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_carries_a_message_and_a_503_says_when_to_retry() {
+        let response = error_response(AppError::Unavailable { service: "private (sealed)".into() });
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(http::header::RETRY_AFTER).map(|value| value.as_bytes()), Some(&b"30"[..]));
+        let response = error_response(AppError::invalid("dns_names", "is empty"));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(http::header::RETRY_AFTER).is_none());
+    }
+
+    #[tokio::test]
+    async fn the_message_is_the_errors_sentence() {
+        let response = error_response(AppError::Unavailable { service: "private (sealed)".into() });
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["kind"], "unavailable");
+        assert_eq!(body["service"], "private (sealed)");
+        assert_eq!(body["message"], "private (sealed) is unavailable right now; please try again shortly");
+        let response = error_response(AppError::invalid("dns_names", "is empty"));
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((body["field"].as_str(), body["message"].as_str()), (Some("dns_names"), Some("is empty")));
+    }
 }

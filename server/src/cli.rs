@@ -1,6 +1,8 @@
 //! The `certdesk` command line: subcommands, their output, and exit statuses (0 ok, 1 failed, 2 bad
 //! configuration or usage).
 
+mod keys;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Key-encryption keys: re-seal secrets at rest under the active key, count them per key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -61,6 +68,14 @@ pub enum AuditCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-seal every secret at rest that is not under the active key (exit 1 when some cannot be opened).
+    Rotate,
+    /// Count sealed secrets per key id and table, and show the active key.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration and print a summary without secrets.
     Check,
@@ -82,6 +97,10 @@ pub enum CliError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Ceremony(#[from] CeremonyError),
+    #[error("key rotation: {0}")]
+    Rotation(#[from] crate::sealing::rotation::RotationError),
+    #[error("key rotation is incomplete: {0}")]
+    RotationIncomplete(String),
 }
 
 impl CliError {
@@ -112,6 +131,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Serve => Ok(serve::serve(config).await?),
             Command::Migrate => migrate(&config).await,
             Command::Audit { command: AuditCommand::Verify } => verify_audit(&config).await,
+            Command::Keys { command } => keys::run(&config, &command).await,
             Command::Config { command: ConfigCommand::Check } => {
                 say(&format!("configuration OK: {}", summary(&config)));
                 Ok(())

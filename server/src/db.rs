@@ -5,6 +5,7 @@ pub mod audit;
 pub mod certificates;
 pub mod dashboard;
 pub mod local_totp;
+pub mod sealed;
 pub mod users;
 
 use std::str::FromStr;

@@ -15,8 +15,7 @@ use crate::auth::roles::owner_scope;
 use crate::bundle::{self, BundleError, DownloadFormat, Material, RenderOptions, Rendered};
 use crate::db;
 use crate::error::ServerError;
-use crate::issuance::flow::key_context;
-use crate::sealing::Sealed;
+use crate::sealing::{Sealed, private_key_context};
 use crate::state::AppState;
 
 pub async fn download(
@@ -42,7 +41,7 @@ pub async fn download(
                     return Err(ServerError::Client(AppError::Unavailable { service: "key storage".into() }));
                 };
                 let sealed = Sealed { key_id: key_id.clone(), nonce: nonce.clone(), ciphertext: ciphertext.clone() };
-                Some(sealer.open(&sealed, &key_context(id))?)
+                Some(sealer.open(&sealed, &private_key_context(id))?)
             }
             _ => None,
         }

@@ -5,19 +5,22 @@
 //! Every ciphertext is bound to a context (its purpose and owner, e.g. `totp:{user_id}`) as associated data, so
 //! a ciphertext copied onto another row does not open.
 
+pub mod rotation;
+
 use std::collections::HashMap;
 use std::fmt;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use rand::RngCore;
+use uuid::Uuid;
 use zeroize::Zeroizing;
 
 /// AES-GCM's standard 96-bit nonce; random nonces are safe far beyond the number of secrets certdesk seals.
 const NONCE_BYTES: usize = 12;
 pub const KEY_BYTES: usize = 32;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SealError {
     #[error("the secret was sealed with key `{0}`, which is not configured (encryption.keys)")]
     UnknownKey(String),
@@ -25,6 +28,16 @@ pub enum SealError {
     Corrupt,
     #[error("the secret is too large to seal")]
     TooLarge,
+}
+
+/// Associated data of a local TOTP secret (`local_totp`): it opens only as this person's secret.
+pub fn totp_context(user_id: Uuid) -> String {
+    format!("totp:{user_id}")
+}
+
+/// Associated data of a server-generated private key (`certificates`): it opens only as this certificate's key.
+pub fn private_key_context(certificate_id: Uuid) -> String {
+    format!("key:{certificate_id}")
 }
 
 /// A sealed secret as stored: the key id, the nonce, and ciphertext with its authentication tag.
@@ -71,6 +84,11 @@ impl Sealer {
 
     pub fn active_key_id(&self) -> &str {
         &self.active
+    }
+
+    /// Whether secrets sealed under `key_id` can be opened (the key is configured).
+    pub fn knows(&self, key_id: &str) -> bool {
+        self.keys.contains_key(key_id)
     }
 
     pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<Sealed, SealError> {

@@ -19,6 +19,7 @@ use crate::error::ServerError;
 use crate::issuers::{Issuer, IssuerError, Signed, SigningRequest};
 use crate::keys;
 use crate::policy::{self, PolicyRequest};
+use crate::sealing::private_key_context;
 use crate::state::AppState;
 
 pub async fn issue(
@@ -71,7 +72,7 @@ pub async fn issue(
                 .map_err(|error| ServerError::Internal(format!("key generation: {error}")))?;
             let csr = keys::build_csr(&key, Some(request.common_name.as_str()), &request.dns_names, &request.ip_sans)
                 .map_err(|error| ServerError::Internal(format!("CSR: {error}")))?;
-            (csr, Some(sealer.seal(key.pkcs8_der(), &key_context(id))?), "server")
+            (csr, Some(sealer.seal(key.pkcs8_der(), &private_key_context(id))?), "server")
         }
         CheckedKey::Csr(csr) => (csr.pem(), None, "csr"),
     };
@@ -305,11 +306,6 @@ async fn replay(
         not_after: record.not_after.and_then(|time| time.format(&Rfc3339).ok()),
         replayed: true,
     })
-}
-
-/// Associated data of a sealed private key: it opens only as this certificate's key.
-pub fn key_context(id: Uuid) -> String {
-    format!("key:{id}")
 }
 
 fn to_pem(der: &[u8]) -> String {

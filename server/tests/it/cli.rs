@@ -40,7 +40,7 @@ fn help_lists_the_subcommands() {
     let output = Command::new(env!("CARGO_BIN_EXE_certdesk")).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for subcommand in ["serve", "migrate", "audit", "config"] {
+    for subcommand in ["serve", "migrate", "audit", "keys", "config"] {
         assert!(help.contains(subcommand), "{help}");
     }
 }

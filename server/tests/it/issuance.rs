@@ -38,14 +38,19 @@ fn extra(stack: &str, address: Option<&str>) -> String {
     )
 }
 
-struct Api {
+pub struct Api {
     router: axum::Router,
     token: String,
     user_id: Uuid,
 }
 
 async fn api(pool: &PgPool, stack: &str, address: Option<&str>, groups: &[&str]) -> Api {
-    let state = state_for(pool, &extra(stack, address));
+    api_with(pool, &extra(stack, address), groups).await
+}
+
+/// The REST API over a state configured with `extra`, as a fresh person in `groups` with a read-write token.
+pub async fn api_with(pool: &PgPool, extra: &str, groups: &[&str]) -> Api {
+    let state = state_for(pool, extra);
     let user_id = Uuid::new_v4();
     let groups: Vec<String> = groups.iter().map(|group| group.to_string()).collect();
     sqlx::query("INSERT INTO users (id, issuer, subject, display_name, role, groups) VALUES ($1, 'https://idp', $2, 'Pat', 'user', $3)")
@@ -78,7 +83,7 @@ impl Api {
         (status, axum::body::to_bytes(response.into_body(), 1 << 22).await.unwrap().to_vec())
     }
 
-    async fn request(&self, body: Value, idempotency_key: Option<&str>) -> (StatusCode, Value) {
+    pub async fn request(&self, body: Value, idempotency_key: Option<&str>) -> (StatusCode, Value) {
         let mut request = Request::post("/api/v1/certificates").header("content-type", "application/json");
         if let Some(key) = idempotency_key {
             request = request.header("idempotency-key", key);
@@ -96,7 +101,7 @@ impl Api {
     }
 }
 
-fn server_key(names: &[&str], key_type: &str, days: u32) -> Value {
+pub fn server_key(names: &[&str], key_type: &str, days: u32) -> Value {
     json!({ "issuer_id": "private", "dns_names": names, "validity_days": days,
             "key": { "source": "generate", "key_type": key_type } })
 }
@@ -113,7 +118,7 @@ fn openssl(args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
-async fn audit_actions(pool: &PgPool) -> Vec<String> {
+pub async fn audit_actions(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar("SELECT action FROM audit_events WHERE action LIKE 'certificate.%' ORDER BY seq")
         .fetch_all(pool)
         .await

@@ -9,6 +9,8 @@ mod ceremony;
 mod cli;
 mod http;
 mod issuance;
+mod issuer_sealed;
+mod key_rotation;
 mod local_totp;
 mod oidc_tokens;
 mod support;

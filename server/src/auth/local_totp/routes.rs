@@ -26,7 +26,7 @@ use crate::auth::{page, roles};
 use crate::db;
 use crate::error::ServerError;
 use crate::http::RequestContext;
-use crate::sealing::Sealer;
+use crate::sealing::{Sealer, totp_context};
 use crate::state::AppState;
 
 pub const PATH: &str = "/signin/second-factor";
@@ -225,10 +225,6 @@ async fn waiting_sign_in(session: &Session, now: OffsetDateTime) -> Result<Pendi
     }
 }
 
-fn context_of(user_id: Uuid) -> String {
-    format!("totp:{user_id}")
-}
-
 /// Reads the person's factor, starting (or restarting) an enrolment with a fresh secret when there is none, the
 /// unconfirmed one is stale, or its key is no longer configured.
 async fn load_factor(
@@ -237,7 +233,7 @@ async fn load_factor(
     waiting: &PendingSecondFactor,
     now: OffsetDateTime,
 ) -> Result<Factor, ServerError> {
-    let context = context_of(waiting.user_id);
+    let context = totp_context(waiting.user_id);
     let row = db::local_totp::find(&state.pool, waiting.user_id).await?;
     if let Some(row) = &row {
         if let Some(until) = row.locked_until.filter(|until| *until > now) {

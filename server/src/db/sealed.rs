@@ -1,0 +1,154 @@
+//! SQL for key-encryption-key rotation: every sealed secret at rest (local TOTP secrets, server-generated private
+//! keys), counted per key id, read in batches of rows under another key than the active one, and re-written only
+//! while the row still holds the ciphertext that was read.
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::sealing::Sealed;
+
+/// The tables holding sealed secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SealedTable {
+    /// `local_totp`: one TOTP secret per person, keyed by user id.
+    LocalTotp,
+    /// `certificates`: the private key of a certificate certdesk generated, keyed by certificate id.
+    Certificates,
+}
+
+impl SealedTable {
+    pub const ALL: [Self; 2] = [Self::LocalTotp, Self::Certificates];
+
+    /// What one sealed secret of this table is, for people.
+    pub fn noun(self, count: u64) -> &'static str {
+        match (self, count == 1) {
+            (Self::LocalTotp, true) => "TOTP secret",
+            (Self::LocalTotp, false) => "TOTP secrets",
+            (Self::Certificates, true) => "private key",
+            (Self::Certificates, false) => "private keys",
+        }
+    }
+}
+
+/// How many secrets of `table` are sealed under each key id, by key id.
+pub async fn count_by_key(pool: &PgPool, table: SealedTable) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = match table {
+        SealedTable::LocalTotp => sqlx::query!(
+            "SELECT secret_key_id AS key_id, count(*) AS \"count!\"
+                 FROM local_totp GROUP BY secret_key_id ORDER BY secret_key_id"
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.key_id, row.count))
+        .collect(),
+        SealedTable::Certificates => {
+            // Certificates from a CSR hold no key: the key id is NULL exactly when there is no sealed key.
+            sqlx::query!(
+                "SELECT key_encryption_key_id AS \"key_id!\", count(*) AS \"count!\"
+                 FROM certificates WHERE key_encryption_key_id IS NOT NULL
+                 GROUP BY key_encryption_key_id ORDER BY key_encryption_key_id"
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| (row.key_id, row.count))
+            .collect()
+        }
+    };
+    Ok(rows)
+}
+
+/// Up to `limit` secrets of `table` sealed under another key than `active`, in row-id order after `after`.
+/// Paging by id (not "the first stale rows") moves past rows that cannot be re-sealed instead of reading them again.
+pub async fn stale_batch(
+    conn: &mut PgConnection,
+    table: SealedTable,
+    active: &str,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<(Uuid, Sealed)>, sqlx::Error> {
+    let rows = match table {
+        SealedTable::LocalTotp => sqlx::query!(
+            "SELECT user_id, secret_key_id, secret_nonce, secret_ciphertext FROM local_totp
+             WHERE secret_key_id <> $1 AND ($2::uuid IS NULL OR user_id > $2)
+             ORDER BY user_id LIMIT $3",
+            active,
+            after,
+            limit,
+        )
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let sealed =
+                Sealed { key_id: row.secret_key_id, nonce: row.secret_nonce, ciphertext: row.secret_ciphertext };
+            (row.user_id, sealed)
+        })
+        .collect(),
+        // The table's checks make the key id, nonce and ciphertext all present or all absent, so the non-NULL key
+        // id filter makes the other two non-NULL as well.
+        SealedTable::Certificates => sqlx::query!(
+            "SELECT id, key_encryption_key_id AS \"key_id!\", private_key_nonce AS \"nonce!\",
+                    encrypted_private_key AS \"ciphertext!\"
+             FROM certificates
+             WHERE key_encryption_key_id IS NOT NULL AND key_encryption_key_id <> $1
+               AND ($2::uuid IS NULL OR id > $2)
+             ORDER BY id LIMIT $3",
+            active,
+            after,
+            limit,
+        )
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, Sealed { key_id: row.key_id, nonce: row.nonce, ciphertext: row.ciphertext }))
+        .collect(),
+    };
+    Ok(rows)
+}
+
+/// Writes `new` over the secret of row `id`, only if the row still holds `old` (same key id and nonce, and the
+/// nonce is random per sealing): a secret rewritten meanwhile (a restarted TOTP enrolment) is left as written.
+/// Returns whether the row was updated.
+pub async fn replace(
+    conn: &mut PgConnection,
+    table: SealedTable,
+    id: Uuid,
+    old: &Sealed,
+    new: &Sealed,
+) -> Result<bool, sqlx::Error> {
+    let updated = match table {
+        SealedTable::LocalTotp => {
+            sqlx::query!(
+                "UPDATE local_totp SET secret_key_id = $4, secret_nonce = $5, secret_ciphertext = $6
+             WHERE user_id = $1 AND secret_key_id = $2 AND secret_nonce = $3",
+                id,
+                old.key_id,
+                old.nonce,
+                new.key_id,
+                new.nonce,
+                new.ciphertext,
+            )
+            .execute(conn)
+            .await?
+        }
+        // updated_at is left alone: re-sealing changes how the key is stored, not the certificate.
+        SealedTable::Certificates => {
+            sqlx::query!(
+                "UPDATE certificates
+             SET key_encryption_key_id = $4, private_key_nonce = $5, encrypted_private_key = $6
+             WHERE id = $1 AND key_encryption_key_id = $2 AND private_key_nonce = $3",
+                id,
+                old.key_id,
+                old.nonce,
+                new.key_id,
+                new.nonce,
+                new.ciphertext,
+            )
+            .execute(conn)
+            .await?
+        }
+    };
+    Ok(updated.rows_affected() == 1)
+}
