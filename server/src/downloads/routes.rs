@@ -79,11 +79,11 @@ async fn post_download(
     respond(&state, &context, &id, format, options).await
 }
 
-fn parse_format(format: Option<&str>) -> Result<DownloadFormat, Response> {
-    format
-        .unwrap_or("fullchain-pem")
-        .parse()
-        .map_err(|error: crate::bundle::UnknownFormat| problem(StatusCode::BAD_REQUEST, &error.to_string(), ""))
+/// The requested format, or the page explaining which formats exist.
+fn parse_format(format: Option<&str>) -> Result<DownloadFormat, Box<Response>> {
+    format.unwrap_or("fullchain-pem").parse().map_err(|error: crate::bundle::UnknownFormat| {
+        Box::new(problem(StatusCode::BAD_REQUEST, &error.to_string(), ""))
+    })
 }
 
 async fn respond(
