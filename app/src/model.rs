@@ -72,6 +72,7 @@ pub struct CertSummary {
     pub serial: Option<String>,
     /// RFC 3339, so the wire form stays readable and time-zone explicit.
     pub not_after: Option<String>,
+    pub owner_name: String,
 }
 
 /// What a signed-in person may do beyond their own certificates.
@@ -275,6 +276,37 @@ pub struct IssuerOption {
     pub key_types: Vec<String>,
 }
 
+/// Orders of the certificate list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CertSort {
+    #[default]
+    Newest,
+    /// Soonest expiry first (certificates without an expiry yet are left out).
+    Expiry,
+    Name,
+}
+
+impl CertSort {
+    pub const ALL: [CertSort; 3] = [CertSort::Newest, CertSort::Expiry, CertSort::Name];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Expiry => "expiry",
+            Self::Name => "name",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Newest => "Newest first",
+            Self::Expiry => "Expiring soonest",
+            Self::Name => "Name (A–Z)",
+        }
+    }
+}
+
 /// Filters and position in the certificate list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CertificateQuery {
@@ -287,6 +319,11 @@ pub struct CertificateQuery {
     pub status: Option<CertStatus>,
     #[serde(default)]
     pub expiring_within_days: Option<u32>,
+    /// Part of the owner's name or e-mail (admins and auditors; ignored for others, who only see their own).
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub sort: CertSort,
     /// Opaque cursor from the previous page.
     #[serde(default)]
     pub after: Option<String>,
@@ -296,6 +333,8 @@ pub struct CertificateQuery {
 pub struct CertificatePage {
     pub rows: Vec<CertSummary>,
     pub next: Option<String>,
+    /// Whether the list spans several owners (admins and auditors): the owner column is shown.
+    pub all_owners: bool,
 }
 
 /// Everything the detail page shows about one certificate.

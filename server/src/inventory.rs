@@ -7,7 +7,6 @@ use app::model::{
     RequestOptions,
 };
 use app::ssr::Caller;
-use base64::Engine;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -19,44 +18,46 @@ use crate::error::ServerError;
 use crate::keys::KeyType;
 use crate::state::AppState;
 
+mod cursor;
+
 const PAGE_SIZE: i64 = 50;
 const MAX_SEARCH: usize = 200;
 const MAX_EXPIRY_FILTER_DAYS: u32 = 3650;
 
 pub async fn list(state: &AppState, caller: &Caller, query: CertificateQuery) -> Result<CertificatePage, ServerError> {
+    let invalid = |field: &str, message: String| ServerError::Client(AppError::invalid(field, message));
     let search = query.search.trim().to_ascii_lowercase().replace(':', "");
-    if search.len() > MAX_SEARCH {
-        return Err(ServerError::Client(AppError::invalid("search", format!("at most {MAX_SEARCH} characters"))));
+    let owner_search = query.owner.trim().to_ascii_lowercase();
+    if search.len() > MAX_SEARCH || owner_search.len() > MAX_SEARCH {
+        return Err(invalid("search", format!("at most {MAX_SEARCH} characters")));
     }
-    let after = match query.after.as_deref() {
-        None | Some("") => None,
-        Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
-            ServerError::Client(AppError::invalid("after", "this page link is not valid; start from the first page"))
-        })?),
+    let position = match query.after.as_deref() {
+        None | Some("") => cursor::start(query.sort),
+        Some(text) => cursor::decode(query.sort, text)
+            .ok_or_else(|| invalid("after", "this page link is not valid; start from the first page".into()))?,
     };
     let expiring_before = match query.expiring_within_days {
         Some(days) if days > MAX_EXPIRY_FILTER_DAYS => {
-            return Err(ServerError::Client(AppError::invalid(
-                "expiring_within_days",
-                format!("at most {MAX_EXPIRY_FILTER_DAYS} days"),
-            )));
+            return Err(invalid("expiring_within_days", format!("at most {MAX_EXPIRY_FILTER_DAYS} days")));
         }
         Some(days) => Some(OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))),
         None => None,
     };
+    let owner = owner_scope(caller);
     let filter = db::certificates::ListFilter {
-        owner: owner_scope(caller),
+        owner,
         search: &search,
+        // Someone who only sees their own certificates has nothing to filter by owner.
+        owner_search: if owner.is_none() { &owner_search } else { "" },
         issuer_id: query.issuer_id.as_deref().filter(|id| !id.is_empty()),
         status: query.status.map(status_name),
         expiring_before,
-        after,
         limit: PAGE_SIZE + 1,
     };
-    let mut rows = db::certificates::list(&state.pool, &filter).await?;
+    let mut rows = db::certificates::list(&state.pool, &filter, &position).await?;
     let next = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|row| encode_cursor(row.created_at, row.id))
+        rows.last().map(|row| cursor::encode(query.sort, row))
     } else {
         None
     };
@@ -69,9 +70,10 @@ pub async fn list(state: &AppState, caller: &Caller, query: CertificateQuery) ->
             issuer_id: row.issuer_id,
             serial: row.serial,
             not_after: row.not_after.and_then(|time| time.format(&Rfc3339).ok()),
+            owner_name: row.owner_name,
         })
         .collect();
-    Ok(CertificatePage { rows, next })
+    Ok(CertificatePage { rows, next, all_owners: owner.is_none() })
 }
 
 pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<CertificateDetail, ServerError> {
@@ -182,32 +184,5 @@ pub fn parse_status(status: &str) -> CertStatus {
         "failed" => CertStatus::Failed,
         "revoked" => CertStatus::Revoked,
         _ => CertStatus::Superseded,
-    }
-}
-
-/// Cursor = base64url("{unix nanos}.{uuid}") of the last row shown.
-fn encode_cursor(created_at: OffsetDateTime, id: Uuid) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{id}", created_at.unix_timestamp_nanos()))
-}
-
-fn decode_cursor(cursor: &str) -> Option<(OffsetDateTime, Uuid)> {
-    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    let (nanos, id) = text.split_once('.')?;
-    let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
-    Some((created_at, Uuid::parse_str(id).ok()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let now = OffsetDateTime::from_unix_timestamp_nanos(1_790_000_000_123_456_000).unwrap();
-        let id = Uuid::new_v4();
-        assert_eq!(decode_cursor(&encode_cursor(now, id)), Some((now, id)));
-        for bad in ["", "!!", "bm90LWEtY3Vyc29y", "MTIzLm5vdC1hLXV1aWQ"] {
-            assert_eq!(decode_cursor(bad), None, "{bad}");
-        }
     }
 }

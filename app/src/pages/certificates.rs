@@ -1,5 +1,5 @@
-//! The certificate inventory list: search (name, serial, fingerprint), filters (status, issuer, expiring within),
-//! newest first, page by page. The filters live in the URL (a plain GET form), so a filtered view can be
+//! The certificate inventory list: search (name, serial, fingerprint), filters (status, issuer, expiring within,
+//! owner for admins), three orders (newest, soonest expiry, name), page by page. The filters live in the URL (a plain GET form), so a filtered view can be
 //! bookmarked and shared.
 
 use leptos::prelude::*;
@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::list_certificates;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
-use crate::model::{CertStatus, CertSummary, CertificatePage, CertificateQuery};
+use crate::model::{CertSort, CertStatus, CertSummary, CertificatePage, CertificateQuery};
 
 const STATUSES: [CertStatus; 5] =
     [CertStatus::Issued, CertStatus::Pending, CertStatus::Failed, CertStatus::Revoked, CertStatus::Superseded];
@@ -33,6 +33,11 @@ pub fn CertificatesPage() -> impl IntoView {
             issuer_id: params.get("issuer").filter(|issuer| !issuer.is_empty()),
             status: params.get("status").and_then(|wanted| STATUSES.into_iter().find(|s| status_param(*s) == wanted)),
             expiring_within_days: params.get("expiring").and_then(|days| days.parse().ok()),
+            owner: params.get("owner").unwrap_or_default(),
+            sort: params
+                .get("sort")
+                .and_then(|wanted| CertSort::ALL.into_iter().find(|sort| sort.as_str() == wanted))
+                .unwrap_or_default(),
             after: params.get("after").filter(|after| !after.is_empty()),
         })
     };
@@ -73,6 +78,24 @@ pub fn CertificatesPage() -> impl IntoView {
                         <option value=days.to_string() selected=move || query().expiring_within_days == Some(days)>
                             {format!("{days} days")}
                         </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="issuer">"Issuer"</label>
+                <input id="issuer" name="issuer" type="text" placeholder="any" size="10"
+                    prop:value=move || query().issuer_id.unwrap_or_default() />
+            </div>
+            <div class="field">
+                <label for="owner">"Owner"</label>
+                <input id="owner" name="owner" type="search" placeholder="name or e-mail (admins)" size="16"
+                    prop:value=move || query().owner />
+            </div>
+            <div class="field">
+                <label for="sort">"Order"</label>
+                <select id="sort" name="sort">
+                    {CertSort::ALL.into_iter().map(|sort| view! {
+                        <option value=sort.as_str() selected=move || query().sort == sort>{sort.label()}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -120,6 +143,10 @@ fn next_href(query: &CertificateQuery, next: &str) -> String {
     if let Some(issuer) = &query.issuer_id {
         href.push_str(&format!("&issuer={}", encode(issuer)));
     }
+    if !query.owner.is_empty() {
+        href.push_str(&format!("&owner={}", encode(&query.owner)));
+    }
+    href.push_str(&format!("&sort={}", query.sort.as_str()));
     href
 }
 
@@ -142,6 +169,7 @@ fn day_of(time: &str) -> String {
 #[component]
 fn CertTable(page: CertificatePage, query: CertificateQuery) -> impl IntoView {
     let next = page.next.map(|next| next_href(&query, &next));
+    let all_owners = page.all_owners;
     view! {
         <div class="table-wrap">
             <table>
@@ -153,6 +181,7 @@ fn CertTable(page: CertificatePage, query: CertificateQuery) -> impl IntoView {
                         <th scope="col">"Status"</th>
                         <th scope="col">"Expires"</th>
                         <th scope="col">"Serial"</th>
+                        {all_owners.then(|| view! { <th scope="col">"Owner"</th> })}
                     </tr>
                 </thead>
                 <tbody>
@@ -163,6 +192,7 @@ fn CertTable(page: CertificatePage, query: CertificateQuery) -> impl IntoView {
                             <td><span class=format!("badge {}", row.status.label().to_lowercase())>{row.status.label()}</span></td>
                             <td>{row.not_after.as_deref().map(day_of).unwrap_or_else(|| "—".into())}</td>
                             <td><code class="serial">{row.serial.unwrap_or_else(|| "—".into())}</code></td>
+                            {all_owners.then(|| view! { <td>{row.owner_name.clone()}</td> })}
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -253,13 +253,20 @@ pub struct ListFilter<'a> {
     pub owner: Option<Uuid>,
     /// Lower-case text matched anywhere in names, serial and fingerprint.
     pub search: &'a str,
+    /// Lower-case text matched in the owner's name or e-mail (admins and auditors).
+    pub owner_search: &'a str,
     pub issuer_id: Option<&'a str>,
     pub status: Option<&'a str>,
     /// Issued certificates expiring before this time.
     pub expiring_before: Option<OffsetDateTime>,
-    /// Keyset position: rows strictly after (older than) this (created_at, id).
-    pub after: Option<(OffsetDateTime, Uuid)>,
     pub limit: i64,
+}
+
+/// Where a page starts, in the order being listed: strictly after this row.
+pub enum ListPosition {
+    Newest(Option<(OffsetDateTime, Uuid)>),
+    SoonestExpiry(Option<(OffsetDateTime, Uuid)>),
+    Name(Option<(String, Uuid)>),
 }
 
 #[derive(Debug, Clone)]
@@ -271,33 +278,110 @@ pub struct ListedCertificate {
     pub serial: Option<String>,
     pub not_after: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    pub owner_name: String,
 }
 
-/// One page of the inventory, newest first, by keyset (never OFFSET: page N costs the same as page 1).
-pub async fn list(pool: &PgPool, filter: &ListFilter<'_>) -> Result<Vec<ListedCertificate>, sqlx::Error> {
-    let pattern = format!("%{}%", filter.search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let (after_time, after_id) = filter.after.unzip();
-    sqlx::query_as!(
-        ListedCertificate,
-        "SELECT id, common_name, issuer_id, status, serial, not_after, created_at
-         FROM certificates
-         WHERE ($1::uuid IS NULL OR owner_id = $1)
-           AND ($2::text = '%%' OR search_text LIKE $2)
-           AND ($3::text IS NULL OR issuer_id = $3)
-           AND ($4::text IS NULL OR status = $4)
-           AND ($5::timestamptz IS NULL OR (status = 'issued' AND not_after < $5))
-           AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
-         ORDER BY created_at DESC, id DESC
-         LIMIT $8",
-        filter.owner,
-        pattern,
-        filter.issuer_id,
-        filter.status,
-        filter.expiring_before,
-        after_time,
-        after_id,
-        filter.limit,
-    )
-    .fetch_all(pool)
-    .await
+fn like_pattern(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// One page of the inventory by keyset (never OFFSET: page N costs the same as page 1). Each order has its own
+/// statement so PostgreSQL can walk the matching index instead of sorting.
+pub async fn list(
+    pool: &PgPool,
+    filter: &ListFilter<'_>,
+    position: &ListPosition,
+) -> Result<Vec<ListedCertificate>, sqlx::Error> {
+    let search = like_pattern(filter.search);
+    let owner_search = like_pattern(filter.owner_search);
+    match position {
+        ListPosition::Newest(after) => {
+            let (after_time, after_id) = after.unzip();
+            sqlx::query_as!(
+                ListedCertificate,
+                "SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
+                        u.display_name AS owner_name
+                 FROM certificates c JOIN users u ON u.id = c.owner_id
+                 WHERE ($1::uuid IS NULL OR c.owner_id = $1)
+                   AND ($2::text = '%%' OR c.search_text LIKE $2)
+                   AND ($3::text = '%%' OR lower(u.display_name) LIKE $3 OR lower(coalesce(u.email, '')) LIKE $3)
+                   AND ($4::text IS NULL OR c.issuer_id = $4)
+                   AND ($5::text IS NULL OR c.status = $5)
+                   AND ($6::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after < $6))
+                   AND ($7::timestamptz IS NULL OR (c.created_at, c.id) < ($7, $8::uuid))
+                 ORDER BY c.created_at DESC, c.id DESC
+                 LIMIT $9",
+                filter.owner,
+                search,
+                owner_search,
+                filter.issuer_id,
+                filter.status,
+                filter.expiring_before,
+                after_time,
+                after_id,
+                filter.limit,
+            )
+            .fetch_all(pool)
+            .await
+        }
+        ListPosition::SoonestExpiry(after) => {
+            let (after_time, after_id) = after.unzip();
+            sqlx::query_as!(
+                ListedCertificate,
+                "SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
+                        u.display_name AS owner_name
+                 FROM certificates c JOIN users u ON u.id = c.owner_id
+                 WHERE c.not_after IS NOT NULL
+                   AND ($1::uuid IS NULL OR c.owner_id = $1)
+                   AND ($2::text = '%%' OR c.search_text LIKE $2)
+                   AND ($3::text = '%%' OR lower(u.display_name) LIKE $3 OR lower(coalesce(u.email, '')) LIKE $3)
+                   AND ($4::text IS NULL OR c.issuer_id = $4)
+                   AND ($5::text IS NULL OR c.status = $5)
+                   AND ($6::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after < $6))
+                   AND ($7::timestamptz IS NULL OR (c.not_after, c.id) > ($7, $8::uuid))
+                 ORDER BY c.not_after ASC, c.id ASC
+                 LIMIT $9",
+                filter.owner,
+                search,
+                owner_search,
+                filter.issuer_id,
+                filter.status,
+                filter.expiring_before,
+                after_time,
+                after_id,
+                filter.limit,
+            )
+            .fetch_all(pool)
+            .await
+        }
+        ListPosition::Name(after) => {
+            let (after_name, after_id) = after.clone().unzip();
+            sqlx::query_as!(
+                ListedCertificate,
+                "SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
+                        u.display_name AS owner_name
+                 FROM certificates c JOIN users u ON u.id = c.owner_id
+                 WHERE ($1::uuid IS NULL OR c.owner_id = $1)
+                   AND ($2::text = '%%' OR c.search_text LIKE $2)
+                   AND ($3::text = '%%' OR lower(u.display_name) LIKE $3 OR lower(coalesce(u.email, '')) LIKE $3)
+                   AND ($4::text IS NULL OR c.issuer_id = $4)
+                   AND ($5::text IS NULL OR c.status = $5)
+                   AND ($6::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after < $6))
+                   AND ($7::text IS NULL OR (c.common_name, c.id) > ($7, $8::uuid))
+                 ORDER BY c.common_name ASC, c.id ASC
+                 LIMIT $9",
+                filter.owner,
+                search,
+                owner_search,
+                filter.issuer_id,
+                filter.status,
+                filter.expiring_before,
+                after_name,
+                after_id,
+                filter.limit,
+            )
+            .fetch_all(pool)
+            .await
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod binary;
 mod ceremony;
 mod cli;
 mod http;
+mod inventory;
 mod issuance;
 mod issuer_sealed;
 mod key_rotation;
