@@ -2,6 +2,7 @@
 //! issuer's policy for this person drives the choices and the inline validation; the server checks everything
 //! again. One idempotency key per form, so a double click issues one certificate.
 
+mod upload;
 mod validate;
 
 use leptos::prelude::*;
@@ -55,6 +56,7 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
     let key_source = RwSignal::new("generate");
     let key_type = RwSignal::new(String::from("ec-p256"));
     let csr = RwSignal::new(String::new());
+    let upload_problem = RwSignal::new(None::<String>);
     let client_auth = RwSignal::new(false);
     let touched = RwSignal::new(false);
     // One key per form: resubmitting the same form (double click, retry after a timeout) is the same request.
@@ -251,8 +253,11 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
                         aria-invalid=move || (field_error("csr")().is_some() || server_error("csr")().is_some()).to_string()
                         prop:value=move || csr.get() on:input=move |event| csr.set(event_target_value(&event))></textarea>
                     <span id="csr-help" class="help">"Its names must be exactly the DNS names above. RSA ≥ 2048, EC P-256/P-384 or Ed25519."</span>
+                    <label for="csr-file" class="small">"…or pick the file (PEM or DER):"</label>
+                    <input id="csr-file" type="file" accept=".csr,.req,.pem,.der"
+                        on:change=move |event| upload::read_into(event, csr, upload_problem) />
                     <span id="csr-error" class="field-error" role="alert">
-                        {move || field_error("csr")().or_else(server_error("csr"))}
+                        {move || upload_problem.get().or_else(field_error("csr")).or_else(server_error("csr"))}
                     </span>
                 </div>
             </Show>

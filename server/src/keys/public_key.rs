@@ -79,7 +79,7 @@ impl PublicKeyKind {
         }
     }
 
-    /// "EC P-256", "RSA 2048", "Ed25519", also for keys certdesk would refuse ("EC P-521", "DSA 2048").
+    /// "EC P-256", "RSA 2048", "Ed25519", also for keys certdesk would refuse ("EC P-521", "DSA").
     pub(crate) fn label(&self) -> String {
         match self {
             Self::Rsa { bits, .. } => format!("RSA {bits}"),
@@ -87,7 +87,8 @@ impl PublicKeyKind {
             Self::Ec { curve } => format!("EC {curve}"),
             Self::Ed25519 => "Ed25519".to_owned(),
             Self::Ed448 => "Ed448".to_owned(),
-            Self::Dsa { bits } => format!("DSA {bits}"),
+            // x509-parser sizes DSA keys by their encoded integer (2056 for some 2048-bit keys): no size shown.
+            Self::Dsa { .. } => "DSA".to_owned(),
             Self::Other { algorithm } => format!("unknown ({algorithm})"),
         }
     }

@@ -120,7 +120,7 @@ fn openssl_csrs_are_judged_by_their_keys() {
     let dsa = openssl_csr(&scratch, &["-newkey", "dsa:dsa.pem"]);
     let err = parse_csr(&dsa).expect_err("DSA");
     assert!(matches!(err, CsrError::UnsupportedKey { .. }), "{err:?}");
-    assert!(err.to_string().starts_with("DSA 2048 keys are not supported"), "{err}");
+    assert!(err.to_string().starts_with("DSA keys are not supported"), "{err}");
 
     // The exponent rule: openssl can make an RSA key with e = 3.
     let e3 = openssl_csr(&scratch, &["-newkey", "rsa:2048", "-pkeyopt", "rsa_keygen_pubexp:3"]);

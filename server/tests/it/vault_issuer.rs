@@ -63,7 +63,7 @@ async fn every_key_family_is_signed_and_chains_to_the_offline_root() {
     let root_pem = std::fs::read(format!("{}/openbao/root_ca.pem", stack.dir)).unwrap();
     let root_der = pem::parse(&root_pem).unwrap().contents().to_vec();
     let vault = issuer(&stack, &stack.address, None);
-    for key_type in [KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048, KeyType::Ed25519] {
+    for key_type in KeyType::ALL {
         let csr = csr_for(key_type, "app.cluster.local");
         let signed = vault.sign(&request(&csr, key_type, false)).await.unwrap_or_else(|e| panic!("{key_type:?}: {e}"));
         let (intermediates, root) = signed.chain_der.split_at(signed.chain_der.len() - 1);
