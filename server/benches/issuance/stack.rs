@@ -70,12 +70,18 @@ impl ScratchDatabase {
         &self.name
     }
 
-    /// Drops the database even if a pool still holds connections to it.
+    /// Drops the database even if a pool still holds connections to it. An autovacuum worker (after a bulk
+    /// load) cannot be terminated by a non-superuser: wait for it, up to 30 s.
     pub async fn drop_now(self) -> Result<()> {
-        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-            .execute(&self.admin)
-            .await
-            .with_context(|| format!("DROP DATABASE {}", self.name));
+        let statement = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let mut attempts = 0;
+        let dropped = loop {
+            attempts += 1;
+            match sqlx::query(&statement).execute(&self.admin).await {
+                Err(_) if attempts < 60 => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                other => break other.with_context(|| format!("DROP DATABASE {}", self.name)),
+            }
+        };
         self.admin.close().await;
         dropped.map(|_| ())
     }
