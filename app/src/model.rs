@@ -335,6 +335,8 @@ pub struct CertificatePage {
     pub next: Option<String>,
     /// Whether the list spans several owners (admins and auditors): the owner column is shown.
     pub all_owners: bool,
+    /// The configured issuers, for the issuer filter.
+    pub issuers: Vec<IssuerSummary>,
 }
 
 /// Everything the detail page shows about one certificate.

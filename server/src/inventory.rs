@@ -73,7 +73,8 @@ pub async fn list(state: &AppState, caller: &Caller, query: CertificateQuery) ->
             owner_name: row.owner_name,
         })
         .collect();
-    Ok(CertificatePage { rows, next, all_owners: owner.is_none() })
+    let issuers = state.issuers.iter().map(|issuer| issuer.summary()).collect();
+    Ok(CertificatePage { rows, next, all_owners: owner.is_none(), issuers })
 }
 
 pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<CertificateDetail, ServerError> {

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::list_certificates;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
-use crate::model::{CertSort, CertStatus, CertSummary, CertificatePage, CertificateQuery};
+use crate::model::{CertSort, CertStatus, CertSummary, CertificatePage, CertificateQuery, IssuerSummary};
 
 const STATUSES: [CertStatus; 5] =
     [CertStatus::Issued, CertStatus::Pending, CertStatus::Failed, CertStatus::Revoked, CertStatus::Superseded];
@@ -45,7 +45,9 @@ pub fn CertificatesPage() -> impl IntoView {
     let filtered = move || {
         let query = query();
         !query.search.is_empty()
+            || !query.owner.is_empty()
             || query.status.is_some()
+            || query.issuer_id.is_some()
             || query.expiring_within_days.is_some()
             || query.after.is_some()
     };
@@ -55,55 +57,11 @@ pub fn CertificatesPage() -> impl IntoView {
             <h1>"Certificates"</h1>
             <a class="button primary" href="/request">"Request a certificate"</a>
         </div>
-        <form class="filters" method="get" action="/certificates" role="search" aria-label="Filter certificates">
-            <div class="field">
-                <label for="search">"Search"</label>
-                <input id="search" name="search" type="search" placeholder="name, serial or fingerprint"
-                    prop:value=move || query().search />
-            </div>
-            <div class="field">
-                <label for="status">"Status"</label>
-                <select id="status" name="status">
-                    <option value="">"Any"</option>
-                    {STATUSES.into_iter().map(|status| view! {
-                        <option value=status_param(status) selected=move || query().status == Some(status)>{status.label()}</option>
-                    }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="expiring">"Expiring within"</label>
-                <select id="expiring" name="expiring">
-                    <option value="">"Any time"</option>
-                    {[7_u32, 30, 90].into_iter().map(|days| view! {
-                        <option value=days.to_string() selected=move || query().expiring_within_days == Some(days)>
-                            {format!("{days} days")}
-                        </option>
-                    }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="issuer">"Issuer"</label>
-                <input id="issuer" name="issuer" type="text" placeholder="any" size="10"
-                    prop:value=move || query().issuer_id.unwrap_or_default() />
-            </div>
-            <div class="field">
-                <label for="owner">"Owner"</label>
-                <input id="owner" name="owner" type="search" placeholder="name or e-mail (admins)" size="16"
-                    prop:value=move || query().owner />
-            </div>
-            <div class="field">
-                <label for="sort">"Order"</label>
-                <select id="sort" name="sort">
-                    {CertSort::ALL.into_iter().map(|sort| view! {
-                        <option value=sort.as_str() selected=move || query().sort == sort>{sort.label()}</option>
-                    }).collect_view()}
-                </select>
-            </div>
-            <button class="button" type="submit">"Apply"</button>
-        </form>
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading certificates…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
+                let page = page.await;
+                let issuers = page.as_ref().map(|page| page.issuers.clone()).unwrap_or_default();
+                let results = match page {
                     Ok(page) if page.rows.is_empty() && filtered() => view! {
                         <EmptyState
                             title="No certificate matches"
@@ -122,9 +80,68 @@ pub fn CertificatesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(page) => view! { <CertTable page query=query() /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                }
+                };
+                view! { <Filters query=query() issuers /> {results} }
             })}
         </Suspense>
+    }
+}
+
+/// The filter form: a plain GET form, so the filters live in the URL and work before the page hydrates.
+#[component]
+fn Filters(query: CertificateQuery, issuers: Vec<IssuerSummary>) -> impl IntoView {
+    view! {
+        <form class="filters" method="get" action="/certificates" role="search" aria-label="Filter certificates">
+            <div class="field">
+                <label for="search">"Search"</label>
+                <input id="search" name="search" type="search" placeholder="name, serial or fingerprint"
+                    value=query.search.clone() />
+            </div>
+            <div class="field">
+                <label for="status">"Status"</label>
+                <select id="status" name="status">
+                    <option value="">"Any"</option>
+                    {STATUSES.into_iter().map(|status| view! {
+                        <option value=status_param(status) selected=query.status == Some(status)>{status.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="expiring">"Expiring within"</label>
+                <select id="expiring" name="expiring">
+                    <option value="">"Any time"</option>
+                    {[7_u32, 30, 90].into_iter().map(|days| view! {
+                        <option value=days.to_string() selected=query.expiring_within_days == Some(days)>
+                            {format!("{days} days")}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="issuer">"Issuer"</label>
+                <select id="issuer" name="issuer">
+                    <option value="">"Any"</option>
+                    {issuers.into_iter().map(|issuer| {
+                        let selected = query.issuer_id.as_deref() == Some(issuer.id.as_str());
+                        view! { <option value=issuer.id selected=selected>{issuer.display_name}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="owner">"Owner"</label>
+                <input id="owner" name="owner" type="search" placeholder="name or e-mail (admins)" size="16"
+                    value=query.owner.clone() />
+            </div>
+            <div class="field">
+                <label for="sort">"Order"</label>
+                <select id="sort" name="sort">
+                    {CertSort::ALL.into_iter().map(|sort| view! {
+                        <option value=sort.as_str() selected=query.sort == sort>{sort.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <button class="button" type="submit">"Apply"</button>
+        </form>
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
         .map(|seq| seq.unwrap_or(0))
 }
 
-/// The history of one object (e.g. `certificate:{id}`), newest first.
+/// The history of one object (e.g. `certificate:{id}`), newest first, with people's names for their ids.
 #[derive(Debug, Clone)]
 pub struct ObjectEvent {
     pub occurred_at: time::OffsetDateTime,
@@ -92,7 +92,9 @@ pub struct ObjectEvent {
 pub async fn events_for_object(pool: &PgPool, object: &str, limit: i64) -> Result<Vec<ObjectEvent>, sqlx::Error> {
     sqlx::query_as!(
         ObjectEvent,
-        "SELECT occurred_at, actor, action, outcome FROM audit_events WHERE object = $1 ORDER BY seq DESC LIMIT $2",
+        "SELECT e.occurred_at, COALESCE(u.display_name, e.actor) AS \"actor!\", e.action, e.outcome
+         FROM audit_events e LEFT JOIN users u ON e.actor = 'user:' || u.id::text
+         WHERE e.object = $1 ORDER BY e.seq DESC LIMIT $2",
         object,
         limit,
     )
