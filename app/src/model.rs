@@ -51,6 +51,24 @@ pub enum CertStatus {
 }
 
 impl CertStatus {
+    pub const ALL: [CertStatus; 5] =
+        [CertStatus::Issued, CertStatus::Pending, CertStatus::Failed, CertStatus::Revoked, CertStatus::Superseded];
+
+    /// The stored and wire name (`issued`, `pending`…), as in the database and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Issued => "issued",
+            Self::Failed => "failed",
+            Self::Revoked => "revoked",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == name)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Pending => "Pending",

@@ -11,19 +11,6 @@ use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::model::{CertSort, CertStatus, CertSummary, CertificatePage, CertificateQuery, IssuerSummary};
 
-const STATUSES: [CertStatus; 5] =
-    [CertStatus::Issued, CertStatus::Pending, CertStatus::Failed, CertStatus::Revoked, CertStatus::Superseded];
-
-fn status_param(status: CertStatus) -> &'static str {
-    match status {
-        CertStatus::Pending => "pending",
-        CertStatus::Issued => "issued",
-        CertStatus::Failed => "failed",
-        CertStatus::Revoked => "revoked",
-        CertStatus::Superseded => "superseded",
-    }
-}
-
 #[component]
 pub fn CertificatesPage() -> impl IntoView {
     let params = use_query_map();
@@ -31,7 +18,7 @@ pub fn CertificatesPage() -> impl IntoView {
         params.with(|params| CertificateQuery {
             search: params.get("search").unwrap_or_default(),
             issuer_id: params.get("issuer").filter(|issuer| !issuer.is_empty()),
-            status: params.get("status").and_then(|wanted| STATUSES.into_iter().find(|s| status_param(*s) == wanted)),
+            status: params.get("status").and_then(|wanted| CertStatus::parse(&wanted)),
             expiring_within_days: params.get("expiring").and_then(|days| days.parse().ok()),
             owner: params.get("owner").unwrap_or_default(),
             sort: params
@@ -101,8 +88,8 @@ fn Filters(query: CertificateQuery, issuers: Vec<IssuerSummary>) -> impl IntoVie
                 <label for="status">"Status"</label>
                 <select id="status" name="status">
                     <option value="">"Any"</option>
-                    {STATUSES.into_iter().map(|status| view! {
-                        <option value=status_param(status) selected=query.status == Some(status)>{status.label()}</option>
+                    {CertStatus::ALL.into_iter().map(|status| view! {
+                        <option value=status.as_str() selected=query.status == Some(status)>{status.label()}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -152,7 +139,7 @@ fn next_href(query: &CertificateQuery, next: &str) -> String {
         href.push_str(&format!("&search={}", encode(&query.search)));
     }
     if let Some(status) = query.status {
-        href.push_str(&format!("&status={}", status_param(status)));
+        href.push_str(&format!("&status={}", status.as_str()));
     }
     if let Some(days) = query.expiring_within_days {
         href.push_str(&format!("&expiring={days}"));

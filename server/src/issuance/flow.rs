@@ -287,17 +287,12 @@ async fn replay(
     let Some(record) = db::certificates::find_visible(&state.pool, prior.id, Some(caller.user_id)).await? else {
         return Err(ServerError::Internal("prior request vanished".into()));
     };
-    let status = match record.status.as_str() {
-        "issued" => CertStatus::Issued,
-        "pending" => {
-            return Err(client(AppError::Conflict {
-                message: "this request is still being issued; try again shortly".into(),
-            }));
-        }
-        "failed" => CertStatus::Failed,
-        "revoked" => CertStatus::Revoked,
-        _ => CertStatus::Superseded,
-    };
+    let status = crate::inventory::stored_status(&record.status);
+    if status == CertStatus::Pending {
+        return Err(client(AppError::Conflict {
+            message: "this request is still being issued; try again shortly".into(),
+        }));
+    }
     Ok(RequestedCertificate {
         id: record.id,
         status,

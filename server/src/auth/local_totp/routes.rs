@@ -112,7 +112,7 @@ async fn show(State(state): State<AppState>, session: Session, context: RequestC
     };
     let Some(sealer) = state.config.encryption.as_ref() else { return unavailable(meta) };
     match load_factor(&state, sealer, &waiting, now).await {
-        Ok(Factor::Locked { until }) => locked_page(until),
+        Ok(Factor::Locked { until }) => pages::locked(until),
         Ok(Factor::Enrolling { secret, .. }) => {
             pages::enrol(StatusCode::OK, &enrolment_view(&secret, &waiting), &waiting.csrf_token, None)
         }
@@ -159,7 +159,7 @@ async fn submit(
     }
     let Some(sealer) = state.config.encryption.as_ref() else { return unavailable(meta) };
     let outcome = match load_factor(&state, sealer, &waiting, now).await {
-        Ok(Factor::Locked { until }) => return locked_page(until),
+        Ok(Factor::Locked { until }) => return pages::locked(until),
         Ok(Factor::Enrolling { secret, last_used_step }) => {
             confirm_enrolment(&state, meta, &waiting, &secret, last_used_step, &form.code, now).await
         }
@@ -188,7 +188,7 @@ async fn submit(
             }
             None => pages::verify(status, &waiting.csrf_token, Some(&message)),
         },
-        Ok(Step::Locked { until }) => locked_page(until),
+        Ok(Step::Locked { until }) => pages::locked(until),
         Err(error) => {
             tracing::error!(request_id = %meta.request_id, error = %error, "second factor unavailable");
             unavailable(meta)
@@ -286,15 +286,7 @@ async fn confirm_enrolment(
             .await;
     }
     db::local_totp::replace_recovery_codes(&mut tx, waiting.user_id, &hashes).await?;
-    audit::append(
-        &mut tx,
-        &state.chain_key,
-        &mfa_event(meta, waiting, "mfa.enrolled", Outcome::Success, json!({})),
-        now,
-    )
-    .await?;
-    audit::append(&mut tx, &state.chain_key, &completed_sign_in(meta, waiting, "enrolment"), now).await?;
-    tx.commit().await?;
+    record_success(state, tx, meta, waiting, "mfa.enrolled", "enrolment", now).await?;
     Ok(Step::Admitted { recovery_codes: Some(recovery_codes) })
 }
 
@@ -328,12 +320,25 @@ async fn verify_code(
         }
         "totp"
     };
-    let details = json!({ "method": method });
-    audit::append(&mut tx, &state.chain_key, &mfa_event(meta, waiting, "mfa.verified", Outcome::Success, details), now)
-        .await?;
+    record_success(state, tx, meta, waiting, "mfa.verified", method, now).await?;
+    Ok(Step::Admitted { recovery_codes: None })
+}
+
+/// The second factor's success and the completed sign-in, audited in the transaction that accepted the code.
+async fn record_success(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    meta: &RequestMeta,
+    waiting: &PendingSecondFactor,
+    action: &str,
+    method: &str,
+    now: OffsetDateTime,
+) -> Result<(), ServerError> {
+    let factor = mfa_event(meta, waiting, action, Outcome::Success, json!({ "method": method }));
+    audit::append(&mut tx, &state.chain_key, &factor, now).await?;
     audit::append(&mut tx, &state.chain_key, &completed_sign_in(meta, waiting, method), now).await?;
     tx.commit().await?;
-    Ok(Step::Admitted { recovery_codes: None })
+    Ok(())
 }
 
 /// A refused code: malformed input is only explained; wrong and replayed codes count towards the lock.
@@ -413,8 +418,4 @@ fn completed_sign_in(meta: &RequestMeta, waiting: &PendingSecondFactor, method: 
 fn enrolment_view(secret: &[u8], waiting: &PendingSecondFactor) -> EnrolmentView {
     let uri = codes::otpauth_uri(secret, &waiting.account_label);
     EnrolmentView { secret_base32: codes::secret_base32(secret), qr_svg: codes::qr_svg(&uri) }
-}
-
-fn locked_page(until: OffsetDateTime) -> Response {
-    pages::locked(until)
 }
