@@ -3,10 +3,12 @@
 
 mod certificates;
 mod dashboard;
+mod revocation;
 mod session;
 mod tokens;
 
 pub use certificates::*;
 pub use dashboard::*;
+pub use revocation::*;
 pub use session::*;
 pub use tokens::*;

@@ -1,6 +1,10 @@
 //! certdesk's user interface: routes, pages and components, plus the wire types, the wire error and the
 //! server-function declarations shared by the server (ssr) and the browser (hydrate) builds.
 
+// Leptos views are nested types; the release wasm build of the bigger pages needs more query depth than the
+// default 128 to lay them out (pages also type-erase with `into_any` where it reads naturally).
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;

@@ -2,6 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod revocation;
+
+pub use revocation::{
+    OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,
+};
+
 /// Counts shown on the dashboard; every number comes from PostgreSQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DashboardSummary {
@@ -392,6 +398,10 @@ pub struct CertificateDetail {
     /// RFC 3339.
     pub created_at: String,
     pub history: Vec<HistoryEntry>,
+    /// Set once revoked.
+    pub revocation: Option<RevocationView>,
+    /// The caller may revoke it (its owner, or an admin) and it is still revocable.
+    pub can_revoke: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

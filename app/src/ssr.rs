@@ -9,7 +9,8 @@ use leptos::prelude::use_context;
 use crate::error::AppError;
 use crate::model::{
     ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
-    DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
+    DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason,
+    RevocationResult,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -58,6 +59,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_api_tokens(&self, request: &RequestMeta) -> Result<Vec<ApiTokenView>, AppError>;
     async fn create_api_token(&self, request: &RequestMeta, input: NewApiToken) -> Result<CreatedApiToken, AppError>;
     async fn revoke_api_token(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError>;
+    async fn revoke_certificate(
+        &self,
+        request: &RequestMeta,
+        id: uuid::Uuid,
+        reason: RevocationReason,
+    ) -> Result<RevocationResult, AppError>;
+    /// Admins: everything one person (e-mail address or name) owns that can still be revoked.
+    async fn owner_revocation_plan(
+        &self,
+        request: &RequestMeta,
+        owner: String,
+    ) -> Result<OwnerRevocationPlan, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

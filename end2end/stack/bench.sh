@@ -36,11 +36,11 @@ run_bench() {
     "${service}_start"
   done
 
-  log "issuance and inventory benchmarks (release build; CERTDESK_BENCH_REQUESTS=${CERTDESK_BENCH_REQUESTS:-200} per arm and level)"
+  log "issuance, inventory and revocation benchmarks (release build; CERTDESK_BENCH_REQUESTS=${CERTDESK_BENCH_REQUESTS:-200} per arm and level)"
   # The LEPTOS_* variables of cargo-leptos's server build, as in tests.sh, so the release dependencies it compiled
   # are reused instead of rebuilt.
   LEPTOS_OUTPUT_NAME=certdesk LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 \
     LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=app LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false \
     CERTDESK_BENCH_STACK_DIR=$STACK_DIR \
-    cargo bench --locked -p server --bench issuance --bench inventory
+    cargo bench --locked -p server --bench issuance --bench inventory --bench revocation
 }

@@ -220,6 +220,12 @@ _bao_ceremony() {
     tail -n 20 "$LOG_DIR/openbao-ceremony.log" >&2 || true
     die "openbao: certdesk vault bootstrap failed"
   fi
+  # The root's first CRL (nothing revoked yet); the portal publishes it at /crl/root.crl once it runs.
+  if [ ! -s "$BAO_DIR/root.crl" ]; then
+    "$certdesk" pki root-crl --root-cert "$BAO_DIR/root_ca.pem" --root-key "$BAO_DIR/root_ca.key" \
+      --out "$BAO_DIR/root.crl" --crl-number 1 --next-update-days 30 >>"$LOG_DIR/openbao-ceremony.log" 2>&1 ||
+      die "openbao: certdesk pki root-crl failed (see $LOG_DIR/openbao-ceremony.log)"
+  fi
 }
 
 _bao_approle_login() {

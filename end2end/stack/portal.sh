@@ -111,6 +111,9 @@ portal_start() {
     curl -sS "$PORTAL_URL/readyz" >&2 || true
     die "certdesk did not become ready"
   fi
+  # The offline root's CRL from the ceremony, served at /crl/root.crl (publishing the same one again is a no-op).
+  CERTDESK_CONFIG="$PORTAL_DIR/certdesk.toml" "$binary" crl publish --file "$STACK_DIR/openbao/root.crl" \
+    >>"$LOG_DIR/portal.log" 2>&1 || die "certdesk crl publish failed (see $LOG_DIR/portal.log)"
 }
 
 portal_stop() { stop_bg portal; }

@@ -8,6 +8,10 @@
 #[allow(dead_code)]
 mod stack;
 
+#[allow(dead_code)]
+#[path = "support/harness.rs"]
+mod harness;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -25,18 +29,7 @@ const DEEP: i64 = 90_000;
 const RUNS: usize = 40;
 
 fn main() -> ExitCode {
-    let outcome = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("tokio runtime")
-        .and_then(|runtime| runtime.block_on(run()));
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("inventory benchmark failed: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    harness::main_with("inventory", run)
 }
 
 async fn run() -> Result<()> {

@@ -16,6 +16,10 @@ mod report;
 #[path = "issuance/stack.rs"]
 mod stack;
 
+#[allow(dead_code)]
+#[path = "support/harness.rs"]
+mod harness;
+
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,27 +39,11 @@ const BLOCKS_PER_ARM: u64 = 4;
 const CONCURRENCY: [usize; 2] = [1, 8];
 
 fn main() -> ExitCode {
-    let outcome = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("tokio runtime")
-        .and_then(|runtime| runtime.block_on(run()));
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("issuance benchmark failed: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    harness::main_with("issuance", run)
 }
 
 async fn run() -> Result<()> {
-    let requests = match std::env::var("CERTDESK_BENCH_REQUESTS") {
-        Ok(text) => {
-            text.trim().parse::<u64>().ok().filter(|n| *n > 0).context("CERTDESK_BENCH_REQUESTS must be > 0")?
-        }
-        Err(_) => DEFAULT_REQUESTS,
-    };
+    let requests = harness::count_from_env("CERTDESK_BENCH_REQUESTS", DEFAULT_REQUESTS)?;
     let stack = Stack::from_env()?;
     let database = ScratchDatabase::create(&stack).await?;
     eprintln!("[bench] scratch database {}", database.name());

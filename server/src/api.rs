@@ -17,11 +17,15 @@ use crate::http::RequestContext;
 use crate::state::AppState;
 use crate::{downloads, issuance};
 
+mod revocation;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(me))
         .route("/api/v1/certificates", get(list_certificates).post(request_certificate))
         .route("/api/v1/certificates/{id}/download", get(download))
+        .route("/api/v1/certificates/{id}/revoke", axum::routing::post(revocation::revoke_one))
+        .route("/api/v1/certificates/revoke", axum::routing::post(revocation::revoke_batch))
 }
 
 /// `POST /api/v1/certificates`: the same checks, policy and exactly-once issuance as the form. An

@@ -3,7 +3,8 @@
 use app::AppError;
 use app::model::{
     ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
-    DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
+    DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason,
+    RevocationResult,
 };
 use app::ssr::{Backend, Caller, RequestMeta};
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::{db, inventory, issuance};
+use crate::{db, inventory, issuance, revocation};
 
 /// "Expiring soon" on the dashboard.
 const EXPIRY_HORIZON: time::Duration = time::Duration::days(30);
@@ -95,5 +96,26 @@ impl Backend for ServerBackend {
         tokens::revoke(&self.state.pool, &self.state.chain_key, request, id, OffsetDateTime::now_utc())
             .await
             .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn revoke_certificate(
+        &self,
+        request: &RequestMeta,
+        id: uuid::Uuid,
+        reason: RevocationReason,
+    ) -> Result<RevocationResult, AppError> {
+        let caller = request.caller()?;
+        revocation::revoke(&self.state, request, caller, id, reason)
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn owner_revocation_plan(
+        &self,
+        request: &RequestMeta,
+        owner: String,
+    ) -> Result<OwnerRevocationPlan, AppError> {
+        let caller = request.caller()?;
+        revocation::bulk::owner_plan(&self.state, caller, &owner).await.map_err(|error| error.into_app_error(request))
     }
 }

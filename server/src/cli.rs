@@ -44,6 +44,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// CRL tools: publish the offline root's CRL (signed by `pki root-crl`) for the server to serve.
+    Crl {
+        #[command(subcommand)]
+        command: CrlCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -76,6 +81,17 @@ pub enum KeysCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum CrlCommand {
+    /// Check the root CRL against the pinned root (issuers[].root_ca) and store it; served at /crl/root.crl.
+    /// Refused if its CRL number is not greater than the one already published.
+    Publish {
+        /// The CRL file, DER or PEM, as written by `certdesk pki root-crl`.
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration and print a summary without secrets.
     Check,
@@ -101,6 +117,10 @@ pub enum CliError {
     Rotation(#[from] crate::sealing::rotation::RotationError),
     #[error("key rotation is incomplete: {0}")]
     RotationIncomplete(String),
+    #[error("cannot read {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("CRL: {0}")]
+    Crl(#[from] crate::crl::CrlError),
 }
 
 impl CliError {
@@ -132,6 +152,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Migrate => migrate(&config).await,
             Command::Audit { command: AuditCommand::Verify } => verify_audit(&config).await,
             Command::Keys { command } => keys::run(&config, &command).await,
+            Command::Crl { command: CrlCommand::Publish { file } } => publish_crl(&config, &file).await,
             Command::Config { command: ConfigCommand::Check } => {
                 say(&format!("configuration OK: {}", summary(&config)));
                 Ok(())
@@ -162,6 +183,27 @@ async fn verify_audit(config: &Config) -> Result<(), CliError> {
         }
         Err(chain_break) => Err(CliError::ChainBroken(chain_break)),
     }
+}
+
+async fn publish_crl(config: &Config, file: &std::path::Path) -> Result<(), CliError> {
+    let bytes =
+        std::fs::read(file).map_err(|error| CliError::Read { path: file.to_owned(), reason: error.to_string() })?;
+    let pool = db::lazy_pool(&config.database)?;
+    db::MIGRATOR.run(&pool).await.map_err(|error| CliError::Database(error.to_string()))?;
+    let key = ChainKey::new(config.audit.chain_key.clone());
+    let (crl, stored) = crate::crl::root::publish(config, &pool, &key, &bytes).await?;
+    let what = match stored {
+        crate::crl::store::Stored::Unchanged => "already published",
+        crate::crl::store::Stored::Replaced { .. } => "published",
+    };
+    say(&format!(
+        "root CRL {what}: number {}, {} revoked, next update {}; served at {}",
+        crl.number,
+        crl.entries.len(),
+        crl.next_update.map(crate::crl::routes::http_date).unwrap_or_else(|| "none".into()),
+        crate::ceremony::public_link(&config.server.public_url, crate::ceremony::ROOT_CRL_PATH),
+    ));
+    Ok(())
 }
 
 fn summary(config: &Config) -> String {

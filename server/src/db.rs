@@ -3,8 +3,10 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod certificates;
+pub mod crls;
 pub mod dashboard;
 pub mod local_totp;
+pub mod revocations;
 pub mod sealed;
 pub mod users;
 

@@ -4,7 +4,7 @@
 use app::AppError;
 use app::model::{
     CertStatus, CertSummary, CertificateDetail, CertificatePage, CertificateQuery, HistoryEntry, IssuerOption,
-    RequestOptions,
+    RequestOptions, RevocationView,
 };
 use app::ssr::Caller;
 use time::OffsetDateTime;
@@ -16,6 +16,7 @@ use crate::bundle::CertificateFacts;
 use crate::db;
 use crate::error::ServerError;
 use crate::keys::KeyType;
+use crate::revocation::{authority_over, is_revocable};
 use crate::state::AppState;
 
 mod cursor;
@@ -107,6 +108,15 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
             outcome: event.outcome,
         })
         .collect();
+    let status = stored_status(&record.status);
+    let revocation = record.revoked_at.map(|revoked_at| RevocationView {
+        revoked_at: revoked_at.format(&Rfc3339).unwrap_or_default(),
+        reason: record.revocation_reason.clone(),
+        revoked_by: record.revoked_by_name.clone().unwrap_or_else(|| "found on the issuer's CRL".to_owned()),
+    });
+    // A revocation adopted from the CRL may still be given its reason by re-revoking it.
+    let revocable = is_revocable(status) || (status == CertStatus::Revoked && record.revoked_by.is_none());
+    let can_revoke = revocable && authority_over(caller, record.owner_id).is_some();
     let issuer_name = state
         .issuers
         .get(&record.issuer_id)
@@ -114,7 +124,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         .unwrap_or_else(|| record.issuer_id.clone());
     Ok(CertificateDetail {
         id: record.id,
-        status: stored_status(&record.status),
+        status,
         issuer_name,
         owner_name: record.owner_name,
         dns_names: record.dns_names,
@@ -138,6 +148,8 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         failure: record.failure,
         created_at: record.created_at.format(&Rfc3339).unwrap_or_default(),
         history,
+        revocation,
+        can_revoke,
         common_name: record.common_name,
         issuer_id: record.issuer_id,
     })

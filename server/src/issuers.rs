@@ -15,7 +15,7 @@ use app::model::{IssuerKind, IssuerSummary};
 use crate::config::{ConfigError, IssuerConfig, IssuerKindConfig};
 
 pub use probe::ProbeResult;
-pub use signing::{CertificateAuthority, IssuerError, Signed, SigningRequest};
+pub use signing::{CertificateAuthority, IssuerError, PublishedCrl, Signed, SigningRequest};
 
 /// Readiness probes must answer well inside a load balancer's check interval.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -52,6 +52,16 @@ impl Issuer {
     }
 }
 
+/// An HTTP client for one issuer that trusts its configured CA bundle.
+fn http_client(config: &IssuerConfig, index: usize, timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    let builder = reqwest::Client::builder().timeout(timeout).user_agent("certdesk");
+    crate::config::trusting(builder, config.ca_bundle_pem.as_deref(), &format!("issuers[{index}].ca_bundle"))?
+        .build()
+        .map_err(|error| {
+            ConfigError::invalid(format!("issuers[{index}]"), format!("cannot build an HTTP client: {error}"))
+        })
+}
+
 /// Issuers by id, in configuration order for display.
 #[derive(Debug, Clone, Default)]
 pub struct IssuerRegistry {
@@ -64,15 +74,7 @@ impl IssuerRegistry {
             .iter()
             .enumerate()
             .map(|(index, config)| {
-                let builder = reqwest::Client::builder().timeout(PROBE_TIMEOUT).user_agent("certdesk");
-                let builder = crate::config::trusting(
-                    builder,
-                    config.ca_bundle_pem.as_deref(),
-                    &format!("issuers[{index}].ca_bundle"),
-                )?;
-                let http = builder.build().map_err(|error| {
-                    ConfigError::invalid(format!("issuers[{index}]"), format!("cannot build an HTTP client: {error}"))
-                })?;
+                let http = http_client(config, index, PROBE_TIMEOUT)?;
                 let authority: Option<Arc<dyn CertificateAuthority>> = match &config.kind {
                     IssuerKindConfig::Vault { address, mount, role, approle, .. } => {
                         Some(Arc::new(vault::VaultIssuer::new(
@@ -82,6 +84,8 @@ impl IssuerRegistry {
                             role,
                             approle.clone(),
                             config.ca_bundle_path.clone(),
+                            // Its own client: fetching a large CRL may take longer than a readiness probe may.
+                            http_client(config, index, vault::REQUEST_TIMEOUT)?,
                         )))
                     }
                     IssuerKindConfig::Acme { .. } => None,

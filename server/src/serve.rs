@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use crate::audit::ChainKey;
 use crate::auth::OidcClient;
 use crate::config::{Config, ConfigError};
+use crate::crl::CrlRefresher;
 use crate::db;
 use crate::issuers::IssuerRegistry;
 use crate::state::{AppState, MigrationStatus};
@@ -39,6 +40,7 @@ pub enum ServeError {
 pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let pool = db::lazy_pool(&config.database)?;
     let issuers = IssuerRegistry::from_config(&config.issuers)?;
+    let crls = CrlRefresher::for_issuers(issuers.iter());
     let oidc = Arc::new(OidcClient::new(&config.auth, &config.server.public_url)?);
     let leptos_options = LeptosOptions::builder()
         .output_name("certdesk")
@@ -55,6 +57,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         leptos_options,
         migrations: MigrationStatus::default(),
         oidc,
+        crls,
     })
 }
 
@@ -74,6 +77,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone()));
     tokio::spawn(delete_expired_sessions(state.pool.clone()));
     tokio::spawn(reconcile_periodically(state.clone()));
+    state.crls.spawn_all(&state);
     let pool = state.pool.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;

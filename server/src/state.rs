@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use crate::audit::ChainKey;
 use crate::auth::OidcClient;
 use crate::config::Config;
+use crate::crl::CrlRefresher;
 use crate::issuers::IssuerRegistry;
 
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub migrations: MigrationStatus,
     pub oidc: Arc<OidcClient>,
+    /// Wakes the CRL refresh tasks after a revocation; remembers how they fare for `/readyz`.
+    pub crls: CrlRefresher,
 }
 
 impl FromRef<AppState> for LeptosOptions {

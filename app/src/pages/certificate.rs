@@ -1,34 +1,44 @@
 //! One certificate, in the spirit of `kubectl view-cert`: names, validity with a lifetime bar, serial,
 //! fingerprint, key, usages, the chain to the root, status, owner, history; and its downloads. Certificate
 //! formats are plain links; formats carrying the private key are POST forms (a password for PKCS#12), never links.
+//! Owners and admins can revoke it from here.
+
+mod revoke;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_certificate, get_session};
+use crate::api::{get_certificate, get_session, revoke_certificate};
 use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
-use crate::model::{CertStatus, CertificateDetail};
+use crate::model::{CertStatus, CertificateDetail, RevocationReason};
+use revoke::{RevokeAction, RevokePanel, RevokedNotice};
 
 #[component]
 pub fn CertificatePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|params| params.get("id").unwrap_or_default());
-    let detail = Resource::new(id, |id| async move {
-        match uuid::Uuid::parse_str(&id) {
-            Ok(id) => get_certificate(id).await,
-            // Same answer as someone else's certificate.
-            Err(_) => Err(AppError::not_found("certificate")),
-        }
-    });
+    let revoke: RevokeAction =
+        Action::new(|(id, reason): &(uuid::Uuid, RevocationReason)| revoke_certificate(*id, *reason));
+    // A finished revocation reloads the page's data, which then shows the revoked state.
+    let detail = Resource::new(
+        move || (id(), revoke.version().get()),
+        |(id, _)| async move {
+            match uuid::Uuid::parse_str(&id) {
+                Ok(id) => get_certificate(id).await,
+                // Same answer as someone else's certificate.
+                Err(_) => Err(AppError::not_found("certificate")),
+            }
+        },
+    );
     let session = Resource::new(|| (), |_| get_session());
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the certificate…"</p> }>
             {move || Suspend::new(async move {
                 let form_token = session.await.ok().flatten().map(|session| session.csrf_token).unwrap_or_default();
                 match detail.await {
-                    Ok(detail) => view! { <Detail detail form_token /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail form_token revoke /> }.into_any(),
                     Err(error) => view! { <Title text="Certificate" /><ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -41,7 +51,7 @@ fn day_and_time(time: &str) -> String {
 }
 
 #[component]
-fn Detail(detail: CertificateDetail, form_token: String) -> impl IntoView {
+fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction) -> impl IntoView {
     let title = detail.common_name.clone();
     let status_class = format!("badge {}", detail.status.label().to_lowercase());
     let has_certificate = matches!(detail.status, CertStatus::Issued | CertStatus::Revoked | CertStatus::Superseded);
@@ -63,17 +73,7 @@ fn Detail(detail: CertificateDetail, form_token: String) -> impl IntoView {
     let row = |label: &'static str, value: String| view! { <div class="fact"><dt>{label}</dt><dd>{value}</dd></div> };
     let names = detail.dns_names.iter().chain(detail.ip_addresses.iter()).cloned().collect::<Vec<_>>().join(", ");
     let id = detail.id;
-    view! {
-        <Title text=title.clone() />
-        <div class="page-head">
-            <h1>{title}</h1>
-            <span class=status_class>{detail.status.label()}</span>
-        </div>
-        {detail.failure.clone().map(|failure| view! {
-            <div class="error-panel" role="alert"><h2>"This request failed"</h2><p>{failure}</p>
-            <p><a class="button primary" href="/request">"Request it again"</a></p></div>
-        })}
-        {lifetime}
+    let facts = view! {
         <section class="panel">
             <h2>"Certificate"</h2>
             <dl class="facts">
@@ -92,6 +92,22 @@ fn Detail(detail: CertificateDetail, form_token: String) -> impl IntoView {
                 {row("Policy rule", detail.policy_rule.clone().unwrap_or_else(|| "—".into()))}
             </dl>
         </section>
+    }
+    .into_any();
+    view! {
+        <Title text=title.clone() />
+        <div class="page-head">
+            <h1>{title}</h1>
+            <span class=status_class>{detail.status.label()}</span>
+        </div>
+        {detail.failure.clone().map(|failure| view! {
+            <div class="error-panel" role="alert"><h2>"This request failed"</h2><p>{failure}</p>
+            <p><a class="button primary" href="/request">"Request it again"</a></p></div>
+        })}
+        // Type-erased: the page's view type is otherwise deep enough to exhaust the compiler's query depth.
+        {detail.revocation.clone().map(|revocation| view! { <RevokedNotice revocation /> }.into_any())}
+        {lifetime.map(IntoAny::into_any)}
+        {facts}
         <section class="panel">
             <h2>"Chain"</h2>
             <ol class="chain">
@@ -102,6 +118,9 @@ fn Detail(detail: CertificateDetail, form_token: String) -> impl IntoView {
         <Show when=move || has_certificate>
             <Downloads id key_held=detail.key_held form_token=form_token.clone() />
         </Show>
+        {detail.can_revoke.then(|| view! {
+            <RevokePanel id common_name=detail.common_name.clone() serial=detail.serial.clone() revoke />
+        }.into_any())}
         <section class="panel">
             <h2>"History"</h2>
             <ul class="history">

@@ -13,21 +13,7 @@ use crate::model::{CertSort, CertStatus, CertSummary, CertificatePage, Certifica
 
 #[component]
 pub fn CertificatesPage() -> impl IntoView {
-    let params = use_query_map();
-    let query = move || {
-        params.with(|params| CertificateQuery {
-            search: params.get("search").unwrap_or_default(),
-            issuer_id: params.get("issuer").filter(|issuer| !issuer.is_empty()),
-            status: params.get("status").and_then(|wanted| CertStatus::parse(&wanted)),
-            expiring_within_days: params.get("expiring").and_then(|days| days.parse().ok()),
-            owner: params.get("owner").unwrap_or_default(),
-            sort: params
-                .get("sort")
-                .and_then(|wanted| CertSort::ALL.into_iter().find(|sort| sort.as_str() == wanted))
-                .unwrap_or_default(),
-            after: params.get("after").filter(|after| !after.is_empty()),
-        })
-    };
+    let query = query_from_url();
     let page = Resource::new(query, list_certificates);
     let filtered = move || {
         let query = query();
@@ -68,17 +54,36 @@ pub fn CertificatesPage() -> impl IntoView {
                     Ok(page) => view! { <CertTable page query=query() /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 };
-                view! { <Filters query=query() issuers /> {results} }
+                view! { <Filters base="/certificates" query=query() issuers /> {results} }
             })}
         </Suspense>
     }
 }
 
+/// The inventory query in the page's URL (shared by the list and the admin revocation screen).
+pub(crate) fn query_from_url() -> impl Fn() -> CertificateQuery + Copy + Send + Sync + 'static {
+    let params = use_query_map();
+    move || {
+        params.with(|params| CertificateQuery {
+            search: params.get("search").unwrap_or_default(),
+            issuer_id: params.get("issuer").filter(|issuer| !issuer.is_empty()),
+            status: params.get("status").and_then(|wanted| CertStatus::parse(&wanted)),
+            expiring_within_days: params.get("expiring").and_then(|days| days.parse().ok()),
+            owner: params.get("owner").unwrap_or_default(),
+            sort: params
+                .get("sort")
+                .and_then(|wanted| CertSort::ALL.into_iter().find(|sort| sort.as_str() == wanted))
+                .unwrap_or_default(),
+            after: params.get("after").filter(|after| !after.is_empty()),
+        })
+    }
+}
+
 /// The filter form: a plain GET form, so the filters live in the URL and work before the page hydrates.
 #[component]
-fn Filters(query: CertificateQuery, issuers: Vec<IssuerSummary>) -> impl IntoView {
+pub(crate) fn Filters(base: &'static str, query: CertificateQuery, issuers: Vec<IssuerSummary>) -> impl IntoView {
     view! {
-        <form class="filters" method="get" action="/certificates" role="search" aria-label="Filter certificates">
+        <form class="filters" method="get" action=base role="search" aria-label="Filter certificates">
             <div class="field">
                 <label for="search">"Search"</label>
                 <input id="search" name="search" type="search" placeholder="name, serial or fingerprint"
@@ -132,9 +137,9 @@ fn Filters(query: CertificateQuery, issuers: Vec<IssuerSummary>) -> impl IntoVie
     }
 }
 
-/// The link to the page after this one, keeping the filters.
-fn next_href(query: &CertificateQuery, next: &str) -> String {
-    let mut href = format!("/certificates?after={next}");
+/// The link to the page after this one on `base`, keeping the filters.
+pub(crate) fn next_href(base: &str, query: &CertificateQuery, next: &str) -> String {
+    let mut href = format!("{base}?after={next}");
     if !query.search.is_empty() {
         href.push_str(&format!("&search={}", encode(&query.search)));
     }
@@ -166,13 +171,13 @@ fn encode(value: &str) -> String {
 }
 
 /// "2026-12-28" from an RFC 3339 time.
-fn day_of(time: &str) -> String {
+pub(crate) fn day_of(time: &str) -> String {
     time.get(..10).unwrap_or(time).to_owned()
 }
 
 #[component]
 fn CertTable(page: CertificatePage, query: CertificateQuery) -> impl IntoView {
-    let next = page.next.map(|next| next_href(&query, &next));
+    let next = page.next.map(|next| next_href("/certificates", &query, &next));
     let all_owners = page.all_owners;
     view! {
         <div class="table-wrap">

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use super::stack::Stack;
 
 pub struct Certdesk {
-    router: axum::Router,
-    token: String,
+    pub router: axum::Router,
+    pub token: String,
     pub pool: PgPool,
 }
 
@@ -58,17 +58,27 @@ fn config_toml(stack: &Stack, database_url: &str) -> Result<String> {
 impl Certdesk {
     /// Builds the state over the (empty) scratch database, migrates it, and makes the benchmark's user and token.
     pub async fn prepare(stack: &Stack, database_url: &str) -> Result<Self> {
+        Self::prepare_with_state(stack, database_url).await.map(|(certdesk, _)| certdesk)
+    }
+
+    /// `prepare`, also answering the application state (to start background tasks such as the CRL refresher).
+    pub async fn prepare_with_state(stack: &Stack, database_url: &str) -> Result<(Self, AppState)> {
         let config = certdesk::config::Config::from_toml_str(&config_toml(stack, database_url)?)
             .map_err(|error| anyhow::anyhow!("benchmark configuration: {error}"))?;
         let state = certdesk::serve::build_state(config).map_err(|error| anyhow::anyhow!("state: {error}"))?;
         certdesk::db::MIGRATOR.run(&state.pool).await.context("migrating the scratch database")?;
         state.migrations.mark_applied();
         let token = api_token(&state).await?;
-        Ok(Self { pool: state.pool.clone(), router: certdesk::http::router(state), token })
+        Ok((Self { pool: state.pool.clone(), router: certdesk::http::router(state.clone()), token }, state))
     }
 
     /// One certificate for `name`: 201 with status `issued`, or an error saying what came back.
     pub async fn issue(&self, name: &str) -> Result<()> {
+        self.issue_answer(name).await.map(|_| ())
+    }
+
+    /// `issue`, answering certdesk's JSON (id, serial…).
+    pub async fn issue_answer(&self, name: &str) -> Result<Value> {
         let body = json!({ "issuer_id": "private", "dns_names": [name], "validity_days": 1,
                            "key": { "source": "generate", "key_type": "ec-p256" } });
         let request = Request::post("/api/v1/certificates")
@@ -82,7 +92,7 @@ impl Certdesk {
         if status != StatusCode::CREATED || answer["status"] != "issued" {
             bail!("certdesk answered {status} for {name}: {}", String::from_utf8_lossy(&bytes));
         }
-        Ok(())
+        Ok(answer)
     }
 }
 

@@ -16,9 +16,9 @@ pub const MOUNT: &str = "pki_private_issuer";
 pub const ROLE: &str = "certdesk-demo-ec";
 
 pub struct Peer {
-    client: reqwest::Client,
+    pub client: reqwest::Client,
     sign_url: Url,
-    token: String,
+    pub token: String,
 }
 
 impl Peer {
@@ -52,6 +52,11 @@ impl Peer {
 
     /// One certificate for `name`, valid for a day, like certdesk's request.
     pub async fn issue(&self, name: &str) -> Result<()> {
+        self.sign(name).await.map(|_| ())
+    }
+
+    /// `issue`, answering OpenBao's `data` (certificate, serial_number…).
+    pub async fn sign(&self, name: &str) -> Result<Value> {
         let key = tokio::task::spawn_blocking(|| keys::generate(KeyType::EcP256)).await??;
         let csr = keys::build_csr(&key, Some(name), &[normalize_dns_name(name)?], &[])?;
         let body = json!({ "csr": csr, "common_name": name, "ttl": "86400s", "format": "pem",
@@ -63,6 +68,6 @@ impl Peer {
         if !status.is_success() || !answer["data"]["certificate"].as_str().is_some_and(|pem| pem.contains("BEGIN")) {
             bail!("OpenBao answered {status} for {name}: {answer}");
         }
-        Ok(())
+        Ok(answer["data"].clone())
     }
 }

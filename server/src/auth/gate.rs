@@ -16,8 +16,11 @@ use tower_sessions::Session;
 use super::session::{SIGNED_IN, SessionState, SignedIn};
 use crate::state::AppState;
 
+/// Served the same to everyone (assets, probes, CRLs and CA certificates for relying parties): no session lookup,
+/// and their own caching headers.
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || matches!(path, "/favicon.svg" | "/healthz" | "/readyz")
+    ["/pkg/", "/crl/", "/ca/"].iter().any(|prefix| path.starts_with(prefix))
+        || matches!(path, "/favicon.svg" | "/healthz" | "/readyz" | "/crl")
 }
 
 /// Reachable without a session.

@@ -49,12 +49,7 @@ impl CertificateFacts {
 
     /// "3a:0f:01": the form OpenBao uses in `cert/{serial}` and `revoke`.
     pub fn serial_colon(&self) -> String {
-        let bytes = self.serial.as_bytes();
-        bytes
-            .chunks(2)
-            .map(|pair| pair.iter().map(|b| char::from(*b)).collect::<String>())
-            .collect::<Vec<_>>()
-            .join(":")
+        colon_separated(&self.serial)
     }
 }
 
@@ -142,6 +137,15 @@ pub fn certificate_facts(der: &[u8]) -> Result<CertificateFacts, BundleError> {
 }
 
 /// Leading zero bytes (DER's sign padding) are dropped, as OpenBao's serials have none.
+/// "3a:0f:01" from a DER serial's octets (a leading zero octet of a positive serial is dropped).
+pub fn serial_colon_of(raw: &[u8]) -> String {
+    colon_separated(&serial_hex(raw))
+}
+
+fn colon_separated(hex: &str) -> String {
+    hex.as_bytes().chunks(2).map(|pair| String::from_utf8_lossy(pair).into_owned()).collect::<Vec<_>>().join(":")
+}
+
 fn serial_hex(raw: &[u8]) -> String {
     let significant: Vec<u8> = raw.iter().copied().skip_while(|b| *b == 0).collect();
     if significant.is_empty() { "00".to_owned() } else { hex::encode(significant) }

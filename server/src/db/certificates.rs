@@ -197,6 +197,10 @@ pub struct CertificateRecord {
     pub facts: Option<serde_json::Value>,
     pub failure: Option<String>,
     pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revocation_reason: Option<String>,
+    pub revoked_by: Option<Uuid>,
+    pub revoked_by_name: Option<String>,
 }
 
 /// One certificate, if `owner` (None: anyone's, for admins and auditors) may see it.
@@ -207,13 +211,14 @@ pub async fn find_visible(
 ) -> Result<Option<CertificateRecord>, sqlx::Error> {
     sqlx::query_as!(
         CertificateRecord,
-        "SELECT c.id, c.owner_id, u.display_name AS owner_name, c.issuer_id, c.status, c.common_name, c.dns_names,
+        r#"SELECT c.id, c.owner_id, u.display_name AS owner_name, c.issuer_id, c.status, c.common_name, c.dns_names,
                 c.ip_addresses, c.key_algorithm, c.key_source, c.serial, c.not_before, c.not_after,
                 c.fingerprint_sha256, c.leaf_pem, c.chain_pem, c.root_pem, c.encrypted_private_key,
                 c.key_encryption_key_id, c.private_key_nonce, c.client_auth, c.validity_days, c.policy_rule,
-                c.facts, c.failure, c.created_at
-         FROM certificates c JOIN users u ON u.id = c.owner_id
-         WHERE c.id = $1 AND ($2::uuid IS NULL OR c.owner_id = $2)",
+                c.facts, c.failure, c.created_at, c.revoked_at, c.revocation_reason, c.revoked_by,
+                r.display_name AS "revoked_by_name?"
+         FROM certificates c JOIN users u ON u.id = c.owner_id LEFT JOIN users r ON r.id = c.revoked_by
+         WHERE c.id = $1 AND ($2::uuid IS NULL OR c.owner_id = $2)"#,
         id,
         owner,
     )

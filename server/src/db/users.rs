@@ -46,3 +46,24 @@ pub async fn groups(pool: &sqlx::PgPool, user_id: Uuid) -> Result<Vec<String>, s
         .await
         .map(Option::unwrap_or_default)
 }
+
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: Uuid,
+    pub display_name: String,
+    pub email: Option<String>,
+}
+
+/// People whose e-mail address or display name is exactly `who` (ignoring case); at most a few, for an
+/// administrator to pick one.
+pub async fn find_people(pool: &sqlx::PgPool, who: &str) -> Result<Vec<Person>, sqlx::Error> {
+    sqlx::query_as!(
+        Person,
+        "SELECT id, display_name, email FROM users
+         WHERE lower(email) = lower($1) OR lower(display_name) = lower($1)
+         ORDER BY display_name, id LIMIT 5",
+        who,
+    )
+    .fetch_all(pool)
+    .await
+}

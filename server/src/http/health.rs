@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the database and every issuer answer).
+//! `/healthz` (the process answers) and `/readyz` (the database and every issuer answer; CRLs are fresh). A stale
+//! CRL degrades readiness without failing it: the last good CRL is still served.
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -9,7 +10,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Serialize;
+use time::OffsetDateTime;
 
+use crate::crl::RefreshStatus;
 use crate::db;
 use crate::issuers::ProbeResult;
 use crate::state::AppState;
@@ -21,8 +24,27 @@ struct Readiness {
     status: &'static str,
     database: ProbeResult,
     issuers: BTreeMap<String, ProbeResult>,
+    crls: BTreeMap<String, CrlReadiness>,
     /// The components that are down, so a reader does not have to scan the whole document.
     down: Vec<String>,
+    /// Working, but not as they should: a CRL that could not be refreshed or is past its nextUpdate.
+    degraded: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+struct CrlReadiness {
+    crl_number: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    this_update: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    next_update: Option<OffsetDateTime>,
+    /// Seconds since the served CRL was issued.
+    age_seconds: Option<i64>,
+    stale: bool,
+    /// Why it is stale, when it is.
+    problem: Option<String>,
+    #[serde(flatten)]
+    refresh: Option<RefreshStatus>,
 }
 
 pub async fn healthz() -> impl IntoResponse {
@@ -36,10 +58,57 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         down.push("database".to_owned());
     }
     down.extend(issuers.iter().filter(|(_, probe)| !probe.ok).map(|(id, _)| format!("issuer:{id}")));
+    let crls = if database.ok { crl_readiness(&state).await } else { BTreeMap::new() };
+    let degraded: Vec<String> =
+        crls.iter().filter(|(_, crl)| crl.stale).map(|(name, _)| format!("crl:{name}")).collect();
     let ready = down.is_empty();
-    let body = Readiness { status: if ready { "ready" } else { "unavailable" }, database, issuers, down };
+    let label = match (ready, degraded.is_empty()) {
+        (false, _) => "unavailable",
+        (true, false) => "degraded",
+        (true, true) => "ready",
+    };
+    let body = Readiness { status: label, database, issuers, crls, down, degraded };
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// Every published CRL and every issuer whose CRL certdesk refreshes, with what is wrong with it, if anything.
+async fn crl_readiness(state: &AppState) -> BTreeMap<String, CrlReadiness> {
+    let now = OffsetDateTime::now_utc();
+    let stored = db::crls::list(&state.pool).await.unwrap_or_default();
+    let mut refresh = state.crls.status();
+    let mut crls = BTreeMap::new();
+    for crl in stored {
+        let refresh_status = refresh.remove(&crl.name);
+        let expired = crl.next_update.is_some_and(|next| next <= now);
+        let failing = refresh_status.as_ref().and_then(|status| status.last_error.clone());
+        let problem = match (expired, failing) {
+            (true, _) => Some("past its nextUpdate: relying parties will reject it".to_owned()),
+            (false, Some(error)) => Some(format!("refresh failing, serving the last good CRL: {error}")),
+            (false, None) => None,
+        };
+        crls.insert(
+            crl.name,
+            CrlReadiness {
+                crl_number: Some(crl.crl_number),
+                this_update: Some(crl.this_update),
+                next_update: crl.next_update,
+                age_seconds: Some((now - crl.this_update).whole_seconds()),
+                stale: problem.is_some(),
+                problem,
+                refresh: refresh_status,
+            },
+        );
+    }
+    // Issuers whose CRL was never stored: nothing to serve yet.
+    for (name, status) in refresh {
+        let problem = status.last_error.clone().map(|error| format!("no CRL fetched yet: {error}"));
+        crls.insert(
+            name,
+            CrlReadiness { stale: problem.is_some(), problem, refresh: Some(status), ..Default::default() },
+        );
+    }
+    crls
 }
 
 async fn database_probe(state: &AppState) -> ProbeResult {

@@ -1,10 +1,13 @@
-//! What every certificate authority behind certdesk does, whatever its protocol: sign a checked CSR. The private
-//! PKI (Vault/OpenBao) and ACME implement `CertificateAuthority`; the issuance flow only sees this trait.
+//! What every certificate authority behind certdesk does, whatever its protocol: sign a checked CSR, revoke a
+//! certificate, and hand over its current CRL. The private PKI (Vault/OpenBao) and ACME implement
+//! `CertificateAuthority`; the issuance, revocation and CRL code only see this trait.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
+
+use app::model::RevocationReason;
 
 use crate::keys::KeyFamily;
 
@@ -24,6 +27,13 @@ pub struct Signed {
     pub leaf_der: Vec<u8>,
     /// Intermediates, nearest first, then the root when the issuer returns it.
     pub chain_der: Vec<Vec<u8>>,
+}
+
+/// A CRL as the issuer publishes it, with the CA certificate whose key signed it (both DER, both unverified).
+#[derive(Debug, Clone)]
+pub struct PublishedCrl {
+    pub crl_der: Vec<u8>,
+    pub signer_der: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,4 +61,12 @@ pub trait CertificateAuthority: Send + Sync + std::fmt::Debug {
     /// After a crash between signing and recording: the certificate this issuer signed for the key with
     /// `public_key_der` (SubjectPublicKeyInfo) no earlier than `since`, if any.
     async fn find_signed(&self, public_key_der: &[u8], since: OffsetDateTime) -> Result<Option<Signed>, IssuerError>;
+
+    /// Revokes the certificate with this serial ("3a:0f:01"); revoking one already revoked succeeds. Answers the
+    /// revocation time the issuer recorded, when it says.
+    async fn revoke(&self, serial: &str, reason: RevocationReason) -> Result<Option<OffsetDateTime>, IssuerError>;
+
+    /// The issuer's current CRL, rebuilt first when `rebuild` is set; `None` for CAs that publish their CRLs
+    /// themselves (public ACME CAs), which certdesk does not republish.
+    async fn crl(&self, rebuild: bool) -> Result<Option<PublishedCrl>, IssuerError>;
 }

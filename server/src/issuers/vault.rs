@@ -1,6 +1,7 @@
 //! Issuance through a Vault/OpenBao PKI mount with `vaultrs`: AppRole login (role id + secret id), the token kept
 //! and renewed before it expires, a fresh login when the server answers 403, and `{mount}/sign/{role}` with the
-//! role made for the CSR's key family and purpose by `certdesk vault bootstrap`.
+//! role made for the CSR's key family and purpose by `certdesk vault bootstrap`. Revocation is `{mount}/revoke`;
+//! the CRL is rebuilt with `{mount}/crl/rotate` and read, with the issuing CA, from the mount's public endpoints.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -14,13 +15,15 @@ use vaultrs::api::pki::requests::SignCertificateRequest;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
-use super::signing::{CertificateAuthority, IssuerError, Signed, SigningRequest};
+use app::model::RevocationReason;
+
+use super::signing::{CertificateAuthority, IssuerError, PublishedCrl, Signed, SigningRequest};
 use crate::ceremony::role_name;
 use crate::config::AppRoleCredentials;
 
 /// Renew (or log in again) when less than this is left of the token's lease.
 const RENEW_MARGIN: Duration = Duration::from_secs(120);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct VaultIssuer {
     id: String,
@@ -30,6 +33,8 @@ pub struct VaultIssuer {
     approle: Option<AppRoleCredentials>,
     ca_bundle: Option<PathBuf>,
     session: Mutex<Option<Session>>,
+    /// For the unauthenticated CRL and CA endpoints.
+    http: reqwest::Client,
 }
 
 impl std::fmt::Debug for VaultIssuer {
@@ -53,6 +58,7 @@ impl VaultIssuer {
         role_base: &str,
         approle: Option<AppRoleCredentials>,
         ca_bundle: Option<PathBuf>,
+        http: reqwest::Client,
     ) -> Self {
         Self {
             id: id.to_owned(),
@@ -62,6 +68,7 @@ impl VaultIssuer {
             approle,
             ca_bundle,
             session: Mutex::new(None),
+            http,
         }
     }
 
@@ -135,30 +142,22 @@ impl CertificateAuthority for VaultIssuer {
     async fn sign(&self, request: &SigningRequest<'_>) -> Result<Signed, IssuerError> {
         let role = role_name(&self.role_base, request.key_family, request.client_auth);
         let ttl = format!("{}s", request.validity.as_secs());
-        // One retry after a 403: the token may have been revoked or expired early (server restart, max TTL).
-        let mut attempt = 0;
-        let response = loop {
-            attempt += 1;
-            let client = self.client().await?;
-            let mut options = SignCertificateRequest::builder();
-            options.ttl(ttl.clone()).format("pem").exclude_cn_from_sans(false);
-            let result = vaultrs::pki::cert::ca::sign(
-                client.as_ref(),
-                &self.mount,
-                &role,
-                request.csr_pem,
-                request.common_name.unwrap_or_default(),
-                Some(&mut options),
-            )
-            .await;
-            match result {
-                Err(ClientError::APIError { code: 403, .. }) if attempt == 1 => self.forget_token().await,
-                Err(ClientError::APIError { code: 403, .. }) => {
-                    return Err(self.not_configured(format!("the AppRole may not use role `{role}` (403)")));
-                }
-                other => break other.map_err(|error| classify(&self.id, error))?,
-            }
-        };
+        let (mount, role, ttl) = (self.mount.as_str(), role.as_str(), ttl.as_str());
+        let response = self
+            .call(&format!("use role `{role}`"), |client| async move {
+                let mut options = SignCertificateRequest::builder();
+                options.ttl(ttl).format("pem").exclude_cn_from_sans(false);
+                vaultrs::pki::cert::ca::sign(
+                    client.as_ref(),
+                    mount,
+                    role,
+                    request.csr_pem,
+                    request.common_name.unwrap_or_default(),
+                    Some(&mut options),
+                )
+                .await
+            })
+            .await?;
         let leaf_der = pem_to_der(&self.id, &response.certificate)?;
         let chain_pem = match response.ca_chain {
             Some(chain) if !chain.is_empty() => chain,
@@ -195,9 +194,80 @@ impl CertificateAuthority for VaultIssuer {
         }
         Ok(None)
     }
+
+    async fn revoke(&self, serial: &str, _reason: RevocationReason) -> Result<Option<OffsetDateTime>, IssuerError> {
+        // OpenBao's revoke takes no reason (its CRL entries carry none); certdesk keeps the reason itself.
+        let mount = self.mount.as_str();
+        let revoked = self
+            .call("revoke certificates", |client| async move {
+                vaultrs::pki::cert::revoke(client.as_ref(), mount, serial).await
+            })
+            .await?;
+        Ok(i64::try_from(revoked.revocation_time)
+            .ok()
+            .filter(|seconds| *seconds > 0)
+            .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok()))
+    }
+
+    async fn crl(&self, rebuild: bool) -> Result<Option<PublishedCrl>, IssuerError> {
+        if rebuild {
+            let mount = self.mount.as_str();
+            self.call("rotate the CRL", |client| async move {
+                vaultrs::pki::cert::crl::rotate(client.as_ref(), mount).await
+            })
+            .await?;
+        }
+        let crl_der = self.public_der("crl").await?;
+        let signer_der = self.public_der("ca").await?;
+        Ok(Some(PublishedCrl { crl_der, signer_der }))
+    }
 }
 
 impl VaultIssuer {
+    /// Runs one API call with a live token; after a 403 (token revoked, or expired early by a server restart)
+    /// it logs in again and retries once. `what` completes "the AppRole may not …" when the retry fails too.
+    async fn call<T, F, Fut>(&self, what: &str, operation: F) -> Result<T, IssuerError>
+    where
+        F: Fn(std::sync::Arc<VaultClient>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let mut retried = false;
+        loop {
+            match operation(self.client().await?).await {
+                Err(ClientError::APIError { code: 403, .. }) if !retried => {
+                    retried = true;
+                    self.forget_token().await;
+                }
+                Err(ClientError::APIError { code: 403, .. }) => {
+                    return Err(self.not_configured(format!("the AppRole may not {what} (403)")));
+                }
+                other => return other.map_err(|error| classify(&self.id, error)),
+            }
+        }
+    }
+
+    /// `GET /v1/{mount}/{path}` without a token: the CRL and the CA certificate are public, as DER.
+    async fn public_der(&self, path: &str) -> Result<Vec<u8>, IssuerError> {
+        let unavailable = |detail: String| IssuerError::Unavailable { issuer: self.id.clone(), detail };
+        let url = self
+            .address
+            .join(&format!("v1/{}/{path}", self.mount))
+            .map_err(|error| self.not_configured(format!("address: {error}")))?;
+        let response = self.http.get(url).send().await.map_err(|_| unavailable("cannot reach the server".into()))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            let body = response.text().await.unwrap_or_default();
+            if body.to_ascii_lowercase().contains("sealed") {
+                return Err(IssuerError::Sealed { issuer: self.id.clone() });
+            }
+            return Err(unavailable(format!("{path}: HTTP 503")));
+        }
+        if !status.is_success() {
+            return Err(unavailable(format!("{path}: HTTP {}", status.as_u16())));
+        }
+        let body = response.bytes().await.map_err(|error| unavailable(format!("{path}: {error}")))?;
+        Ok(body.to_vec())
+    }
     /// The mount's chain (intermediate, then root, as installed by `set-signed`).
     async fn ca_chain(&self, client: &VaultClient) -> Result<Vec<Vec<u8>>, IssuerError> {
         let chain = vaultrs::pki::cert::read(client, &self.mount, "ca_chain")

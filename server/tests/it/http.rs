@@ -208,8 +208,9 @@ async fn the_dashboard_counts_come_from_the_database_scoped_to_the_caller(pool: 
         [(alice, "issued", 10), (alice, "issued", 200), (alice, "revoked", 50), (bob, "failed", 0)]
     {
         sqlx::query(
-            "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, key_algorithm, not_after)
-             VALUES ($1, $2, 'private', $3, 'a.cluster.local', 'ec-p256', now() + make_interval(days => $4))",
+            "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, key_algorithm, not_after, revoked_at)
+             VALUES ($1, $2, 'private', $3, 'a.cluster.local', 'ec-p256', now() + make_interval(days => $4),
+                     CASE WHEN $3 = 'revoked' THEN now() END)",
         )
         .bind(uuid::Uuid::new_v4())
         .bind(owner)

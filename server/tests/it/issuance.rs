@@ -24,7 +24,7 @@ fn stack_dir() -> Option<String> {
 }
 
 /// Configuration: encryption plus the stack's OpenBao as issuer `private` (or `address` instead of it).
-fn extra(stack: &str, address: Option<&str>) -> String {
+pub fn extra(stack: &str, address: Option<&str>) -> String {
     let bao = format!("{stack}/openbao");
     let address = address.map(str::to_owned).unwrap_or_else(|| std::fs::read_to_string(format!("{bao}/addr")).unwrap());
     format!(
@@ -39,9 +39,9 @@ fn extra(stack: &str, address: Option<&str>) -> String {
 }
 
 pub struct Api {
-    router: axum::Router,
-    token: String,
-    user_id: Uuid,
+    pub router: axum::Router,
+    pub token: String,
+    pub user_id: Uuid,
 }
 
 async fn api(pool: &PgPool, stack: &str, address: Option<&str>, groups: &[&str]) -> Api {
@@ -50,33 +50,41 @@ async fn api(pool: &PgPool, stack: &str, address: Option<&str>, groups: &[&str])
 
 /// The REST API over a state configured with `extra`, as a fresh person in `groups` with a read-write token.
 pub async fn api_with(pool: &PgPool, extra: &str, groups: &[&str]) -> Api {
-    let state = state_for(pool, extra);
+    api_as(pool, state_for(pool, extra), groups, Role::User, TokenScope::ReadWrite).await
+}
+
+/// A fresh person with `role` in `groups` and a token of `scope`, over the REST API of `state`.
+pub async fn api_as(
+    pool: &PgPool,
+    state: certdesk::state::AppState,
+    groups: &[&str],
+    role: Role,
+    scope: TokenScope,
+) -> Api {
     let user_id = Uuid::new_v4();
     let groups: Vec<String> = groups.iter().map(|group| group.to_string()).collect();
-    sqlx::query("INSERT INTO users (id, issuer, subject, display_name, role, groups) VALUES ($1, 'https://idp', $2, 'Pat', 'user', $3)")
+    sqlx::query("INSERT INTO users (id, issuer, subject, display_name, email, role, groups) VALUES ($1, 'https://idp', $2, $4, $5, $6, $3)")
         .bind(user_id)
         .bind(user_id.to_string())
         .bind(&groups)
+        .bind(format!("Pat {}", &user_id.to_string()[..8]))
+        .bind(format!("{user_id}@example.test"))
+        .bind(role.as_str())
         .execute(pool)
         .await
         .unwrap();
     let now = OffsetDateTime::now_utc();
-    let caller = Caller {
-        user_id,
-        display_name: "Pat".into(),
-        role: Role::User,
-        csrf_token: String::new(),
-        mfa_at: now.unix_timestamp(),
-    };
+    let caller =
+        Caller { user_id, display_name: "Pat".into(), role, csrf_token: String::new(), mfa_at: now.unix_timestamp() };
     let meta = RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
-    let new = NewApiToken { name: "it".into(), scope: TokenScope::ReadWrite, expires_in_days: 30 };
+    let new = NewApiToken { name: "it".into(), scope, expires_in_days: 30 };
     let created =
         tokens::create(pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now).await.unwrap();
     Api { router: certdesk::http::router(state), token: created.secret, user_id }
 }
 
 impl Api {
-    async fn send(&self, request: http::request::Builder, body: Body) -> (StatusCode, Vec<u8>) {
+    pub async fn send(&self, request: http::request::Builder, body: Body) -> (StatusCode, Vec<u8>) {
         let request = request.header("authorization", format!("Bearer {}", self.token)).body(body).unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -92,7 +100,7 @@ impl Api {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    async fn download(&self, id: &str, format: &str, password: Option<&str>) -> (StatusCode, Vec<u8>) {
+    pub async fn download(&self, id: &str, format: &str, password: Option<&str>) -> (StatusCode, Vec<u8>) {
         let mut request = Request::get(format!("/api/v1/certificates/{id}/download?format={format}"));
         if let Some(password) = password {
             request = request.header("x-pkcs12-password", password);
@@ -106,13 +114,13 @@ pub fn server_key(names: &[&str], key_type: &str, days: u32) -> Value {
             "key": { "source": "generate", "key_type": key_type } })
 }
 
-fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+pub fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("certdesk-issuance-{}-{name}", Uuid::new_v4()));
     std::fs::write(&path, bytes).unwrap();
     path
 }
 
-fn openssl(args: &[&str]) -> (bool, String) {
+pub fn openssl(args: &[&str]) -> (bool, String) {
     let output = std::process::Command::new("openssl").args(args).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), text)

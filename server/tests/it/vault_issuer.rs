@@ -39,6 +39,7 @@ fn issuer(stack: &Stack, address: &reqwest::Url, secret_id: Option<&str>) -> Vau
         "certdesk-demo",
         Some(credentials(stack, secret_id)),
         None,
+        reqwest::Client::new(),
     )
 }
 

@@ -1,0 +1,137 @@
+//! Wire types of revocation: the RFC 5280 reasons certdesk offers, what a revocation answers, and the plan for
+//! revoking everything a person owns.
+
+use serde::{Deserialize, Serialize};
+
+/// RFC 5280 §5.3.1 reasons a person can choose. certificateHold is deliberately absent (a hold is not a
+/// revocation, and relying parties handle it badly); cACompromise and privilegeWithdrawn are not a leaf owner's call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RevocationReason {
+    #[serde(rename = "keyCompromise")]
+    KeyCompromise,
+    #[serde(rename = "affiliationChanged")]
+    AffiliationChanged,
+    #[serde(rename = "superseded")]
+    Superseded,
+    #[serde(rename = "cessationOfOperation")]
+    CessationOfOperation,
+}
+
+impl RevocationReason {
+    pub const ALL: [RevocationReason; 4] =
+        [Self::Superseded, Self::CessationOfOperation, Self::AffiliationChanged, Self::KeyCompromise];
+
+    /// The RFC 5280 name, as stored and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeyCompromise => "keyCompromise",
+            Self::AffiliationChanged => "affiliationChanged",
+            Self::Superseded => "superseded",
+            Self::CessationOfOperation => "cessationOfOperation",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
+    }
+
+    /// The CRLReason code (RFC 5280 §5.3.1).
+    pub fn code(self) -> u8 {
+        match self {
+            Self::KeyCompromise => 1,
+            Self::AffiliationChanged => 3,
+            Self::Superseded => 4,
+            Self::CessationOfOperation => 5,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::KeyCompromise => "Key compromise",
+            Self::AffiliationChanged => "Affiliation changed",
+            Self::Superseded => "Superseded",
+            Self::CessationOfOperation => "Cessation of operation",
+        }
+    }
+
+    /// When to choose it, for the form.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::KeyCompromise => "The private key was (or may have been) exposed.",
+            Self::AffiliationChanged => "The owner or organisation named in it changed.",
+            Self::Superseded => "It was replaced by a newer certificate.",
+            Self::CessationOfOperation => "The service it protects was shut down.",
+        }
+    }
+}
+
+/// The label of a stored reason name; revocations found on an issuer's CRL may carry none.
+pub fn reason_label(stored: Option<&str>) -> String {
+    match stored {
+        Some("unspecified") | None => "Not given".to_owned(),
+        Some(name) => RevocationReason::parse(name).map(|reason| reason.label().to_owned()).unwrap_or(name.to_owned()),
+    }
+}
+
+/// What `revoke` answers: the certificate is revoked (now, or already before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationResult {
+    pub id: uuid::Uuid,
+    pub common_name: String,
+    pub serial: Option<String>,
+    /// RFC 5280 name, or `None` when the revocation came from the issuer's CRL without a reason.
+    pub reason: Option<String>,
+    /// RFC 3339.
+    pub revoked_at: String,
+    /// It was revoked before this request; nothing changed.
+    pub already_revoked: bool,
+}
+
+/// How a certificate came to be revoked, for its detail page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationView {
+    /// RFC 3339.
+    pub revoked_at: String,
+    pub reason: Option<String>,
+    /// Who revoked it; "the issuer's CRL" when certdesk learnt of it there.
+    pub revoked_by: String,
+}
+
+/// Everything one person owns that can still be revoked (off-boarding), for a confirmation with a count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerRevocationPlan {
+    pub owner_id: uuid::Uuid,
+    pub owner_name: String,
+    pub owner_email: Option<String>,
+    pub certificates: Vec<RevocableCertificate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocableCertificate {
+    pub id: uuid::Uuid,
+    pub common_name: String,
+    pub serial: Option<String>,
+    pub issuer_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_round_trip_by_their_rfc_5280_names() {
+        for reason in RevocationReason::ALL {
+            assert_eq!(RevocationReason::parse(reason.as_str()), Some(reason));
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+        }
+        assert_eq!(RevocationReason::parse("certificateHold"), None);
+        assert_eq!(RevocationReason::KeyCompromise.code(), 1);
+    }
+
+    #[test]
+    fn a_missing_reason_reads_as_not_given() {
+        assert_eq!(reason_label(None), "Not given");
+        assert_eq!(reason_label(Some("keyCompromise")), "Key compromise");
+    }
+}
