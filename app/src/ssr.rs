@@ -8,8 +8,8 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
-    DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
+    ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
+    CertificateRequest, CreatedApiToken, DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -58,6 +58,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_api_tokens(&self, request: &RequestMeta) -> Result<Vec<ApiTokenView>, AppError>;
     async fn create_api_token(&self, request: &RequestMeta, input: NewApiToken) -> Result<CreatedApiToken, AppError>;
     async fn revoke_api_token(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError>;
+    /// One page of the audit log with the chain's verification state (admins and auditors).
+    async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError>;
+    async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -2,8 +2,8 @@
 
 use app::AppError;
 use app::model::{
-    ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
-    DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
+    ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
+    CertificateRequest, CreatedApiToken, DashboardSummary, NewApiToken, RequestOptions, RequestedCertificate,
 };
 use app::ssr::{Backend, Caller, RequestMeta};
 use async_trait::async_trait;
@@ -13,7 +13,7 @@ use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::{db, inventory, issuance};
+use crate::{audit_log, db, inventory, issuance};
 
 /// "Expiring soon" on the dashboard.
 const EXPIRY_HORIZON: time::Duration = time::Duration::days(30);
@@ -95,5 +95,13 @@ impl Backend for ServerBackend {
         tokens::revoke(&self.state.pool, &self.state.chain_key, request, id, OffsetDateTime::now_utc())
             .await
             .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError> {
+        audit_log::list(&self.state, request, query).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError> {
+        audit_log::event(&self.state, request, seq).await.map_err(|error| error.into_app_error(request))
     }
 }

@@ -155,7 +155,7 @@ fn next_href(query: &CertificateQuery, next: &str) -> String {
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
