@@ -1,12 +1,14 @@
 //! Server functions: the RPC surface the pages call. Each body is "find the backend, call one method".
 //! All take JSON input: the server refuses other content types on `/rpc/*` as a CSRF defence.
 
+mod audit;
 mod certificates;
 mod dashboard;
 mod revocation;
 mod session;
 mod tokens;
 
+pub use audit::*;
 pub use certificates::*;
 pub use dashboard::*;
 pub use revocation::*;

@@ -7,7 +7,8 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    AdminPage, CertificatePage, CertificatesPage, DashboardPage, MfaRequiredPage, NotFoundPage, RequestPage, TokensPage,
+    AdminPage, AuditEventPage, AuditLogPage, CertificatePage, CertificatesPage, DashboardPage, MfaRequiredPage,
+    NotFoundPage, RequestPage, TokensPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -48,6 +49,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/certificates/:id") view=CertificatePage ssr=SsrMode::Async />
                     <Route path=path!("/request") view=RequestPage />
                     <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit/:seq") view=AuditEventPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/signin/mfa-required") view=MfaRequiredPage />
                 </Routes>

@@ -1,5 +1,6 @@
 //! Reusable pieces of UI.
 
+pub mod audit_link;
 pub mod empty_state;
 pub mod error_panel;
 pub mod layout;

@@ -1,6 +1,7 @@
 //! One file per route.
 
 mod admin;
+mod audit;
 mod certificate;
 mod certificates;
 mod dashboard;
@@ -10,6 +11,7 @@ mod signin;
 mod tokens;
 
 pub use admin::AdminPage;
+pub use audit::{AuditEventPage, AuditLogPage};
 pub use certificate::CertificatePage;
 pub use certificates::CertificatesPage;
 pub use dashboard::DashboardPage;

@@ -8,9 +8,9 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
-    DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason,
-    RevocationResult,
+    ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
+    CertificateRequest, CreatedApiToken, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
+    RequestedCertificate, RevocationReason, RevocationResult,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -71,6 +71,9 @@ pub trait Backend: Send + Sync + 'static {
         request: &RequestMeta,
         owner: String,
     ) -> Result<OwnerRevocationPlan, AppError>;
+    /// One page of the audit log with the chain's verification state (admins and auditors).
+    async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError>;
+    async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -74,12 +74,19 @@ if (!secretFile) {
 
 // The test stack adds throwaway MFA users, one per test that signs in: a TOTP code is accepted once, so tests
 // sharing a user would have to wait for the next 30-second step. Their secrets are random and kept in the file.
+// userN are people, adminN admins, auditorN auditors (read everything, change nothing).
+const TEST_USER_KINDS = [
+  ['user', ['platform-team']],
+  ['admin', ['certdesk-admins']],
+  ['auditor', ['certdesk-auditors']],
+];
+
 function testUsers(existing, count) {
   const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   const secret = () => [...randomBytes(20)].map((byte) => base32[byte % 32]).join('');
   const wanted = [];
   for (let i = 1; i <= count; i++) {
-    for (const [prefix, groups] of [['user', ['platform-team']], ['admin', ['certdesk-admins']]]) {
+    for (const [prefix, groups] of TEST_USER_KINDS) {
       const username = `${prefix}${i}`;
       const found = existing.find((user) => user.username === username);
       wanted.push(found ? { ...found, test_only: true } : {

@@ -3,7 +3,7 @@
 
 PORTAL_DIR=$STACK_DIR/portal
 
-portal_binary() { printf '%s' "${CERTDESK_BINARY:-$REPO_ROOT/target/release/certdesk}"; }
+portal_binary() { printf '%s' "${CERTDESK_BINARY:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/certdesk}"; }
 
 # Writes $PORTAL_DIR/certdesk.toml from the running services. The audit chain key is made once and kept: a new
 # key would make the existing chain unverifiable.

@@ -1,7 +1,9 @@
 //! The audit log: append-only, HMAC hash-chained events written inside the caller's transaction, and the
-//! verifier that walks the chain and names the first altered, inserted or deleted event.
+//! verifier that walks the chain and names the first altered, inserted or deleted event, and the monitor that keeps
+//! the viewer's banner current.
 
 mod chain;
+mod monitor;
 mod verify;
 
 use serde_json::Value;
@@ -9,7 +11,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 pub use chain::ChainKey;
-pub use verify::{ChainBreak, VerifyReport, verify_chain};
+pub use monitor::{ChainMonitor, ChainStatus};
+pub use verify::{ChainBreak, Checkpoint, VerifyReport, verify_chain, verify_from};
 
 use crate::db;
 

@@ -2,9 +2,9 @@
 
 use app::AppError;
 use app::model::{
-    ApiTokenView, CertificateDetail, CertificatePage, CertificateQuery, CertificateRequest, CreatedApiToken,
-    DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason,
-    RevocationResult,
+    ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
+    CertificateRequest, CreatedApiToken, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
+    RequestedCertificate, RevocationReason, RevocationResult,
 };
 use app::ssr::{Backend, Caller, RequestMeta};
 use async_trait::async_trait;
@@ -14,7 +14,7 @@ use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::{db, inventory, issuance, revocation};
+use crate::{audit_log, db, inventory, issuance, revocation};
 
 /// "Expiring soon" on the dashboard.
 const EXPIRY_HORIZON: time::Duration = time::Duration::days(30);
@@ -117,5 +117,13 @@ impl Backend for ServerBackend {
     ) -> Result<OwnerRevocationPlan, AppError> {
         let caller = request.caller()?;
         revocation::bulk::owner_plan(&self.state, caller, &owner).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError> {
+        audit_log::list(&self.state, request, query).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError> {
+        audit_log::event(&self.state, request, seq).await.map_err(|error| error.into_app_error(request))
     }
 }

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes::routes())
         .merge(auth::local_totp::routes::routes())
         .merge(crate::downloads::routes::routes())
+        .merge(crate::audit_log::routes::routes())
         .merge(crate::api::routes())
         .merge(crate::crl::routes::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
-use crate::audit::ChainKey;
+use crate::audit::{ChainKey, ChainMonitor};
 use crate::auth::OidcClient;
 use crate::config::{Config, ConfigError};
 use crate::crl::CrlRefresher;
@@ -51,6 +51,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         .build();
     Ok(AppState {
         chain_key: ChainKey::new(config.audit.chain_key.clone()),
+        chain_monitor: ChainMonitor::new(),
         config: Arc::new(config),
         pool,
         issuers,

@@ -7,7 +7,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
-use crate::audit::ChainKey;
+use crate::audit::{ChainKey, ChainMonitor};
 use crate::auth::OidcClient;
 use crate::config::Config;
 use crate::crl::CrlRefresher;
@@ -19,6 +19,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub issuers: IssuerRegistry,
     pub chain_key: ChainKey,
+    /// The audit chain's last verified point, for the viewer's banner.
+    pub chain_monitor: ChainMonitor,
     pub leptos_options: LeptosOptions,
     pub migrations: MigrationStatus,
     pub oidc: Arc<OidcClient>,

@@ -160,7 +160,7 @@ pub(crate) fn next_href(base: &str, query: &CertificateQuery, next: &str) -> Str
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

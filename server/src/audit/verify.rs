@@ -34,12 +34,38 @@ pub enum ChainBreak {
     HeadMismatch { seq: i64 },
 }
 
+/// A point up to which the chain is known to verify: the last verified event's number and seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    /// Events verified up to here.
+    pub events: i64,
+}
+
+impl Checkpoint {
+    /// Before the first event.
+    pub fn genesis() -> Self {
+        Self { seq: 0, hash: GENESIS_HASH.to_vec(), events: 0 }
+    }
+}
+
 /// Verifies the whole log against a consistent snapshot (events appended meanwhile are not mistaken for inserts).
 pub async fn verify_chain(pool: &PgPool, key: &ChainKey) -> Result<Result<VerifyReport, ChainBreak>, AuditError> {
+    Ok(verify_from(pool, key, &Checkpoint::genesis()).await?.map(|(report, _)| report))
+}
+
+/// Verifies the events after `checkpoint` (trusting everything up to it) and the chain head, and returns the new
+/// checkpoint with the report. Cost is proportional to the events appended since the checkpoint.
+pub async fn verify_from(
+    pool: &PgPool,
+    key: &ChainKey,
+    checkpoint: &Checkpoint,
+) -> Result<Result<(VerifyReport, Checkpoint), ChainBreak>, AuditError> {
     let mut snapshot = db::audit::begin_snapshot(pool).await?;
     let head = db::audit::head(&mut snapshot).await?.ok_or(AuditError::MissingHead)?;
-    let mut walker = ChainWalker::new(key, head);
-    let mut after = 0;
+    let mut walker = ChainWalker::resume(key, head, checkpoint);
+    let mut after = checkpoint.seq;
     loop {
         let page = db::audit::events_after(&mut snapshot, after, PAGE_SIZE).await?;
         let Some(last) = page.last() else { break };
@@ -51,7 +77,11 @@ pub async fn verify_chain(pool: &PgPool, key: &ChainKey) -> Result<Result<Verify
         }
     }
     snapshot.commit().await?;
-    Ok(walker.finish())
+    let last_good_hash = walker.last_good_hash.clone();
+    Ok(walker.finish().map(|report| {
+        let next = Checkpoint { seq: report.verified_through, hash: last_good_hash, events: report.events };
+        (report, next)
+    }))
 }
 
 /// The verification state machine, fed one event at a time in sequence order.
@@ -66,8 +96,16 @@ pub struct ChainWalker<'k> {
 }
 
 impl<'k> ChainWalker<'k> {
-    pub fn new(key: &'k ChainKey, head: ChainHead) -> Self {
-        Self { key, head, expected_seq: 1, last_good_hash: GENESIS_HASH.to_vec(), suspect: None, events: 0 }
+    /// A walker that continues after `checkpoint`, whose events are taken as verified.
+    pub fn resume(key: &'k ChainKey, head: ChainHead, checkpoint: &Checkpoint) -> Self {
+        Self {
+            key,
+            head,
+            expected_seq: checkpoint.seq + 1,
+            last_good_hash: checkpoint.hash.clone(),
+            suspect: None,
+            events: checkpoint.events,
+        }
     }
 
     pub fn push(&mut self, event: StoredEvent) -> Result<(), ChainBreak> {

@@ -101,3 +101,147 @@ pub async fn events_for_object(pool: &PgPool, object: &str, limit: i64) -> Resul
     .fetch_all(pool)
     .await
 }
+
+/// Filters of the audit viewer and its export; `None` means "any". Built (and validated) by `crate::audit_log`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// An exact stored actor (`user:<uuid>`, `system`…).
+    pub actor: Option<String>,
+    /// A `LIKE` pattern (lower case) matched against people's names and e-mail addresses.
+    pub actor_like: Option<String>,
+    /// An exact action.
+    pub action: Option<String>,
+    /// A `LIKE` pattern anchored at the start (`certificate.%`).
+    pub action_like: Option<String>,
+    pub object: Option<String>,
+    pub outcome: Option<String>,
+    /// Inclusive.
+    pub from: Option<time::OffsetDateTime>,
+    /// Exclusive.
+    pub until: Option<time::OffsetDateTime>,
+    /// Only events up to this one (an export's fixed upper end).
+    pub through_seq: Option<i64>,
+}
+
+/// An event as the viewer shows it: every stored field, and the person behind a `user:` actor.
+#[derive(Debug, Clone)]
+pub struct ListedEvent {
+    pub seq: i64,
+    pub occurred_at: time::OffsetDateTime,
+    pub actor: String,
+    pub actor_name: Option<String>,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub object: String,
+    pub outcome: String,
+    pub request_id: String,
+    pub client_addr: String,
+    pub details: serde_json::Value,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// A `LIKE` pattern matching `text` literally anywhere.
+pub fn contains_pattern(text: &str) -> String {
+    format!("%{}%", escape_like(text))
+}
+
+/// A `LIKE` pattern matching `text` literally at the start.
+pub fn prefix_pattern(text: &str) -> String {
+    format!("{}%", escape_like(text))
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// One page of matching events, newest first, strictly before `before_seq` (keyset on the primary key: page N
+/// costs what page 1 does). A name or e-mail filter is resolved to actor ids first, so the actor index serves it.
+pub async fn list_events(
+    pool: &PgPool,
+    filter: &EventFilter,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ListedEvent>, sqlx::Error> {
+    sqlx::query_as!(
+        ListedEvent,
+        r#"SELECT e.seq, e.occurred_at, e.actor, u.display_name AS "actor_name?", u.email AS "actor_email?",
+                  e.action, e.object, e.outcome, e.request_id, e.client_addr, e.details, e.prev_hash, e.hash
+           FROM audit_events e LEFT JOIN users u ON e.actor = 'user:' || u.id::text
+           WHERE ($1::text IS NULL OR e.actor = $1)
+             AND ($2::text IS NULL OR e.actor IN (
+                    SELECT 'user:' || p.id::text FROM users p
+                    WHERE lower(p.display_name) LIKE $2 OR lower(coalesce(p.email, '')) LIKE $2))
+             AND ($3::text IS NULL OR e.action = $3)
+             AND ($4::text IS NULL OR e.action LIKE $4)
+             AND ($5::text IS NULL OR e.object = $5)
+             AND ($6::text IS NULL OR e.outcome = $6)
+             AND ($7::timestamptz IS NULL OR e.occurred_at >= $7)
+             AND ($8::timestamptz IS NULL OR e.occurred_at < $8)
+             AND ($9::bigint IS NULL OR e.seq <= $9)
+             AND ($10::bigint IS NULL OR e.seq < $10)
+           ORDER BY e.seq DESC
+           LIMIT $11"#,
+        filter.actor,
+        filter.actor_like,
+        filter.action,
+        filter.action_like,
+        filter.object,
+        filter.outcome,
+        filter.from,
+        filter.until,
+        filter.through_seq,
+        before_seq,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// How many events match (an export records it before the file is sent). The conditions repeat `list_events`'s:
+/// `query!` checks only literal SQL, so they cannot be shared as a fragment.
+pub async fn count_events(pool: &PgPool, filter: &EventFilter) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events e
+           WHERE ($1::text IS NULL OR e.actor = $1)
+             AND ($2::text IS NULL OR e.actor IN (
+                    SELECT 'user:' || p.id::text FROM users p
+                    WHERE lower(p.display_name) LIKE $2 OR lower(coalesce(p.email, '')) LIKE $2))
+             AND ($3::text IS NULL OR e.action = $3)
+             AND ($4::text IS NULL OR e.action LIKE $4)
+             AND ($5::text IS NULL OR e.object = $5)
+             AND ($6::text IS NULL OR e.outcome = $6)
+             AND ($7::timestamptz IS NULL OR e.occurred_at >= $7)
+             AND ($8::timestamptz IS NULL OR e.occurred_at < $8)
+             AND ($9::bigint IS NULL OR e.seq <= $9)"#,
+        filter.actor,
+        filter.actor_like,
+        filter.action,
+        filter.action_like,
+        filter.object,
+        filter.outcome,
+        filter.from,
+        filter.until,
+        filter.through_seq,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn event_by_seq(pool: &PgPool, seq: i64) -> Result<Option<ListedEvent>, sqlx::Error> {
+    sqlx::query_as!(
+        ListedEvent,
+        r#"SELECT e.seq, e.occurred_at, e.actor, u.display_name AS "actor_name?", u.email AS "actor_email?",
+                  e.action, e.object, e.outcome, e.request_id, e.client_addr, e.details, e.prev_hash, e.hash
+           FROM audit_events e LEFT JOIN users u ON e.actor = 'user:' || u.id::text
+           WHERE e.seq = $1"#,
+        seq,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// The seal stored for event `seq`, if the event exists (the chain monitor re-checks its checkpoint with it).
+pub async fn hash_of(pool: &PgPool, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT hash FROM audit_events WHERE seq = $1", seq).fetch_optional(pool).await
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::support::CHAIN_KEY;
+use crate::support::{CHAIN_KEY, tamper};
 
 fn key() -> ChainKey {
     ChainKey::new(SecretString::from(CHAIN_KEY.to_owned()))
@@ -36,17 +36,6 @@ async fn append_events(pool: &PgPool, count: usize) {
 
 async fn verify(pool: &PgPool) -> Result<VerifyReport, ChainBreak> {
     verify_chain(pool, &key()).await.unwrap()
-}
-
-/// Runs `sql` with the append-only trigger switched off, as someone tampering with the table would.
-async fn tamper(pool: &PgPool, statements: &[&str]) {
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
-    for statement in statements {
-        sqlx::query(statement).execute(&mut *tx).await.unwrap();
-    }
-    sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]

@@ -8,23 +8,7 @@ use app::ssr::Caller;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::state_for;
-
-async fn person(pool: &PgPool, name: &str, role: Role) -> Caller {
-    let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO users (id, issuer, subject, display_name, email, role) VALUES ($1, 'https://idp', $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(id.to_string())
-    .bind(name)
-    .bind(format!("{}@example.test", name.to_lowercase()))
-    .bind(role.as_str())
-    .execute(pool)
-    .await
-    .unwrap();
-    Caller { user_id: id, display_name: name.into(), role, csrf_token: String::new(), mfa_at: 0 }
-}
+use crate::support::{person, state_for};
 
 /// `count` issued certificates of `owner`, with distinct creation times, expiries and names.
 async fn certificates(pool: &PgPool, owner: Uuid, prefix: &str, count: i32) {

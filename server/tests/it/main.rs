@@ -4,6 +4,7 @@
 
 mod api_tokens;
 mod audit_chain;
+mod audit_viewer;
 mod binary;
 mod ceremony;
 mod cli;

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use app::model::Role;
+use app::ssr::Caller;
 use certdesk::config::Config;
 use certdesk::state::AppState;
 use sqlx::PgPool;
@@ -109,4 +111,33 @@ impl Gate {
     pub fn open(&self) {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// A signed-up person named `name` (e-mail `{name}@example.test`, lower case) with `role`, as the caller they are.
+pub async fn person(pool: &PgPool, name: &str, role: Role) -> Caller {
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO users (id, issuer, subject, display_name, email, role) VALUES ($1, 'https://idp', $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(id.to_string())
+    .bind(name)
+    .bind(format!("{}@example.test", name.to_lowercase()))
+    .bind(role.as_str())
+    .execute(pool)
+    .await
+    .unwrap();
+    Caller { user_id: id, display_name: name.into(), role, csrf_token: String::new(), mfa_at: 0 }
+}
+
+/// Runs `statements` on the audit log with its append-only trigger switched off, as someone tampering with the
+/// table would (the table owner can).
+pub async fn tamper(pool: &PgPool, statements: &[&str]) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    for statement in statements {
+        sqlx::query(statement).execute(&mut *tx).await.unwrap();
+    }
+    sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
 }
