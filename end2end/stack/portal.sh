@@ -12,6 +12,10 @@ portal_configure() {
   if [ ! -s "$PORTAL_DIR/audit_chain.key" ]; then
     (umask 077 && openssl rand -hex 32 >"$PORTAL_DIR/audit_chain.key")
   fi
+  # The Prometheus scraper's token for /metrics.
+  if [ ! -s "$PORTAL_DIR/metrics.token" ]; then
+    (umask 077 && openssl rand -hex 24 >"$PORTAL_DIR/metrics.token")
+  fi
   # Key-encryption key for secrets at rest (TOTP secrets, private keys); kept like the chain key.
   if [ ! -s "$PORTAL_DIR/kek-stack-1.key" ]; then
     (umask 077 && openssl rand -base64 32 >"$PORTAL_DIR/kek-stack-1.key")
@@ -51,6 +55,10 @@ session_idle_minutes = 30
 session_absolute_hours = 12
 # carol's provider login has no second factor: certdesk enrols her in its own TOTP instead of refusing her.
 local_totp = true
+
+# /metrics for Prometheus: curl -H "Authorization: Bearer \$(cat $PORTAL_DIR/metrics.token)" $PORTAL_URL/metrics
+[metrics]
+bearer_token_file = "$PORTAL_DIR/metrics.token"
 
 [encryption]
 active = "stack-1"

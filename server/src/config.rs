@@ -51,6 +51,15 @@ struct RawConfig {
     #[serde(default)]
     issuers: Vec<RawIssuer>,
     encryption: Option<RawEncryption>,
+    metrics: Option<RawMetrics>,
+}
+
+/// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    bearer_token: Option<SecretString>,
+    bearer_token_file: Option<PathBuf>,
 }
 
 /// Key-encryption keys for secrets at rest.
@@ -190,6 +199,14 @@ pub struct Config {
     pub issuers: Vec<IssuerConfig>,
     /// Seals secrets at rest; required by local TOTP and by issuers (server-generated keys).
     pub encryption: Option<Sealer>,
+    /// `None`: `/metrics` answers 404.
+    pub metrics: Option<MetricsConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    /// When set, scrapers must send it as `Authorization: Bearer`.
+    pub bearer_token: Option<SecretString>,
 }
 
 /// Sign-in through an OpenID Connect provider.

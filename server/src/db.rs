@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod crls;
 pub mod dashboard;
 pub mod local_totp;
+pub mod metrics;
 pub mod revocations;
 pub mod sealed;
 pub mod users;

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit_log::routes::routes())
         .merge(crate::api::routes())
         .merge(crate::crl::routes::routes())
+        .merge(crate::metrics::routes::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || {
                 provide_context(fallback_backend.clone());

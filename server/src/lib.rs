@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod issuance;
 pub mod issuers;
 pub mod keys;
+pub mod metrics;
 pub mod names;
 pub mod policy;
 pub mod revocation;

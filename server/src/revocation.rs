@@ -54,6 +54,7 @@ pub async fn revoke(
     reason: RevocationReason,
 ) -> Result<RevocationResult, ServerError> {
     let now = OffsetDateTime::now_utc();
+    let started = std::time::Instant::now();
     let Some(record) = db::certificates::find_visible(&state.pool, id, owner_scope(caller)).await? else {
         return Err(ServerError::Client(AppError::not_found("certificate")));
     };
@@ -71,11 +72,13 @@ pub async fn revoke(
         // An auditor looking at someone else's certificate.
         None => {
             audit::record(&state.pool, &state.chain_key, &denied("not the owner or an admin"), now).await?;
+            crate::metrics::revocation(&record.issuer_id, "denied", started.elapsed());
             return Err(ServerError::Client(AppError::Forbidden));
         }
         Some(Authority::Admin) => {
             if let Err(error) = require_recent_mfa(caller, now, state.config.auth.step_up_max_age) {
                 audit::record(&state.pool, &state.chain_key, &denied("step-up required"), now).await?;
+                crate::metrics::revocation(&record.issuer_id, "denied", started.elapsed());
                 return Err(ServerError::Client(error));
             }
         }
@@ -83,6 +86,7 @@ pub async fn revoke(
     }
     let status = stored_status(&record.status);
     if status == CertStatus::Revoked && record.revoked_by.is_some() {
+        crate::metrics::revocation(&record.issuer_id, "already_revoked", started.elapsed());
         return Ok(result_of(&record, true));
     }
     if !is_revocable(status) && status != CertStatus::Revoked {
@@ -123,6 +127,8 @@ pub async fn revoke(
             };
             audit::record(&state.pool, &state.chain_key, &entry, now).await?;
             tracing::warn!(request_id = %meta.request_id, certificate = %id, error = %error, "revocation failed at the issuer");
+            crate::metrics::issuer_error(&record.issuer_id, &error);
+            crate::metrics::revocation(&record.issuer_id, "failed", started.elapsed());
             return Err(ServerError::Client(issuer_refusal(&issuer.config.display_name, error)));
         }
     };
@@ -145,6 +151,8 @@ pub async fn revoke(
     }
     tx.commit().await?;
     state.crls.request_rebuild(&record.issuer_id);
+    let outcome = if changed { "revoked" } else { "already_revoked" };
+    crate::metrics::revocation(&record.issuer_id, outcome, started.elapsed());
     // A concurrent request may have recorded it first: answer with what is stored.
     let stored = db::certificates::find_visible(&state.pool, id, None).await?.unwrap_or(record);
     Ok(result_of(&stored, !changed))

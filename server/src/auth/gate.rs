@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// and their own caching headers.
 fn is_static(path: &str) -> bool {
     ["/pkg/", "/crl/", "/ca/"].iter().any(|prefix| path.starts_with(prefix))
-        || matches!(path, "/favicon.svg" | "/healthz" | "/readyz" | "/crl")
+        || matches!(path, "/favicon.svg" | "/healthz" | "/readyz" | "/crl" | "/metrics")
 }
 
 /// Reachable without a session.

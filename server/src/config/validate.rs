@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 
 use super::{
     AppRoleCredentials, AuditConfig, AuthConfig, Config, ConfigError, DatabaseConfig, IssuerConfig, IssuerKindConfig,
-    RawAuth, RawConfig, RawEncryption, RawIssuer, SecretSource, ServerConfig,
+    MetricsConfig, RawAuth, RawConfig, RawEncryption, RawIssuer, RawMetrics, SecretSource, ServerConfig,
 };
 use crate::sealing::{KEY_BYTES, Sealer};
 
@@ -73,6 +73,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         log: raw.log,
         issuers,
         encryption,
+        metrics: raw.metrics.map(metrics).transpose()?,
     })
 }
 
@@ -270,6 +271,19 @@ fn read_pem_bundle(key: &str, path: &std::path::Path) -> Result<Vec<u8>, ConfigE
         .filter(|certificates| !certificates.is_empty())
         .ok_or_else(|| ConfigError::invalid(key, format!("{} holds no PEM certificate", path.display())))?;
     Ok(pem)
+}
+
+/// A token shorter than 16 characters is guessable; an empty section means "on, without a token".
+fn metrics(raw: RawMetrics) -> Result<MetricsConfig, ConfigError> {
+    const MIN_TOKEN: usize = 16;
+    let bearer_token = match (raw.bearer_token, raw.bearer_token_file) {
+        (None, None) => None,
+        (inline, file) => Some(SecretSource { key: "metrics.bearer_token", inline, file }.resolve()?),
+    };
+    if bearer_token.as_ref().is_some_and(|token| token.expose_secret().len() < MIN_TOKEN) {
+        return Err(ConfigError::invalid("metrics.bearer_token", format!("must be at least {MIN_TOKEN} characters")));
+    }
+    Ok(MetricsConfig { bearer_token })
 }
 
 #[cfg(test)]

@@ -145,6 +145,7 @@ async fn run(state: AppState, refresher: CrlRefresher, issuer_id: String, wake: 
             match refresh_once(&state, issuer, rebuild).await {
                 Ok(schedule) => {
                     refresher.record(&issuer_id, now, Ok(()));
+                    crate::metrics::crl_refresh(&issuer_id, true);
                     retry = FIRST_RETRY;
                     let schedule = schedule.unwrap_or(Schedule { wait: REFRESH_EVERY, rebuild: false });
                     rebuild = schedule.rebuild;
@@ -154,6 +155,7 @@ async fn run(state: AppState, refresher: CrlRefresher, issuer_id: String, wake: 
                     // `rebuild` stays as it was: a revocation waiting for the CRL still needs its rebuild.
                     tracing::warn!(issuer = %issuer_id, error = %error, retry_in_s = retry.as_secs(), "CRL refresh failed; serving the last good CRL");
                     refresher.record(&issuer_id, now, Err(error.to_string()));
+                    crate::metrics::crl_refresh(&issuer_id, false);
                     let wait = retry;
                     retry = (retry * 2).min(LONGEST_RETRY);
                     wait

@@ -32,6 +32,7 @@ pub async fn issue(
         return Err(client(AppError::invalid("issuer_id", format!("there is no issuer `{}`", request.issuer_id))));
     };
     let now = OffsetDateTime::now_utc();
+    let started = std::time::Instant::now();
     let groups = db::users::groups(&state.pool, caller.user_id).await?;
     let policy_request = PolicyRequest {
         dns_names: &request.dns_names,
@@ -47,6 +48,7 @@ pub async fn issue(
                 json!({ "issuer": request.issuer_id, "names": names_of(&request), "reason": refusal.to_string() });
             let entry = event(&Actor::of(meta, caller), "certificate.denied", String::new(), Outcome::Denied, details);
             audit::record(&state.pool, &state.chain_key, &entry, now).await?;
+            crate::metrics::issuance(&request.issuer_id, "denied", started.elapsed());
             return Err(client(AppError::invalid(refusal.field(), refusal.to_string())));
         }
     };
@@ -137,9 +139,14 @@ pub async fn issue(
         Ok(material) => complete(state, &Actor::of(meta, caller), id, &request.issuer_id, &dns, material).await,
         Err(failure) => {
             fail(state, &Actor::of(meta, caller), id, &failure.reason()).await?;
+            if let Failure::Issuer(error) = &failure {
+                crate::metrics::issuer_error(&request.issuer_id, error);
+            }
+            crate::metrics::issuance(&request.issuer_id, "failed", started.elapsed());
             return Err(failure.into_error(issuer));
         }
     }?;
+    crate::metrics::issuance(&request.issuer_id, "issued", started.elapsed());
     Ok(stored)
 }
 

@@ -15,6 +15,7 @@ mod issuance;
 mod issuer_sealed;
 mod key_rotation;
 mod local_totp;
+mod metrics;
 mod oidc_tokens;
 mod revocation;
 mod support;
