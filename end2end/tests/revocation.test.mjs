@@ -43,6 +43,8 @@ test('an owner revokes from the certificate page and the served CRL rejects it',
   await page.goto(`${baseUrl}/certificates/${created.id}`);
   await waitForHydration(page);
   await page.getByRole('heading', { level: 1, name }).waitFor();
+  // The revocation screen is for admins: a person sees no link to it.
+  assert.equal(await page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: 'Revocation' }).count(), 0);
 
   await page.getByRole('button', { name: 'Revoke this certificate…' }).click();
   // Keyboard users land on the first reason; submitting without one is refused next to the field.
@@ -107,6 +109,7 @@ test('an admin revokes a selection with live results, then off-boards a person',
   await signIn(page, baseUrl, 'admin2', `/admin?search=${stamp}`);
   await waitForHydration(page);
   await page.getByRole('heading', { level: 1, name: 'Revocation' }).waitFor();
+  await page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: 'Revocation' }).waitFor();
   await page.getByRole('checkbox', { name: `Select ${names[0]}` }).check();
   await page.getByRole('checkbox', { name: `Select ${names[1]}` }).check();
   const search = page.getByRole('region', { name: 'Find certificates' });

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::audit_link::AuditLink;
+use super::role_links::RoleLinks;
 use super::user_menu::UserMenu;
 
 #[component]
@@ -34,8 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/" exact=true>"Dashboard"</A></li>
                     <li><A href="/certificates">"Certificates"</A></li>
                     <li><A href="/request">"Request"</A></li>
-                    <li><A href="/admin" exact=true>"Admin"</A></li>
-                    <AuditLink />
+                    <RoleLinks />
                     <li><A href="/settings/tokens">"API tokens"</A></li>
                 </ul>
             </nav>
