@@ -168,14 +168,16 @@ fn fields(event: &ListedEvent) -> impl Iterator<Item = String> {
 }
 
 /// A CSV record ending in CRLF. A field is quoted when it holds a comma, a quote, a line break or edge spaces;
-/// quotes inside are doubled (RFC 4180). Values are exported as stored, for fidelity: open untrusted exports
-/// with a spreadsheet's import dialog rather than by double-clicking.
+/// quotes inside are doubled (RFC 4180). Anyone can choose their display name at the identity provider, so a
+/// field a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`
+/// (OWASP's CSV-injection advice); JSON Lines keeps every value exactly as stored.
 pub fn csv_line(values: impl Iterator<Item = String>) -> String {
     let mut line = String::new();
     for (index, value) in values.enumerate() {
         if index > 0 {
             line.push(',');
         }
+        let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value };
         let needs_quotes = value.contains([',', '"', '\n', '\r']) || value.starts_with(' ') || value.ends_with(' ');
         if needs_quotes {
             line.push('"');
@@ -216,6 +218,12 @@ mod tests {
     fn csv_quotes_only_what_needs_it() {
         let line = csv_line(["plain", "a,b", "say \"hi\"", "two\nlines", " padded", ""].map(String::from).into_iter());
         assert_eq!(line, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" padded\",\r\n");
+    }
+
+    #[test]
+    fn values_a_spreadsheet_would_run_are_defused() {
+        let line = csv_line(["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "ok=1"].map(String::from).into_iter());
+        assert_eq!(line, "\"'=HYPERLINK(\"\"http://x\"\")\",'+1,'-2,'@SUM(A1),ok=1\r\n");
     }
 
     #[test]
