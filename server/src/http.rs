@@ -98,6 +98,14 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
+/// A short plain-text answer that is never cached: what machine clients (CRL fetchers, scrapers) get on refusal.
+pub fn plain_text(status: http::StatusCode, message: impl Into<String>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let headers =
+        [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8"), (http::header::CACHE_CONTROL, "no-store")];
+    (status, headers, message.into()).into_response()
+}
+
 fn cookie_duration(duration: std::time::Duration) -> tower_sessions::cookie::time::Duration {
     tower_sessions::cookie::time::Duration::seconds(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX))
 }

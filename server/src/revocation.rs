@@ -153,9 +153,17 @@ pub async fn revoke(
     state.crls.request_rebuild(&record.issuer_id);
     let outcome = if changed { "revoked" } else { "already_revoked" };
     crate::metrics::revocation(&record.issuer_id, outcome, started.elapsed());
-    // A concurrent request may have recorded it first: answer with what is stored.
+    if changed {
+        let revoked = CertificateRecord {
+            revoked_at: Some(revoked_at),
+            revocation_reason: Some(reason.as_str().to_owned()),
+            ..record
+        };
+        return Ok(result_of(&revoked, false));
+    }
+    // A concurrent request recorded it first: answer with what it stored.
     let stored = db::certificates::find_visible(&state.pool, id, None).await?.unwrap_or(record);
-    Ok(result_of(&stored, !changed))
+    Ok(result_of(&stored, true))
 }
 
 /// What the requester is told when the issuer did not revoke: nothing changed, and whether retrying can help.

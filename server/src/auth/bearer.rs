@@ -16,18 +16,20 @@ use time::OffsetDateTime;
 use super::tokens;
 use crate::state::AppState;
 
-pub async fn require_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/v1/") {
-        return next.run(request).await;
-    }
-    let presented = request
-        .headers()
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub fn presented_token(headers: &http::HeaderMap) -> Option<&str> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
-        .map(str::to_owned);
-    let Some(presented) = presented else {
+}
+
+pub async fn require_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    let Some(presented) = presented_token(request.headers()).map(str::to_owned) else {
         return unauthorized("send a personal API token as `Authorization: Bearer <token>`");
     };
     let now = OffsetDateTime::now_utc();

@@ -19,6 +19,7 @@ use time::format_description::well_known::Rfc2822;
 use crate::auth::page::{document, escape};
 use crate::config::IssuerKindConfig;
 use crate::db;
+use crate::http::plain_text as text;
 use crate::state::AppState;
 
 /// Upper bound of `max-age`: a cache may keep a CRL this long even when its nextUpdate is days away.
@@ -44,10 +45,6 @@ pub fn stored_name(state: &AppState, name: &str) -> Option<String> {
         .map(|issuer| issuer.config.id.clone())
 }
 
-fn text(status: StatusCode, message: String) -> Response {
-    (status, [(CONTENT_TYPE, "text/plain; charset=utf-8"), (CACHE_CONTROL, "no-store")], message).into_response()
-}
-
 fn split(file: &str) -> Option<(&str, &str)> {
     file.rsplit_once('.').filter(|(name, _)| !name.is_empty())
 }
@@ -69,7 +66,7 @@ async fn crl_file(State(state): State<AppState>, Path(file): Path<String>, heade
         }
         Err(error) => {
             tracing::warn!(error = %error, "cannot read a CRL from the database");
-            return text(StatusCode::SERVICE_UNAVAILABLE, "the CRL store is unavailable; retry shortly".into());
+            return text(StatusCode::SERVICE_UNAVAILABLE, "the CRL store is unavailable; retry shortly");
         }
     };
     let (body, content_type, etag) = if extension == "crl" {
@@ -92,7 +89,7 @@ async fn ca_file(State(state): State<AppState>, Path(file): Path<String>, header
     let der = match db::crls::get(&state.pool, &stored).await {
         Ok(Some(crl)) => crl.signer_der,
         Ok(None) => return text(StatusCode::NOT_FOUND, format!("the CA certificate of `{name}` is not known yet")),
-        Err(_) => return text(StatusCode::SERVICE_UNAVAILABLE, "the CA store is unavailable; retry shortly".into()),
+        Err(_) => return text(StatusCode::SERVICE_UNAVAILABLE, "the CA store is unavailable; retry shortly"),
     };
     let etag = format!("\"{}\"", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der)));
     let (body, content_type) = if extension == "pem" {
@@ -173,7 +170,7 @@ fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
 async fn index(State(state): State<AppState>) -> Response {
     let crls = match db::crls::list(&state.pool).await {
         Ok(crls) => crls,
-        Err(_) => return text(StatusCode::SERVICE_UNAVAILABLE, "the CRL store is unavailable; retry shortly".into()),
+        Err(_) => return text(StatusCode::SERVICE_UNAVAILABLE, "the CRL store is unavailable; retry shortly"),
     };
     let base = state.config.server.public_url.as_str().trim_end_matches('/').to_owned();
     let day = |time: OffsetDateTime| http_date(time);

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::exposition::Family;
 use crate::db;
+use crate::http::plain_text as text;
 use crate::state::AppState;
 
 const CONTENT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -22,21 +23,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/metrics", get(scrape))
 }
 
-fn text(status: StatusCode, message: &str) -> Response {
-    (status, [(CONTENT_TYPE, "text/plain; charset=utf-8"), (CACHE_CONTROL, "no-store")], message.to_owned())
-        .into_response()
-}
-
 async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(config) = &state.config.metrics else {
         return text(StatusCode::NOT_FOUND, "metrics are not enabled (add [metrics] to the configuration)");
     };
     if let Some(expected) = &config.bearer_token {
-        let presented = headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let presented = crate::auth::bearer::presented_token(&headers).unwrap_or_default();
         if !bool::from(presented.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
             let mut response =
                 text(StatusCode::UNAUTHORIZED, "send the metrics token as `Authorization: Bearer <token>`");
