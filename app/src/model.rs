@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod acme;
 mod revocation;
 
+pub use acme::{AuthorizationProgress, OrderProgress};
 pub use revocation::{
     OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,
 };
@@ -402,6 +404,8 @@ pub struct CertificateDetail {
     pub revocation: Option<RevocationView>,
     /// The caller may revoke it (its owner, or an admin) and it is still revocable.
     pub can_revoke: bool,
+    /// Public (ACME) certificates: the order's progress.
+    pub order: Option<OrderProgress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
