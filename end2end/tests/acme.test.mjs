@@ -42,7 +42,7 @@ test('a person requests a public certificate and watches the ACME order reach va
   await progress.getByText('Order placed with the CA').waitFor();
   await progress.getByText('2 of 2 done').waitFor();
   for (const identifier of [name, `www.${name}`]) {
-    const row = progress.getByRole('listitem').filter({ has: page.getByText(identifier, { exact: true }) });
+    const row = progress.locator('li.order-name').filter({ has: page.getByText(identifier, { exact: true }) });
     await row.getByText('http-01').waitFor();
     await row.getByText('proven').waitFor();
   }

@@ -65,6 +65,17 @@ impl AcmeIssuer {
                 issuer: self.id.clone(),
                 detail: format!("the stored ACME account does not open: {error}"),
             })?;
+            // Re-sealed under the active key on first use after a key rotation, so the old key can be retired.
+            if sealer.is_stale(&stored.credentials)
+                && let Ok(resealed) = sealer.seal(&plaintext, &context)
+            {
+                let fresh = db::acme::StoredAccount { credentials: resealed, ..stored };
+                if let Err(error) =
+                    db::acme::store_account(&self.pool, &self.id, &fresh, OffsetDateTime::now_utc()).await
+                {
+                    tracing::warn!(issuer = %self.id, error = %error, "could not re-seal the ACME account under the active key");
+                }
+            }
             let credentials: AccountCredentials = serde_json::from_slice(&plaintext).map_err(|error| {
                 IssuerError::BadAnswer { issuer: self.id.clone(), detail: format!("stored ACME account: {error}") }
             })?;

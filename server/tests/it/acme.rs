@@ -132,6 +132,40 @@ async fn an_http01_order_issues_a_chain_that_verifies_and_revocation_reaches_the
     assert_eq!(at_ca["Status"], "Revoked", "{at_ca}");
     assert_eq!(at_ca["Reason"], 1, "keyCompromise is reason 1: {at_ca}");
     assert_eq!(detail(&api, &id).await["status"], "revoked");
+
+    // The requester's own CSR (an RSA key certdesk never sees) is finalized as is.
+    let dir = std::env::temp_dir().join(format!("certdesk-acme-csr-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csr_path, key_path) = (dir.join("req.csr"), dir.join("key.pem"));
+    let (ok, text) = openssl(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "rsa:2048",
+        "-keyout",
+        key_path.to_str().unwrap(),
+        "-subj",
+        "/CN=csr.pub.example.test",
+        "-addext",
+        "subjectAltName=DNS:csr.pub.example.test",
+        "-out",
+        csr_path.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let csr = std::fs::read_to_string(&csr_path).unwrap();
+    let body = json!({ "issuer_id": "public", "dns_names": ["csr.pub.example.test"], "validity_days": 90,
+                       "key": { "source": "csr", "csr_pem": csr } });
+    let (status, created) = api.request(body, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let issued = until_order_ends(&api, &id, Duration::from_secs(60)).await;
+    assert_eq!(issued["status"], "issued", "{issued}");
+    let (_, leaf) = api.download(&id, "leaf-pem", None).await;
+    let leaf = temp_file("leaf.pem", &leaf);
+    let (_, leaf_key) = openssl(&["x509", "-in", leaf.to_str().unwrap(), "-noout", "-pubkey"]);
+    let (_, csr_key) = openssl(&["req", "-in", csr_path.to_str().unwrap(), "-noout", "-pubkey"]);
+    assert_eq!(leaf_key, csr_key, "the certificate carries the CSR's key");
     responder.abort();
 }
 

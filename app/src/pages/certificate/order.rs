@@ -47,7 +47,11 @@ pub fn OrderPanel(order: OrderProgress) -> impl IntoView {
                 </li>
                 <li class=step_class(names)>
                     <span class="step-mark" aria-hidden="true">{mark(names)}</span>
-                    {format!("Proving control of the names: {names_done} of {names_total} done")}
+                    {if names_total == 0 {
+                        "Proving control of the names".to_owned()
+                    } else {
+                        format!("Proving control of the names: {names_done} of {names_total} done")
+                    }}
                     <ul class="order-names">
                         {order.authorizations.into_iter().map(|authorization| view! { <NameProgress authorization /> }).collect_view()}
                     </ul>
