@@ -60,6 +60,15 @@ local_totp = true
 [metrics]
 bearer_token_file = "$PORTAL_DIR/metrics.token"
 
+# DNS-01 records go to the stack's BIND by RFC 2136 updates signed with its TSIG key; Pebble's validator reads them there.
+[[dns_servers]]
+id = "bind"
+address = "$(cat "$STACK_DIR/bind/address")"
+zone = "$(cat "$STACK_DIR/bind/zone")"
+tsig_key_name = "$(cat "$STACK_DIR/bind/key_name")"
+tsig_algorithm = "hmac-sha256"
+tsig_secret_file = "$STACK_DIR/bind/tsig.secret"
+
 [encryption]
 active = "stack-1"
 [[encryption.keys]]

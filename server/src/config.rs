@@ -2,6 +2,7 @@
 //! Every problem names the key and what is wrong; secrets are read from files or the environment and are only
 //! ever held as `SecretString`, whose `Debug` is redacted, so a logged `Config` leaks nothing.
 
+mod dns;
 mod secrets;
 mod validate;
 
@@ -15,6 +16,7 @@ use reqwest::Url;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use dns::{DnsServerConfig, TsigAlgorithm};
 pub use secrets::SecretSource;
 
 use crate::sealing::Sealer;
@@ -52,6 +54,8 @@ struct RawConfig {
     issuers: Vec<RawIssuer>,
     encryption: Option<RawEncryption>,
     metrics: Option<RawMetrics>,
+    #[serde(default)]
+    dns_servers: Vec<dns::RawDnsServer>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -201,6 +205,8 @@ pub struct Config {
     pub encryption: Option<Sealer>,
     /// `None`: `/metrics` answers 404.
     pub metrics: Option<MetricsConfig>,
+    /// DNS servers for ACME DNS-01, changed by RFC 2136 updates (see `dns_update`).
+    pub dns_servers: Vec<DnsServerConfig>,
 }
 
 #[derive(Debug, Clone)]
