@@ -225,3 +225,47 @@ async fn bind_forwards_every_other_name_to_challtestsrv() {
     // Names in the zone answer 127.0.0.1 too (the zone's wildcard), so HTTP-01 works for them as well.
     assert_eq!(bind.dig(&format!("www.{}", bind.zone), "A"), ["127.0.0.1"]);
 }
+
+/// A man in the middle that passes requests to BIND and sets the AD flag in each answer: the answer still parses,
+/// only its TSIG no longer matches.
+async fn tampering_proxy(upstream: String) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+            let mut frame = [0_u8; 2];
+            client.read_exact(&mut frame).await.unwrap();
+            let mut request = vec![0_u8; usize::from(u16::from_be_bytes(frame))];
+            client.read_exact(&mut request).await.unwrap();
+            server.write_all(&frame).await.unwrap();
+            server.write_all(&request).await.unwrap();
+            server.read_exact(&mut frame).await.unwrap();
+            let mut answer = vec![0_u8; usize::from(u16::from_be_bytes(frame))];
+            server.read_exact(&mut answer).await.unwrap();
+            answer[3] |= 0x20;
+            client.write_all(&frame).await.unwrap();
+            client.write_all(&answer).await.unwrap();
+        }
+    });
+    (address, task)
+}
+
+#[tokio::test]
+async fn an_answer_whose_signature_does_not_verify_is_not_believed() {
+    let Some(bind) = bind() else { return };
+    let (address, proxy) = tampering_proxy(bind.address.clone()).await;
+    let tampered = bind.publisher(|config| config.address = address.clone());
+    let record = bind.fresh_record();
+    let error = tampered.txt_values(&record).await.unwrap_err();
+    assert!(matches!(error, DnsUpdateError::BadResponseSignature { .. }), "{error:?}");
+    let error = tampered.add_txt(&record, "value", 30).await.unwrap_err();
+    assert!(matches!(error, DnsUpdateError::BadResponseSignature { .. }), "{error:?}");
+    assert!(error.to_string().contains("may or may not have been made"), "{error}");
+    // BIND did make the change; the honest publisher cleans it up.
+    let honest = bind.publisher(|_| {});
+    assert_eq!(honest.txt_values(&record).await.unwrap(), ["value"]);
+    honest.remove_txt(&record, "value").await.unwrap();
+    proxy.abort();
+}
