@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local certdesk stack: installs what is missing, builds, starts and stops PostgreSQL, OpenBao, Pebble, the
+# The local certdesk stack: installs what is missing, builds, starts and stops PostgreSQL, OpenBao, BIND, Pebble, the
 # OpenID provider and the portal on 127.0.0.1, and runs every test. `demo` and `test` are README's two commands;
 # `bench` runs the issuance benchmark on the test stack's PostgreSQL and OpenBao.
 set -euo pipefail
@@ -38,6 +38,7 @@ if [ "$command" = test ] || [ "$command" = bench ]; then
   export CERTDESK_PEBBLE_TLS_PORT=${CERTDESK_TEST_PEBBLE_TLS_PORT:-5101}
   export CERTDESK_CHALL_DNS_PORT=${CERTDESK_TEST_CHALL_DNS_PORT:-8153}
   export CERTDESK_CHALL_MGMT_PORT=${CERTDESK_TEST_CHALL_MGMT_PORT:-8155}
+  export CERTDESK_BIND_PORT=${CERTDESK_TEST_BIND_PORT:-8163}
   export CERTDESK_OIDC_PORT=${CERTDESK_TEST_OIDC_PORT:-59500}
   export CERTDESK_PORT=${CERTDESK_TEST_PORT:-3100}
   export CERTDESK_PUBLIC_URL=http://127.0.0.1:$CERTDESK_PORT
@@ -47,12 +48,12 @@ fi
 STACK_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/stack" && pwd)
 # shellcheck source=stack/common.sh
 source "$STACK_LIB/common.sh"
-for component in postgres openbao pebble oidc portal toolchain; do
+for component in postgres openbao bind pebble oidc portal toolchain; do
   # shellcheck source=/dev/null
   source "$STACK_LIB/$component.sh"
 done
 
-SERVICES=(postgres openbao pebble oidc)
+SERVICES=(postgres openbao bind pebble oidc)
 
 services_up() {
   mkdir -p "$STACK_DIR" "$LOG_DIR"
@@ -87,6 +88,7 @@ install_all() {
   toolchain_install
   postgres_install
   openbao_install
+  bind_install
   pebble_install
   oidc_install
 }

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Pebble for the local stack: ACME test CA on 127.0.0.1:$PEBBLE_PORT plus pebble-challtestsrv as its DNS.
+# Pebble for the local stack: ACME test CA on 127.0.0.1:$PEBBLE_PORT plus pebble-challtestsrv, the DNS behind BIND.
 
 # $STACK_DIR/pebble holds listener-ca.{pem,key} and cert.pem/key.pem (the HTTPS listener, made once),
 # pebble-config.json (rewritten each start), directory_url, and issuing-root.pem /
@@ -91,8 +91,9 @@ _pebble_start_pebble() {
     envs+=(PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0)
   fi
   if ! is_running pebble; then
-    # -dnsserver keeps the validator on challtestsrv instead of the machine's resolver.
-    start_bg pebble "${envs[@]}" pebble -config "$PEBBLE_DIR/pebble-config.json" -dnsserver "127.0.0.1:$CHALL_DNS_PORT"
+    # -dnsserver keeps the validator off the machine's resolver: the stack's BIND answers the DNS-01 zone itself
+    # and forwards every other name to challtestsrv (see bind.sh).
+    start_bg pebble "${envs[@]}" pebble -config "$PEBBLE_DIR/pebble-config.json" -dnsserver "127.0.0.1:$BIND_PORT"
   fi
   wait_until "pebble directory on https://127.0.0.1:$PEBBLE_PORT/dir" 30 _pebble_dir_ok ||
     die "pebble: directory not served (see $LOG_DIR/pebble.log)"
@@ -105,14 +106,14 @@ pebble_start() {
   # All ports are checked before anything starts, so a conflict leaves nothing half-running.
   is_running pebble-challtestsrv || _pebble_check_ports "$CHALL_DNS_PORT" "$CHALL_MGMT_PORT"
   is_running pebble || _pebble_check_ports "$PEBBLE_PORT" "$PEBBLE_MGMT_PORT"
-  log "pebble: starting on 127.0.0.1:$PEBBLE_PORT (dns 127.0.0.1:$CHALL_DNS_PORT)"
+  log "pebble: starting on 127.0.0.1:$PEBBLE_PORT (dns: BIND on 127.0.0.1:$BIND_PORT, then challtestsrv on $CHALL_DNS_PORT)"
   _pebble_make_listener_certs
   _pebble_write_config
   _pebble_start_challtestsrv
   _pebble_start_pebble
   printf 'https://127.0.0.1:%s/dir\n' "$PEBBLE_PORT" >"$PEBBLE_DIR/directory_url"
   # The resolver pebble's validator uses; tests start Pebbles of their own with the same one.
-  printf '127.0.0.1:%s\n' "$CHALL_DNS_PORT" >"$PEBBLE_DIR/dns_server"
+  printf '127.0.0.1:%s\n' "$BIND_PORT" >"$PEBBLE_DIR/dns_server"
   pebble_fetch_roots
 }
 

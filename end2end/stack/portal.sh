@@ -60,6 +60,15 @@ local_totp = true
 [metrics]
 bearer_token_file = "$PORTAL_DIR/metrics.token"
 
+# DNS-01 records go to the stack's BIND by RFC 2136 updates signed with its TSIG key; Pebble's validator reads them there.
+[[dns_servers]]
+id = "bind"
+address = "$(cat "$STACK_DIR/bind/address")"
+zone = "$(cat "$STACK_DIR/bind/zone")"
+tsig_key_name = "$(cat "$STACK_DIR/bind/key_name")"
+tsig_algorithm = "hmac-sha256"
+tsig_secret_file = "$STACK_DIR/bind/tsig.secret"
+
 [encryption]
 active = "stack-1"
 [[encryption.keys]]
@@ -110,10 +119,23 @@ contact_email = "pki-team@example.test"
 # Pebble's chains stop at its intermediate; its root (new on every Pebble start) completes them.
 root_ca = "$STACK_DIR/pebble/issuing-root.pem"
 
+# Names in BIND's dynamic zone are proven over DNS-01 (RFC 2136 + TSIG); everything else over HTTP-01.
+[[issuers.challenges]]
+domains = ["$(cat "$STACK_DIR/bind/zone")"]
+type = "dns-01"
+dns_server = "bind"
+
 [[issuers.policy]]
 name = "public services"
 groups = ["platform-team", "certdesk-admins"]
 domains = ["pub.example.test"]
+max_validity_days = 90
+
+[[issuers.policy]]
+name = "public DNS-01 names, wildcards too"
+groups = ["platform-team", "certdesk-admins"]
+domains = ["$(cat "$STACK_DIR/bind/zone")"]
+allow_wildcards = true
 max_validity_days = 90
 TOML
 }

@@ -3,6 +3,7 @@
 //! ever held as `SecretString`, whose `Debug` is redacted, so a logged `Config` leaks nothing.
 
 mod acme;
+mod dns;
 mod secrets;
 mod validate;
 
@@ -17,6 +18,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use acme::{AcmeConfig, AcmeIssuerConfig, ChallengeKind, ChallengeRule, ExternalAccountBinding};
+pub use dns::{DnsServerConfig, TsigAlgorithm};
 pub use secrets::SecretSource;
 
 use crate::sealing::Sealer;
@@ -55,6 +57,8 @@ struct RawConfig {
     encryption: Option<RawEncryption>,
     metrics: Option<RawMetrics>,
     acme: Option<acme::RawAcme>,
+    #[serde(default)]
+    dns_servers: Vec<dns::RawDnsServer>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -217,6 +221,8 @@ pub struct Config {
     /// `None`: `/metrics` answers 404.
     pub metrics: Option<MetricsConfig>,
     pub acme: AcmeConfig,
+    /// DNS servers for ACME DNS-01, changed by RFC 2136 updates (see `dns_update`).
+    pub dns_servers: Vec<DnsServerConfig>,
 }
 
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod crl;
 pub mod db;
+pub mod dns_update;
 pub mod downloads;
 pub mod error;
 pub mod http;

@@ -41,6 +41,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let pool = db::lazy_pool(&config.database)?;
     let issuers = IssuerRegistry::from_config(&config.issuers, &pool, config.encryption.as_ref())?;
     let crls = CrlRefresher::for_issuers(issuers.iter());
+    let dns_servers = crate::dns_update::DnsServers::from_config(&config.dns_servers)?;
     let oidc = Arc::new(OidcClient::new(&config.auth, &config.server.public_url)?);
     let leptos_options = LeptosOptions::builder()
         .output_name("certdesk")
@@ -59,6 +60,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         migrations: MigrationStatus::default(),
         oidc,
         crls,
+        dns_servers,
     })
 }
 

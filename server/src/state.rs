@@ -11,6 +11,7 @@ use crate::audit::{ChainKey, ChainMonitor};
 use crate::auth::OidcClient;
 use crate::config::Config;
 use crate::crl::CrlRefresher;
+use crate::dns_update::DnsServers;
 use crate::issuers::IssuerRegistry;
 
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct AppState {
     pub oidc: Arc<OidcClient>,
     /// Wakes the CRL refresh tasks after a revocation; remembers how they fare for `/readyz`.
     pub crls: CrlRefresher,
+    /// Where ACME DNS-01 records are published.
+    pub dns_servers: DnsServers,
 }
 
 impl FromRef<AppState> for LeptosOptions {

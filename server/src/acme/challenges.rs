@@ -39,6 +39,8 @@ pub fn choose(config: &AcmeIssuerConfig, identifier: &str) -> Result<Choice, Str
 pub enum PublishFailure {
     /// The answer cannot be published: the request fails with this reason.
     Final(String),
+    /// The DNS server is unreachable right now: try again later.
+    Later(String),
     Database(sqlx::Error),
 }
 
@@ -89,7 +91,11 @@ pub async fn publish(
             };
             // Recorded first: a record published and then forgotten by a crash would never be taken down.
             db::acme::insert_challenge(&state.pool, &challenge).await?;
-            super::dns::publish_txt(state, server, &record, &value, TXT_TTL).await
+            let published = super::dns::publish_txt(state, server, &record, &value, TXT_TTL).await;
+            if let Err(PublishFailure::Final(_)) = &published {
+                db::acme::forget_dns_record(&state.pool, certificate_id, &record, &value, now).await?;
+            }
+            published
         }
     }
 }
@@ -105,8 +111,15 @@ pub async fn take_down(state: &AppState, certificate_id: Uuid) {
     }
 }
 
-/// Retries the removal of DNS records a failed take-down left behind.
+/// Retries the removal of DNS records a failed take-down left behind, at most once a minute per instance (a
+/// DNS server that keeps refusing should not fill the log every two seconds).
 pub async fn retry_take_downs(state: &AppState) -> Result<(), sqlx::Error> {
+    static LAST_TRY: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    if now - LAST_TRY.load(std::sync::atomic::Ordering::Relaxed) < 60 {
+        return Ok(());
+    }
+    LAST_TRY.store(now, std::sync::atomic::Ordering::Relaxed);
     let records = db::acme::stale_dns_records(&state.pool, 50).await?;
     remove_records(state, records).await;
     Ok(())

@@ -224,6 +224,7 @@ impl Driver<'_> {
                 .await
                 .map_err(|failure| match failure {
                     challenges::PublishFailure::Final(reason) => Stop::Fail(reason),
+                    challenges::PublishFailure::Later(detail) => Stop::Later { detail, retry_after: None },
                     challenges::PublishFailure::Database(error) => Stop::Internal(error.into()),
                 })?;
                 challenge.set_ready().await.map_err(|error| self.stop(&error))?;

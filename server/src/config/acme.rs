@@ -172,6 +172,34 @@ pub(super) fn acme_issuer(key: &str, directory_url: Url, raw: RawAcmeIssuer) -> 
     })
 }
 
+/// Every DNS-01 rule names a configured DNS server whose zone holds the rule's domains (a record outside the
+/// zone could never be published).
+pub(super) fn check_dns_rules(
+    issuers: &[super::IssuerConfig],
+    dns_servers: &[super::DnsServerConfig],
+) -> Result<(), ConfigError> {
+    for (index, issuer) in issuers.iter().enumerate() {
+        let super::IssuerKindConfig::Acme(acme) = &issuer.kind else { continue };
+        for (rule_index, rule) in acme.challenges.iter().enumerate() {
+            let Some(id) = &rule.dns_server else { continue };
+            let key = format!("issuers[{index}].challenges[{rule_index}]");
+            let Some(server) = dns_servers.iter().find(|server| &server.id == id) else {
+                return Err(ConfigError::invalid(
+                    format!("{key}.dns_server"),
+                    format!("there is no [[dns_servers]] entry with id `{id}`"),
+                ));
+            };
+            if let Some(outside) = rule.domains.iter().find(|domain| !domain.matches_suffix(&server.zone)) {
+                return Err(ConfigError::invalid(
+                    format!("{key}.domains"),
+                    format!("`{outside}` is not inside zone `{}` of DNS server `{id}`", server.zone),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn challenge_rule(key: &str, raw: RawChallengeRule) -> Result<ChallengeRule, ConfigError> {
     let kind = match raw.kind.as_str() {
         "http-01" => ChallengeKind::Http01,

@@ -59,6 +59,8 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             "auth.local_totp keeps TOTP secrets encrypted: configure [encryption] with at least one key",
         ));
     }
+    let dns_servers = super::dns::validate(raw.dns_servers)?;
+    super::acme::check_dns_rules(&issuers, &dns_servers)?;
     Ok(Config {
         server: ServerConfig {
             listen,
@@ -75,6 +77,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         encryption,
         metrics: raw.metrics.map(metrics).transpose()?,
         acme: super::acme::acme(raw.acme)?,
+        dns_servers,
     })
 }
 

@@ -270,6 +270,27 @@ pub async fn stale_dns_records(pool: &PgPool, limit: i64) -> Result<Vec<DnsRecor
     .await
 }
 
+/// A DNS-01 record the server refused to publish needs no take-down.
+pub async fn forget_dns_record(
+    pool: &PgPool,
+    certificate_id: Uuid,
+    dns_record: &str,
+    value: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE acme_challenges SET removed_at = $4
+         WHERE certificate_id = $1 AND kind = 'dns-01' AND dns_record = $2 AND response = $3 AND removed_at IS NULL",
+        certificate_id,
+        dns_record,
+        value,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 pub async fn mark_dns_removed(pool: &PgPool, id: Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE acme_challenges SET removed_at = $2 WHERE id = $1", id, now).execute(pool).await?;
     Ok(())

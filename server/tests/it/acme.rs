@@ -318,3 +318,100 @@ async fn names_no_challenge_can_prove_are_refused_before_any_order(pool: PgPool)
     let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM acme_orders").fetch_one(&pool).await.unwrap();
     assert_eq!(orders, 0);
 }
+
+/// DNS-01 through the stack's BIND (RFC 2136 + TSIG): names in its zone, wildcards allowed; `secret` replaces
+/// the real TSIG secret to make the updates fail.
+fn dns01_extra(stack: &str, pebble: &Pebble, secret: Option<&str>) -> String {
+    let bind = format!("{stack}/bind");
+    let read = |file: &str| std::fs::read_to_string(format!("{bind}/{file}")).unwrap().trim().to_owned();
+    let zone = read("zone");
+    let secret = match secret {
+        Some(secret) => format!("tsig_secret = \"{secret}\""),
+        None => format!("tsig_secret_file = \"{bind}/tsig.secret\""),
+    };
+    format!(
+        "{base}[[issuers.challenges]]\ndomains = [\"{zone}\"]\ntype = \"dns-01\"\ndns_server = \"bind\"\n\
+         [[issuers.policy]]\nname = \"dns01\"\ngroups = [\"platform-team\"]\ndomains = [\"{zone}\"]\n\
+         allow_wildcards = true\nmax_validity_days = 90\n\
+         [[dns_servers]]\nid = \"bind\"\naddress = \"{address}\"\nzone = \"{zone}\"\ntsig_key_name = \"{key}\"\n{secret}\n",
+        base = acme_extra(stack, pebble, &pebble.directory_url),
+        address = read("address"),
+        key = read("key_name"),
+    )
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn dns01_through_bind_issues_a_wildcard_and_takes_the_records_down(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
+    let state = state_for(&pool, &dns01_extra(&stack, &pebble, None));
+    let zone = std::fs::read_to_string(format!("{stack}/bind/zone")).unwrap().trim().to_owned();
+    let label = format!("w{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let (wildcard, base) = (format!("*.{label}.{zone}"), format!("{label}.{zone}"));
+    let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let (status, created) = api.request(public_request(&[&base, &wildcard]), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let issued = until_order_ends(&api, &id, Duration::from_secs(90)).await;
+    assert_eq!(issued["status"], "issued", "{issued}");
+    let challenges: Vec<&str> = issued["order"]["authorizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|authorization| authorization["challenge"].as_str().unwrap())
+        .collect();
+    assert_eq!(challenges, ["dns-01", "dns-01"], "{issued}");
+
+    let (_, fullchain) = api.download(&id, "fullchain-pem", None).await;
+    let chain = temp_file("wildcard.pem", &fullchain);
+    let (verified, output) = openssl(&[
+        "verify",
+        "-CAfile",
+        pebble.root.to_str().unwrap(),
+        "-untrusted",
+        chain.to_str().unwrap(),
+        chain.to_str().unwrap(),
+    ]);
+    assert!(verified, "{output}");
+    let (_, text) = openssl(&["x509", "-in", chain.to_str().unwrap(), "-noout", "-ext", "subjectAltName"]);
+    assert!(text.contains(&format!("DNS:{wildcard}")), "{text}");
+
+    // Both TXT values (base name and wildcard share the record) are gone from BIND once the order ended.
+    let record = format!("_acme-challenge.{base}");
+    let published: Vec<(String, Option<OffsetDateTime>)> =
+        sqlx::query_as("SELECT dns_record, removed_at FROM acme_challenges WHERE kind = 'dns-01'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(published.len(), 2);
+    assert!(published.iter().all(|(name, removed)| *name == record && removed.is_some()), "{published:?}");
+    let left = state.dns_servers.get("bind").unwrap().txt_values(&record).await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_refused_dns01_update_fails_the_order_and_leaves_no_record(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
+    // A TSIG secret BIND does not know: every update is refused.
+    let wrong = "c2VjcmV0IHRoYXQgYmluZCBkb2VzIG5vdCBrbm93IGF0IGFsbA==";
+    let state = state_for(&pool, &dns01_extra(&stack, &pebble, Some(wrong)));
+    let zone = std::fs::read_to_string(format!("{stack}/bind/zone")).unwrap().trim().to_owned();
+    let name = format!("refused-{}.{zone}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let (status, created) = api.request(public_request(&[&name]), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    let failed = until_order_ends(&api, created["id"].as_str().unwrap(), Duration::from_secs(60)).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let reason = failed["failure"].as_str().unwrap();
+    assert!(reason.contains(&format!("_acme-challenge.{name}")) && reason.contains("TSIG key"), "{reason}");
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM acme_challenges WHERE removed_at IS NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "nothing was published, so nothing is left to take down");
+    // And nothing reached BIND (read with the real key).
+    let real = state_for(&pool, &dns01_extra(&stack, &pebble, None));
+    let values = real.dns_servers.get("bind").unwrap().txt_values(&format!("_acme-challenge.{name}")).await.unwrap();
+    assert!(values.is_empty(), "{values:?}");
+}

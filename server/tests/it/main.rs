@@ -10,6 +10,7 @@ mod binary;
 mod ceremony;
 mod cli;
 mod crl;
+mod dns_update;
 mod http;
 mod inventory;
 mod issuance;
