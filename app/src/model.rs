@@ -2,24 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+mod dashboard;
 mod revocation;
 
+pub use dashboard::{DashboardScope, DashboardSummary, ExpiringCertificate, ExpiryWeek, IssuerCounts, StatusCount};
 pub use revocation::{
     OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,
 };
-
-/// Counts shown on the dashboard; every number comes from PostgreSQL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct DashboardSummary {
-    pub certificates_total: i64,
-    pub issued: i64,
-    pub expiring_within_30_days: i64,
-    pub revoked: i64,
-    pub failed: i64,
-    pub users: i64,
-    pub audit_events: i64,
-    pub issuers: Vec<IssuerSummary>,
-}
 
 /// An issuer as configured (private PKI in OpenBao/Vault, or an ACME CA).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,6 +332,10 @@ pub struct CertificateQuery {
     pub status: Option<CertStatus>,
     #[serde(default)]
     pub expiring_within_days: Option<u32>,
+    /// With `expiring_within_days`: only those expiring at least this many days from now (a window, such as one
+    /// bar of the dashboard's timeline).
+    #[serde(default)]
+    pub expiring_after_days: Option<u32>,
     /// Part of the owner's name or e-mail (admins and auditors; ignored for others, who only see their own).
     #[serde(default)]
     pub owner: String,

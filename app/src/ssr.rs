@@ -9,7 +9,7 @@ use leptos::prelude::use_context;
 use crate::error::AppError;
 use crate::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
+    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
     RequestedCertificate, RevocationReason, RevocationResult,
 };
 
@@ -43,7 +43,9 @@ impl RequestMeta {
 /// Everything the UI can ask of the server. Implemented in the `server` crate; the UI never sees SQL or issuers.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError>;
+    /// The dashboard of the caller's own certificates, or everyone's (`All`, admins and auditors only).
+    async fn dashboard_summary(&self, request: &RequestMeta, scope: DashboardScope)
+    -> Result<DashboardSummary, AppError>;
     async fn list_certificates(
         &self,
         request: &RequestMeta,

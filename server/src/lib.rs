@@ -11,6 +11,7 @@ pub mod ceremony;
 pub mod cli;
 pub mod config;
 pub mod crl;
+pub mod dashboard;
 pub mod db;
 pub mod downloads;
 pub mod error;

@@ -9,6 +9,7 @@ mod binary;
 mod ceremony;
 mod cli;
 mod crl;
+mod dashboard;
 mod http;
 mod inventory;
 mod issuance;
