@@ -3,9 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 mod dashboard;
+mod renewal;
 mod revocation;
 
 pub use dashboard::{DashboardScope, DashboardSummary, ExpiringCertificate, ExpiryWeek, IssuerCounts, StatusCount};
+pub use renewal::{CertificateVersion, RenewalRequest, RenewalView};
 pub use revocation::{
     OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,
 };
@@ -250,6 +252,9 @@ pub struct CertificateRequest {
     /// The same key from the same person means the same request (double submit, retries): one certificate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Automatic renewal; absent: on (fresh key, a third of the lifetime left) for keys certdesk makes, off for CSRs.
+    #[serde(default)]
+    pub renewal: Option<RenewalRequest>,
 }
 
 /// The answer to a certificate request.
@@ -393,6 +398,7 @@ pub struct CertificateDetail {
     pub history: Vec<HistoryEntry>,
     /// Set once revoked.
     pub revocation: Option<RevocationView>,
+    pub renewal: RenewalView,
     /// The caller may revoke it (its owner, or an admin) and it is still revocable.
     pub can_revoke: bool,
 }

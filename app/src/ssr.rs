@@ -67,6 +67,8 @@ pub trait Backend: Send + Sync + 'static {
         id: uuid::Uuid,
         reason: RevocationReason,
     ) -> Result<RevocationResult, AppError>;
+    /// Renews the certificate now (its owner or an admin): the new certificate.
+    async fn renew_certificate(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RequestedCertificate, AppError>;
     /// Admins: everything one person (e-mail address or name) owns that can still be revoked.
     async fn owner_revocation_plan(
         &self,

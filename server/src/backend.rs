@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::auth::tokens;
 use crate::state::AppState;
-use crate::{audit_log, dashboard, inventory, issuance, revocation};
+use crate::{audit_log, dashboard, inventory, issuance, renewal, revocation};
 
 pub struct ServerBackend {
     state: AppState,
@@ -91,6 +91,13 @@ impl Backend for ServerBackend {
     ) -> Result<RevocationResult, AppError> {
         let caller = request.caller()?;
         revocation::revoke(&self.state, request, caller, id, reason)
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn renew_certificate(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RequestedCertificate, AppError> {
+        let caller = request.caller()?;
+        renewal::manual::renew_now(&self.state, request, caller, id, None)
             .await
             .map_err(|error| error.into_app_error(request))
     }

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod metrics;
 pub mod names;
 pub mod policy;
+pub mod renewal;
 pub mod revocation;
 pub mod sealing;
 pub mod serve;

@@ -18,6 +18,7 @@ mod key_rotation;
 mod local_totp;
 mod metrics;
 mod oidc_tokens;
+mod renewal;
 mod revocation;
 mod support;
 mod vault_issuer;
