@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod acme;
 mod dashboard;
 mod renewal;
 mod revocation;
 
+pub use acme::{AuthorizationProgress, OrderProgress};
 pub use dashboard::{DashboardScope, DashboardSummary, ExpiringCertificate, ExpiryWeek, IssuerCounts, StatusCount};
 pub use renewal::{CertificateVersion, RenewalRequest, RenewalView};
 pub use revocation::{
@@ -401,6 +403,8 @@ pub struct CertificateDetail {
     pub renewal: RenewalView,
     /// The caller may revoke it (its owner, or an admin) and it is still revocable.
     pub can_revoke: bool,
+    /// Public (ACME) certificates: the order's progress.
+    pub order: Option<OrderProgress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -111,6 +111,8 @@ pebble_start() {
   _pebble_start_challtestsrv
   _pebble_start_pebble
   printf 'https://127.0.0.1:%s/dir\n' "$PEBBLE_PORT" >"$PEBBLE_DIR/directory_url"
+  # The resolver pebble's validator uses; tests start Pebbles of their own with the same one.
+  printf '127.0.0.1:%s\n' "$CHALL_DNS_PORT" >"$PEBBLE_DIR/dns_server"
   pebble_fetch_roots
 }
 

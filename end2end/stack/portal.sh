@@ -95,12 +95,26 @@ domains = ["priv.example.test"]
 allow_wildcards = true
 max_validity_days = 30
 
+# Pebble's validator connects to port $PEBBLE_HTTP01_PORT of every name (pebble-challtestsrv resolves them all to
+# 127.0.0.1): certdesk's HTTP-01 responder listens there, as it would on port 80 behind the gateway.
+[acme]
+http01_listen = "127.0.0.1:$PEBBLE_HTTP01_PORT"
+
 [[issuers]]
 id = "public"
 kind = "acme"
 display_name = "Public CA (Pebble, standing in for Let's Encrypt)"
 directory_url = "$(cat "$STACK_DIR/pebble/directory_url")"
 ca_bundle = "$STACK_DIR/pebble/listener-ca.pem"
+contact_email = "pki-team@example.test"
+# Pebble's chains stop at its intermediate; its root (new on every Pebble start) completes them.
+root_ca = "$STACK_DIR/pebble/issuing-root.pem"
+
+[[issuers.policy]]
+name = "public services"
+groups = ["platform-team", "certdesk-admins"]
+domains = ["pub.example.test"]
+max_validity_days = 90
 TOML
 }
 

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(me))
         .route("/api/v1/certificates", get(list_certificates).post(request_certificate))
+        .route("/api/v1/certificates/{id}", get(certificate_detail))
         .route("/api/v1/certificates/{id}/download", get(download))
         .route("/api/v1/certificates/{id}/revoke", axum::routing::post(revocation::revoke_one))
         .route("/api/v1/certificates/{id}/renew", axum::routing::post(renewal::renew))
@@ -32,7 +33,7 @@ pub fn routes() -> Router<AppState> {
 
 /// `POST /api/v1/certificates`: the same checks, policy and exactly-once issuance as the form. An
 /// `Idempotency-Key` header takes precedence over the body's `idempotency_key`; a replay answers 200 with the
-/// first request's certificate, a fresh issuance 201.
+/// first request's certificate, a fresh issuance 201, an ACME order still running 202 with its `Location`.
 async fn request_certificate(
     State(state): State<AppState>,
     context: RequestContext,
@@ -60,6 +61,11 @@ async fn request_certificate(
     };
     match issuance::issue(&state, meta, caller, checked).await {
         Ok(created) => {
+            // A public (ACME) certificate is an order the CA finishes later: 202, and where to look.
+            if created.status == app::model::CertStatus::Pending {
+                let location = format!("/api/v1/certificates/{}", created.id);
+                return (StatusCode::ACCEPTED, [(http::header::LOCATION, location)], Json(created)).into_response();
+            }
             let status = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
             (status, Json(created)).into_response()
         }
@@ -105,6 +111,21 @@ async fn download(
     match downloads::download(&state, meta, caller, id, format, &options).await {
         Ok(rendered) => downloads::routes::attachment(rendered),
         Err(error) => error_response(error.into_app_error(meta)),
+    }
+}
+
+/// `GET /api/v1/certificates/{id}`: one certificate as its page shows it, with an ACME order's progress; what a
+/// client polls after a 202.
+async fn certificate_detail(
+    State(state): State<AppState>,
+    context: RequestContext,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    // Not a UUID: the same answer as someone else's certificate.
+    let Ok(id) = uuid::Uuid::parse_str(&id) else { return error_response(AppError::not_found("certificate")) };
+    match ServerBackend::new(state).certificate_detail(&context.meta, id).await {
+        Ok(detail) => Json(detail).into_response(),
+        Err(error) => error_response(error),
     }
 }
 

@@ -2,6 +2,7 @@
 //! Every problem names the key and what is wrong; secrets are read from files or the environment and are only
 //! ever held as `SecretString`, whose `Debug` is redacted, so a logged `Config` leaks nothing.
 
+mod acme;
 mod secrets;
 mod validate;
 
@@ -15,6 +16,7 @@ use reqwest::Url;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use acme::{AcmeConfig, AcmeIssuerConfig, ChallengeKind, ChallengeRule, ExternalAccountBinding};
 pub use secrets::SecretSource;
 
 use crate::sealing::Sealer;
@@ -52,6 +54,7 @@ struct RawConfig {
     issuers: Vec<RawIssuer>,
     encryption: Option<RawEncryption>,
     metrics: Option<RawMetrics>,
+    acme: Option<acme::RawAcme>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -181,8 +184,20 @@ struct RawIssuer {
     secret_id: Option<SecretString>,
     secret_id_file: Option<PathBuf>,
     approle_mount: Option<String>,
-    /// vault: the offline root's certificate; every issued chain must end at it.
+    /// vault: the offline root's certificate; every issued chain must end at it. acme: the root that completes
+    /// the chains the CA sends (they stop at the intermediate).
     root_ca: Option<PathBuf>,
+    /// acme: contact address given to the CA for the account (expiry and policy mail).
+    contact_email: Option<String>,
+    /// acme: external account binding, for CAs that require one (ZeroSSL, Google, many enterprise CAs).
+    eab_key_id: Option<String>,
+    eab_hmac_key: Option<SecretString>,
+    eab_hmac_key_file: Option<PathBuf>,
+    /// acme: which challenge proves which names (HTTP-01 unless a rule says otherwise).
+    #[serde(default)]
+    challenges: Vec<acme::RawChallengeRule>,
+    /// acme: an order still unfinished after this long is given up.
+    order_timeout_secs: Option<u64>,
     /// Who may request what from this issuer.
     #[serde(default)]
     policy: Vec<crate::policy::RawPolicyRule>,
@@ -201,6 +216,7 @@ pub struct Config {
     pub encryption: Option<Sealer>,
     /// `None`: `/metrics` answers 404.
     pub metrics: Option<MetricsConfig>,
+    pub acme: AcmeConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -286,9 +302,7 @@ pub enum IssuerKindConfig {
         /// DER of the pinned root, when configured.
         root_ca_der: Option<Vec<u8>>,
     },
-    Acme {
-        directory_url: Url,
-    },
+    Acme(AcmeIssuerConfig),
 }
 
 impl Config {

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::routes())
         .merge(crate::crl::routes::routes())
         .merge(crate::metrics::routes::routes())
+        .merge(crate::acme::responder::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || {
                 provide_context(fallback_backend.clone());

@@ -161,6 +161,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         revocation,
         can_revoke,
         renewal,
+        order: db::acme::find_order(&state.pool, id).await?.map(|row| crate::acme::progress_of(&row)),
         common_name: record.common_name,
         issuer_id: record.issuer_id,
     })

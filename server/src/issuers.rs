@@ -12,19 +12,27 @@ use std::time::Duration;
 
 use app::model::{IssuerKind, IssuerSummary};
 
+use sqlx::PgPool;
+
+use crate::acme::AcmeIssuer;
 use crate::config::{ConfigError, IssuerConfig, IssuerKindConfig};
+use crate::sealing::Sealer;
 
 pub use probe::ProbeResult;
 pub use signing::{CertificateAuthority, IssuerError, PublishedCrl, Signed, SigningRequest};
 
 /// Readiness probes must answer well inside a load balancer's check interval.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// One ACME request; orders themselves are polled, so no single call needs long.
+const ACME_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone)]
 pub struct Issuer {
     pub config: IssuerConfig,
     http: reqwest::Client,
     authority: Option<Arc<dyn CertificateAuthority>>,
+    /// Set for ACME issuers: orders are driven through it.
+    acme: Option<Arc<AcmeIssuer>>,
 }
 
 impl Issuer {
@@ -34,9 +42,14 @@ impl Issuer {
             display_name: self.config.display_name.clone(),
             kind: match self.config.kind {
                 IssuerKindConfig::Vault { .. } => IssuerKind::Vault,
-                IssuerKindConfig::Acme { .. } => IssuerKind::Acme,
+                IssuerKindConfig::Acme(_) => IssuerKind::Acme,
             },
         }
+    }
+
+    /// The ACME side of an ACME issuer.
+    pub fn acme(&self) -> Option<&AcmeIssuer> {
+        self.acme.as_deref()
     }
 
     /// The CA that signs for this issuer; `NotConfigured` for kinds certdesk cannot issue from yet.
@@ -69,12 +82,14 @@ pub struct IssuerRegistry {
 }
 
 impl IssuerRegistry {
-    pub fn from_config(configs: &[IssuerConfig]) -> Result<Self, ConfigError> {
+    /// The pool and sealer are for ACME accounts, which are stored sealed in the database.
+    pub fn from_config(configs: &[IssuerConfig], pool: &PgPool, sealer: Option<&Sealer>) -> Result<Self, ConfigError> {
         let issuers = configs
             .iter()
             .enumerate()
             .map(|(index, config)| {
                 let http = http_client(config, index, PROBE_TIMEOUT)?;
+                let mut acme = None;
                 let authority: Option<Arc<dyn CertificateAuthority>> = match &config.kind {
                     IssuerKindConfig::Vault { address, mount, role, approle, .. } => {
                         Some(Arc::new(vault::VaultIssuer::new(
@@ -88,9 +103,19 @@ impl IssuerRegistry {
                             http_client(config, index, vault::REQUEST_TIMEOUT)?,
                         )))
                     }
-                    IssuerKindConfig::Acme { .. } => None,
+                    IssuerKindConfig::Acme(acme_config) => {
+                        let issuer = Arc::new(AcmeIssuer::new(
+                            &config.id,
+                            Arc::new(acme_config.clone()),
+                            http_client(config, index, ACME_TIMEOUT)?,
+                            pool.clone(),
+                            sealer.cloned(),
+                        ));
+                        acme = Some(issuer.clone());
+                        Some(issuer)
+                    }
                 };
-                Ok(Issuer { config: config.clone(), http, authority })
+                Ok(Issuer { config: config.clone(), http, authority, acme })
             })
             .collect::<Result<_, ConfigError>>()?;
         Ok(Self { issuers })

@@ -19,6 +19,7 @@ use crate::names::DnsName;
 pub use evaluate::evaluate;
 pub use refusal::PolicyRefusal;
 pub use summary::{AllowedSummary, allowed_for};
+pub(crate) use validate::domains as dns_suffixes;
 pub use validate::{MAX_VALIDITY_DAYS, RawPolicyRule, validate_rules};
 
 /// The group that stands for everyone signed in.

@@ -57,11 +57,16 @@ pub struct Due {
 
 /// Issued certificates with automatic renewal whose renewal point (and backoff, after a failure) has passed at
 /// `now`, most urgent first; those of issuers that cannot issue right now by configuration are left out.
+///
+/// ACME issuers are left out too, for now: their orders finish later in the background, so a failure would not
+/// come back here to be counted and backed off (and the CA's renewal information, ARI, should pick the time).
+/// Their completion already supersedes the old certificate (`settings::on_issued`), and "renew now" works for them.
 pub async fn due(state: &AppState, now: OffsetDateTime) -> Result<Vec<Due>, ServerError> {
+    let renewable = |issuer: &crate::issuers::Issuer| issuer.authority().is_ok() && issuer.acme().is_none();
     Ok(db::renewal::due(&state.pool, now, BATCH)
         .await?
         .into_iter()
-        .filter(|row| state.issuers.get(&row.issuer_id).is_some_and(|issuer| issuer.authority().is_ok()))
+        .filter(|row| state.issuers.get(&row.issuer_id).is_some_and(renewable))
         .map(|row| Due { id: row.id, issuer_id: row.issuer_id, renew_at: row.renew_at, attempts: row.renewal_attempts })
         .collect())
 }

@@ -100,6 +100,12 @@ pub async fn revoke(
     let Some(serial) = record.serial.as_deref() else {
         return Err(ServerError::Internal(format!("issued certificate {id} has no serial")));
     };
+    let leaf_der = record
+        .leaf_pem
+        .as_deref()
+        .and_then(|leaf| pem::parse(leaf).ok())
+        .map(pem::Pem::into_contents)
+        .ok_or_else(|| ServerError::Internal(format!("issued certificate {id} has no readable certificate")))?;
     let Some(issuer) = state.issuers.get(&record.issuer_id) else {
         return Err(ServerError::Client(AppError::Conflict {
             message: format!(
@@ -109,7 +115,7 @@ pub async fn revoke(
         }));
     };
     let answered = match issuer.authority() {
-        Ok(authority) => authority.revoke(serial, reason).await,
+        Ok(authority) => authority.revoke(serial, &leaf_der, reason).await,
         Err(error) => Err(error),
     };
     let issuer_time = match answered {

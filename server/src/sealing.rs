@@ -40,6 +40,11 @@ pub fn private_key_context(certificate_id: Uuid) -> String {
     format!("key:{certificate_id}")
 }
 
+/// Associated data of an ACME account's credentials (`acme_accounts`): they open only as this issuer's account.
+pub fn acme_account_context(issuer_id: &str) -> String {
+    format!("acme-account:{issuer_id}")
+}
+
 /// A sealed secret as stored: the key id, the nonce, and ciphertext with its authentication tag.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sealed {

@@ -39,7 +39,7 @@ pub enum ServeError {
 /// Everything the router needs, derived from configuration. Touches no network: the pool connects lazily.
 pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let pool = db::lazy_pool(&config.database)?;
-    let issuers = IssuerRegistry::from_config(&config.issuers)?;
+    let issuers = IssuerRegistry::from_config(&config.issuers, &pool, config.encryption.as_ref())?;
     let crls = CrlRefresher::for_issuers(issuers.iter());
     let oidc = Arc::new(OidcClient::new(&config.auth, &config.server.public_url)?);
     let leptos_options = LeptosOptions::builder()
@@ -78,6 +78,15 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone()));
     tokio::spawn(delete_expired_sessions(state.pool.clone()));
     tokio::spawn(reconcile_periodically(state.clone()));
+    tokio::spawn(crate::acme::resume_periodically(state.clone()));
+    if let Some(addr) = state.config.acme.http01_listen {
+        let responder_state = state.clone();
+        tokio::spawn(async move {
+            if let Err(error) = crate::acme::responder::serve_dedicated(responder_state, addr).await {
+                tracing::error!(listen = %addr, error = %error, "the HTTP-01 responder could not listen");
+            }
+        });
+    }
     state.crls.spawn_all(&state);
     let pool = state.pool.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -3,6 +3,7 @@
 //! formats are plain links; formats carrying the private key are POST forms (a password for PKCS#12), never links.
 //! Owners and admins can revoke it from here.
 
+mod order;
 mod renewal;
 mod revoke;
 
@@ -14,6 +15,7 @@ use crate::api::{get_certificate, get_session, renew_certificate, revoke_certifi
 use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
 use crate::model::{CertStatus, CertificateDetail, RevocationReason};
+use order::OrderPanel;
 use renewal::{RenewAction, RenewalPanel};
 use revoke::{RevokeAction, RevokePanel, RevokedNotice};
 
@@ -36,8 +38,29 @@ pub fn CertificatePage() -> impl IntoView {
         },
     );
     let session = Resource::new(|| (), |_| get_session());
+    // While an ACME order runs, re-read the certificate every second: the progress panel follows the CA, and the
+    // page turns into the issued certificate (or the failure) by itself.
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                let running = detail
+                    .get_untracked()
+                    .and_then(Result::ok)
+                    .and_then(|detail| detail.order)
+                    .is_some_and(|order| order.is_running());
+                if running {
+                    detail.refetch();
+                }
+            },
+            std::time::Duration::from_secs(1),
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    });
     view! {
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the certificate…"</p> }>
+        // A transition keeps the page on screen while a poll re-reads it.
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading the certificate…"</p> }>
             {move || Suspend::new(async move {
                 let form_token = session.await.ok().flatten().map(|session| session.csrf_token).unwrap_or_default();
                 match detail.await {
@@ -45,7 +68,7 @@ pub fn CertificatePage() -> impl IntoView {
                     Err(error) => view! { <Title text="Certificate" /><ErrorPanel error /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -109,6 +132,7 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
         })}
         // Type-erased: the page's view type is otherwise deep enough to exhaust the compiler's query depth.
         {detail.revocation.clone().map(|revocation| view! { <RevokedNotice revocation /> }.into_any())}
+        {detail.order.clone().map(|order| view! { <OrderPanel order /> }.into_any())}
         {lifetime.map(IntoAny::into_any)}
         {facts}
         <section class="panel">

@@ -19,7 +19,7 @@ use crate::state::AppState;
 /// Served the same to everyone (assets, probes, CRLs and CA certificates for relying parties): no session lookup,
 /// and their own caching headers.
 fn is_static(path: &str) -> bool {
-    ["/pkg/", "/crl/", "/ca/"].iter().any(|prefix| path.starts_with(prefix))
+    ["/pkg/", "/crl/", "/ca/", "/.well-known/acme-challenge/"].iter().any(|prefix| path.starts_with(prefix))
         || matches!(path, "/favicon.svg" | "/healthz" | "/readyz" | "/crl" | "/metrics")
 }
 

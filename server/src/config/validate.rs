@@ -74,6 +74,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         issuers,
         encryption,
         metrics: raw.metrics.map(metrics).transpose()?,
+        acme: super::acme::acme(raw.acme)?,
     })
 }
 
@@ -142,12 +143,25 @@ fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
                         None => None,
                     },
                 },
-                "acme" => IssuerKindConfig::Acme {
-                    directory_url: http_url(
+                "acme" => IssuerKindConfig::Acme(super::acme::acme_issuer(
+                    &key,
+                    http_url(
                         &format!("{key}.directory_url"),
                         required(&key, "directory_url", issuer.directory_url)?.as_str(),
                     )?,
-                },
+                    super::acme::RawAcmeIssuer {
+                        contact_email: issuer.contact_email,
+                        eab_key_id: issuer.eab_key_id,
+                        eab_hmac_key: issuer.eab_hmac_key,
+                        eab_hmac_key_file: issuer.eab_hmac_key_file,
+                        challenges: issuer.challenges,
+                        order_timeout_secs: issuer.order_timeout_secs,
+                        root_ca: match &issuer.root_ca {
+                            Some(path) => Some(read_single_certificate(&format!("{key}.root_ca"), path)?),
+                            None => None,
+                        },
+                    },
+                )?),
                 other => {
                     return Err(ConfigError::invalid(
                         format!("{key}.kind"),

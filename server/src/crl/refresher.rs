@@ -122,7 +122,7 @@ pub async fn refresh_once(state: &AppState, issuer: &Issuer, rebuild: bool) -> R
     let Some(published) = issuer.authority()?.crl(rebuild).await? else { return Ok(None) };
     let root = match &issuer.config.kind {
         IssuerKindConfig::Vault { root_ca_der, .. } => root_ca_der.as_deref(),
-        IssuerKindConfig::Acme { .. } => None,
+        IssuerKindConfig::Acme(_) => None,
     };
     let checked = checked::check(&published.crl_der, &published.signer_der, root)?;
     let now = OffsetDateTime::now_utc();

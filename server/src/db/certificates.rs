@@ -236,7 +236,8 @@ pub struct PendingIntent {
     pub created_at: OffsetDateTime,
 }
 
-/// Pending requests older than `cutoff` (younger ones may still be in flight), oldest first.
+/// Pending requests older than `cutoff` (younger ones may still be in flight), oldest first; ACME requests are left
+/// to their order driver, which resumes them from the stored order.
 pub async fn pending_before(
     pool: &PgPool,
     cutoff: OffsetDateTime,
@@ -244,8 +245,10 @@ pub async fn pending_before(
 ) -> Result<Vec<PendingIntent>, sqlx::Error> {
     sqlx::query_as!(
         PendingIntent,
-        "SELECT id, issuer_id, csr_pem, dns_names, created_at FROM certificates
-         WHERE status = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2",
+        "SELECT id, issuer_id, csr_pem, dns_names, created_at FROM certificates c
+         WHERE status = 'pending' AND created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM acme_orders o WHERE o.certificate_id = c.id)
+         ORDER BY created_at LIMIT $2",
         cutoff,
         limit,
     )

@@ -71,6 +71,12 @@ pub async fn issue_for(
             return Err(client(AppError::invalid(refusal.field(), refusal.to_string())));
         }
     };
+    if let Some(acme) = issuer.acme()
+        && let Some(refusal) =
+            request.dns_names.iter().find_map(|name| crate::acme::challenge_for(&acme.config, name.as_str()).err())
+    {
+        return Err(client(AppError::invalid("dns_names", refusal)));
+    }
     if let Some(key) = &request.idempotency_key
         && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, requester.owner_id, key).await?
     {
@@ -145,6 +151,21 @@ pub async fn issue_for(
         now,
     )
     .await?;
+    if let Some(acme) = issuer.acme() {
+        // An ACME certificate is an order the CA finishes later: persisted with the intent, driven in the
+        // background, answered now as pending (the certificate page shows its progress).
+        db::acme::insert_order(&mut tx, id, &request.issuer_id, now, now + acme.config.order_timeout).await?;
+        tx.commit().await?;
+        crate::acme::start(state, id);
+        return Ok(RequestedCertificate {
+            id,
+            status: CertStatus::Pending,
+            common_name: request.common_name.as_str().to_owned(),
+            serial: None,
+            not_after: None,
+            replayed: false,
+        });
+    }
     tx.commit().await?;
 
     let signing = SigningRequest {
@@ -174,13 +195,13 @@ pub async fn issue_for(
 }
 
 /// Why an issuance did not produce a certificate.
-pub(super) enum Failure {
+pub(crate) enum Failure {
     Issuer(IssuerError),
     BadChain(String),
 }
 
 impl Failure {
-    pub(super) fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self {
             Self::Issuer(error) => error.to_string(),
             Self::BadChain(detail) => format!("the issued chain does not verify: {detail}"),
@@ -207,18 +228,18 @@ impl Failure {
 }
 
 /// The issued certificate with a chain that verifies up to a self-signed root (the configured one, if pinned).
-pub(super) struct Material {
+pub(crate) struct Material {
     leaf_der: Vec<u8>,
     intermediates: Vec<Vec<u8>>,
     root: Vec<u8>,
     facts: bundle::CertificateFacts,
 }
 
-pub(super) fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Failure> {
+pub(crate) fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Failure> {
     let Signed { leaf_der, mut chain_der } = signed;
     let pinned = match &issuer.config.kind {
         crate::config::IssuerKindConfig::Vault { root_ca_der, .. } => root_ca_der.clone(),
-        crate::config::IssuerKindConfig::Acme { .. } => None,
+        crate::config::IssuerKindConfig::Acme(acme) => acme.root_ca_der.clone(),
     };
     let root = match (chain_der.pop(), pinned) {
         (Some(last), Some(pinned)) if last == pinned => pinned,
@@ -237,7 +258,7 @@ pub(super) fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Fail
 }
 
 /// pending → issued with the verified material, and its audit event, in one transaction.
-pub(super) async fn complete(
+pub(crate) async fn complete(
     state: &AppState,
     actor: &Actor,
     id: Uuid,
@@ -295,7 +316,7 @@ pub(super) async fn complete(
 }
 
 /// pending → failed with the reason, and its audit event, in one transaction.
-pub(super) async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Result<(), ServerError> {
+pub(crate) async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Result<(), ServerError> {
     let now = OffsetDateTime::now_utc();
     tracing::warn!(request_id = %actor.request_id, certificate = %id, reason = %reason, "issuance failed");
     let mut tx = state.pool.begin().await?;
@@ -324,7 +345,8 @@ async fn replay(
         return Err(ServerError::Internal("prior request vanished".into()));
     };
     let status = crate::inventory::stored_status(&record.status);
-    if status == CertStatus::Pending {
+    // A pending ACME order is not a request in flight but one waiting for its CA: answer where it stands.
+    if status == CertStatus::Pending && db::acme::find_order(&state.pool, record.id).await?.is_none() {
         return Err(client(AppError::Conflict {
             message: "this request is still being issued; try again shortly".into(),
         }));

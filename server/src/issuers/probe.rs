@@ -38,7 +38,7 @@ pub async fn probe(http: &reqwest::Client, kind: &IssuerKindConfig) -> ProbeResu
                 Err(error) => ProbeResult::down(describe_transport_error(&error)),
             }
         }
-        IssuerKindConfig::Acme { directory_url } => match http.get(directory_url.clone()).send().await {
+        IssuerKindConfig::Acme(acme) => match http.get(acme.directory_url.clone()).send().await {
             Ok(response) if response.status().is_success() => match response.json::<serde_json::Value>().await {
                 Ok(directory) if directory.get("newNonce").is_some() => ProbeResult::up(),
                 _ => ProbeResult::down("answered, but not with an ACME directory"),

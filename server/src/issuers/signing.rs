@@ -62,9 +62,14 @@ pub trait CertificateAuthority: Send + Sync + std::fmt::Debug {
     /// `public_key_der` (SubjectPublicKeyInfo) no earlier than `since`, if any.
     async fn find_signed(&self, public_key_der: &[u8], since: OffsetDateTime) -> Result<Option<Signed>, IssuerError>;
 
-    /// Revokes the certificate with this serial ("3a:0f:01"); revoking one already revoked succeeds. Answers the
-    /// revocation time the issuer recorded, when it says.
-    async fn revoke(&self, serial: &str, reason: RevocationReason) -> Result<Option<OffsetDateTime>, IssuerError>;
+    /// Revokes the certificate with this serial ("3a:0f:01") and DER (ACME's `revokeCert` takes the certificate
+    /// itself); revoking one already revoked succeeds. Answers the revocation time the issuer recorded, when it says.
+    async fn revoke(
+        &self,
+        serial: &str,
+        certificate_der: &[u8],
+        reason: RevocationReason,
+    ) -> Result<Option<OffsetDateTime>, IssuerError>;
 
     /// The issuer's current CRL, rebuilt first when `rebuild` is set; `None` for CAs that publish their CRLs
     /// themselves (public ACME CAs), which certdesk does not republish.

@@ -195,7 +195,12 @@ impl CertificateAuthority for VaultIssuer {
         Ok(None)
     }
 
-    async fn revoke(&self, serial: &str, _reason: RevocationReason) -> Result<Option<OffsetDateTime>, IssuerError> {
+    async fn revoke(
+        &self,
+        serial: &str,
+        _certificate_der: &[u8],
+        _reason: RevocationReason,
+    ) -> Result<Option<OffsetDateTime>, IssuerError> {
         // OpenBao's revoke takes no reason (its CRL entries carry none); certdesk keeps the reason itself.
         let mount = self.mount.as_str();
         let revoked = self

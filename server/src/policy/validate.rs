@@ -103,7 +103,8 @@ fn groups(raw: Vec<String>, key: &str) -> Result<Vec<String>, ConfigError> {
     Ok(groups)
 }
 
-fn domains(raw: Vec<String>, key: &str) -> Result<Vec<DnsName>, ConfigError> {
+/// DNS suffixes as configured under `{key}.domains`: normalised, no wildcards, no IP addresses, no duplicates.
+pub(crate) fn domains(raw: Vec<String>, key: &str) -> Result<Vec<DnsName>, ConfigError> {
     if raw.is_empty() {
         return Err(ConfigError::invalid(
             format!("{key}.domains"),

@@ -2,6 +2,7 @@
 //! via `#[sqlx::test]`) and the real `certdesk` binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod acme;
 mod api_tokens;
 mod audit_chain;
 mod audit_viewer;

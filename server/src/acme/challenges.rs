@@ -1,0 +1,129 @@
+//! Challenge answers: which challenge proves a name (the issuer's `challenges` rules), putting the answer where
+//! the CA looks — HTTP-01 into PostgreSQL, where every replica's responder finds it; DNS-01 as a TXT record
+//! through RFC 2136 — and taking every answer down once the order ended, success or not.
+
+use instant_acme::KeyAuthorization;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::config::{AcmeIssuerConfig, ChallengeKind};
+use crate::db;
+use crate::names::DnsName;
+use crate::state::AppState;
+
+/// The TTL of a DNS-01 record: validators look once, soon; a short TTL keeps a stale answer from lingering.
+const TXT_TTL: u32 = 60;
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub kind: ChallengeKind,
+    pub dns_server: Option<String>,
+}
+
+/// The challenge for an identifier as the CA spells it (`*.example.com` for a wildcard, or an IP address).
+pub fn choose(config: &AcmeIssuerConfig, identifier: &str) -> Result<Choice, String> {
+    let Ok(name) = identifier.parse::<DnsName>() else {
+        // IP identifiers (RFC 8738) are proven over HTTP-01 only.
+        return Ok(Choice { kind: ChallengeKind::Http01, dns_server: None });
+    };
+    match config.challenge_for(&name) {
+        Some((kind, dns_server)) => Ok(Choice { kind, dns_server: dns_server.map(str::to_owned) }),
+        None => Err(format!(
+            "{identifier}: wildcard names can only be proven over DNS-01, and no DNS-01 rule of this issuer covers \
+             {}",
+            name.base_domain()
+        )),
+    }
+}
+
+pub enum PublishFailure {
+    /// The answer cannot be published: the request fails with this reason.
+    Final(String),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for PublishFailure {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+/// Puts the answer for one challenge where the CA will look, and records it for the take-down.
+pub async fn publish(
+    state: &AppState,
+    certificate_id: Uuid,
+    identifier: &str,
+    choice: &Choice,
+    token: &str,
+    key_authorization: &KeyAuthorization,
+) -> Result<(), PublishFailure> {
+    let now = OffsetDateTime::now_utc();
+    match choice.kind {
+        ChallengeKind::Http01 => {
+            let challenge = db::acme::NewChallenge {
+                certificate_id,
+                identifier,
+                kind: "http-01",
+                token: Some(token),
+                response: key_authorization.as_str(),
+                dns_record: None,
+                dns_server: None,
+                now,
+            };
+            db::acme::insert_challenge(&state.pool, &challenge).await?;
+            Ok(())
+        }
+        ChallengeKind::Dns01 => {
+            let server = choice.dns_server.as_deref().unwrap_or_default();
+            let record = format!("_acme-challenge.{}", identifier.strip_prefix("*.").unwrap_or(identifier));
+            let value = key_authorization.dns_value();
+            let challenge = db::acme::NewChallenge {
+                certificate_id,
+                identifier,
+                kind: "dns-01",
+                token: None,
+                response: &value,
+                dns_record: Some(&record),
+                dns_server: Some(server),
+                now,
+            };
+            // Recorded first: a record published and then forgotten by a crash would never be taken down.
+            db::acme::insert_challenge(&state.pool, &challenge).await?;
+            super::dns::publish_txt(state, server, &record, &value, TXT_TTL).await
+        }
+    }
+}
+
+/// Takes down a finished order's answers. A DNS record that cannot be removed now stays listed and is retried by
+/// the resumer; the order's outcome does not wait for it.
+pub async fn take_down(state: &AppState, certificate_id: Uuid) {
+    match db::acme::finish_challenges(&state.pool, certificate_id).await {
+        Ok(records) => remove_records(state, records).await,
+        Err(error) => {
+            tracing::warn!(certificate = %certificate_id, error = %error, "could not take down challenge answers")
+        }
+    }
+}
+
+/// Retries the removal of DNS records a failed take-down left behind.
+pub async fn retry_take_downs(state: &AppState) -> Result<(), sqlx::Error> {
+    let records = db::acme::stale_dns_records(&state.pool, 50).await?;
+    remove_records(state, records).await;
+    Ok(())
+}
+
+async fn remove_records(state: &AppState, records: Vec<db::acme::DnsRecord>) {
+    for record in records {
+        match super::dns::remove_txt(state, &record.dns_server, &record.dns_record, &record.response).await {
+            Ok(()) => {
+                if let Err(error) = db::acme::mark_dns_removed(&state.pool, record.id, OffsetDateTime::now_utc()).await
+                {
+                    tracing::warn!(record = %record.dns_record, error = %error, "removed a TXT record but could not note it");
+                }
+            }
+            Err(detail) => {
+                tracing::warn!(record = %record.dns_record, detail = %detail, "TXT record not removed yet; will retry")
+            }
+        }
+    }
+}

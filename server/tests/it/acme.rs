@@ -1,0 +1,286 @@
+//! Public certificates over ACME against a real Pebble (one per test, see `pebble`): HTTP-01 answered by
+//! certdesk's responder, the chain verified against Pebble's root, revocation seen in Pebble's own records, a
+//! failing challenge, an unreachable CA retried, an order resumed by a restarted certdesk, and Pebble's random
+//! badNonce rejections and validation sleeps.
+
+mod pebble;
+
+use std::time::Duration;
+
+use app::model::{Role, TokenScope};
+use axum::body::Body;
+use http::{Request, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::issuance::{Api, api_as, audit_actions, openssl, temp_file};
+use crate::support::{Gate, state_for};
+use pebble::{Behaviour, Pebble};
+
+const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn stack_dir() -> Option<String> {
+    std::env::var("CERTDESK_TEST_STACK_DIR").ok()
+}
+
+/// An ACME issuer `public` on `directory_url` (Pebble's, or a gate in front of it), names under pub.example.test
+/// for platform-team.
+fn acme_extra(stack: &str, pebble: &Pebble, directory_url: &str) -> String {
+    format!(
+        "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n\
+         [[issuers]]\nid = \"public\"\nkind = \"acme\"\ndirectory_url = \"{directory_url}\"\n\
+         ca_bundle = \"{stack}/pebble/listener-ca.pem\"\nroot_ca = \"{root}\"\ncontact_email = \"it@example.test\"\n\
+         [[issuers.policy]]\nname = \"public\"\ngroups = [\"platform-team\"]\ndomains = [\"pub.example.test\"]\n\
+         max_validity_days = 90\n",
+        root = pebble.root.display(),
+    )
+}
+
+fn public_request(names: &[&str]) -> Value {
+    json!({ "issuer_id": "public", "dns_names": names, "validity_days": 90,
+            "key": { "source": "generate", "key_type": "ec-p256" } })
+}
+
+/// certdesk's HTTP-01 responder where this Pebble's validator connects.
+fn responder(state: &certdesk::state::AppState, port: u16) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    tokio::spawn(certdesk::acme::responder::serve_dedicated(state.clone(), addr))
+}
+
+async fn detail(api: &Api, id: &str) -> Value {
+    let (status, bytes) = api.send(Request::get(format!("/api/v1/certificates/{id}")), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Polls the certificate (as an API client would after a 202) until its order ended.
+async fn until_order_ends(api: &Api, id: &str, within: Duration) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let detail = detail(api, id).await;
+        if detail["status"] != "pending" {
+            return detail;
+        }
+        assert!(started.elapsed() < within, "the order did not end within {within:?}: {detail}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn challenge_rows(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM acme_challenges WHERE removed_at IS NULL").fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn an_http01_order_issues_a_chain_that_verifies_and_revocation_reaches_the_ca(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
+    let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
+    let responder = responder(&state, pebble.http01_port);
+    let api = api_as(&pool, state, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+
+    let (status, created) = api.request(public_request(&["www.pub.example.test", "api.pub.example.test"]), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    assert_eq!(created["status"], "pending");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let issued = until_order_ends(&api, &id, Duration::from_secs(60)).await;
+    assert_eq!(issued["status"], "issued", "{issued}");
+    let order = &issued["order"];
+    assert_eq!(order["state"], "valid");
+    let names: Vec<(&str, &str, &str)> = order["authorizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["identifier"].as_str().unwrap(), a["challenge"].as_str().unwrap(), a["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names.len(), 2, "{order}");
+    assert!(names.iter().all(|(_, challenge, status)| *challenge == "http-01" && *status == "valid"), "{order}");
+
+    // The full chain verifies against Pebble's own root (from its management API), for the requested names.
+    let (status, fullchain) = api.download(&id, "fullchain-pem", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let chain = temp_file("fullchain.pem", &fullchain);
+    let (verified, output) = openssl(&[
+        "verify",
+        "-CAfile",
+        pebble.root.to_str().unwrap(),
+        "-untrusted",
+        chain.to_str().unwrap(),
+        chain.to_str().unwrap(),
+    ]);
+    assert!(verified, "{output}");
+    let (_, text) = openssl(&["x509", "-in", chain.to_str().unwrap(), "-noout", "-ext", "subjectAltName"]);
+    assert!(text.contains("DNS:www.pub.example.test") && text.contains("DNS:api.pub.example.test"), "{text}");
+    // The answers are gone once the order ended.
+    assert_eq!(challenge_rows(&pool).await, 0);
+    let actions = audit_actions(&pool).await;
+    assert!(actions.contains(&"certificate.issued".to_owned()), "{actions:?}");
+    let created_events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'acme.order_created'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(created_events, 1);
+
+    // Revoked through ACME revokeCert: Pebble records it with the reason.
+    let serial = issued["serial"].as_str().unwrap().to_owned();
+    assert_eq!(pebble.certificate_status(&serial).await["Status"], "Valid");
+    let request = Request::post(format!("/api/v1/certificates/{id}/revoke")).header("content-type", "application/json");
+    let (status, body) = api.send(request, Body::from(json!({ "reason": "keyCompromise" }).to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let at_ca = pebble.certificate_status(&serial).await;
+    assert_eq!(at_ca["Status"], "Revoked", "{at_ca}");
+    assert_eq!(at_ca["Reason"], 1, "keyCompromise is reason 1: {at_ca}");
+    assert_eq!(detail(&api, &id).await["status"], "revoked");
+    responder.abort();
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_failing_http01_challenge_fails_the_request_with_what_the_ca_saw(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
+    // Nothing answers on Pebble's HTTP-01 port: its validator's connection is refused.
+    let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
+    let api = api_as(&pool, state, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let (status, created) = api.request(public_request(&["down.pub.example.test"]), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let failed = until_order_ends(&api, &id, Duration::from_secs(60)).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let reason = failed["failure"].as_str().unwrap();
+    assert!(reason.contains("down.pub.example.test") && reason.contains("http-01"), "{reason}");
+    assert!(reason.to_lowercase().contains("connection refused") || reason.contains("connect"), "{reason}");
+    assert_eq!(failed["order"]["state"], "invalid");
+    assert_eq!(failed["order"]["authorizations"][0]["status"], "invalid", "{failed}");
+    assert_eq!(challenge_rows(&pool).await, 0, "the HTTP-01 answer is taken down after a failure too");
+    assert!(audit_actions(&pool).await.contains(&"certificate.failed".to_owned()));
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn an_unreachable_ca_is_retried_and_the_order_completes_when_it_is_back(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
+    let port: u16 = pebble.directory_url.split(':').nth(2).unwrap().split('/').next().unwrap().parse().unwrap();
+    let gate = Gate::start(([127, 0, 0, 1], port).into()).await;
+    gate.close();
+    let directory = format!("https://127.0.0.1:{}/dir", gate.port);
+    let state = state_for(&pool, &acme_extra(&stack, &pebble, &directory));
+    let responder = responder(&state, pebble.http01_port);
+    let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let (status, created) = api.request(public_request(&["later.pub.example.test"]), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    // The page says it waits to try again, and why; nothing failed.
+    let waiting = crate::support::eventually("the order to wait for a retry", Duration::from_secs(30), || async {
+        let detail = detail(&api, &id).await;
+        detail["order"]["retrying"].is_string().then_some(detail)
+    })
+    .await;
+    assert_eq!(waiting["status"], "pending");
+    assert!(waiting["order"]["next_attempt_at"].is_string(), "{waiting}");
+
+    gate.open();
+    // Time passed in: the retry is due.
+    certdesk::acme::resume_due(&state, OffsetDateTime::now_utc() + Duration::from_secs(3600)).await.unwrap();
+    let issued = until_order_ends(&api, &id, Duration::from_secs(60)).await;
+    assert_eq!(issued["status"], "issued", "{issued}");
+    assert!(issued["order"]["retrying"].is_null());
+    responder.abort();
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_restarted_certdesk_resumes_the_stored_order_under_random_bad_nonces_and_sleeps(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    // Pebble's defaults: random badNonce rejections and validations delayed by up to 15 s.
+    let pebble = Pebble::start(&stack, Behaviour::Defaults).await;
+    let extra = acme_extra(&stack, &pebble, &pebble.directory_url);
+    let survivor = state_for(&pool, &extra);
+    let responder = responder(&survivor, pebble.http01_port);
+
+    // The first certdesk runs on a runtime of its own, which the test then stops dead: every task it had (the
+    // order's driver among them) vanishes mid-way, as in a crash.
+    let first = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    // Its own pool: connections made on that runtime die with it.
+    let config = certdesk::config::Config::from_toml_str(&crate::support::config_toml(
+        &crate::support::database_url_of(&pool),
+        "127.0.0.1:3999",
+        &extra,
+    ))
+    .unwrap();
+    let first_state = certdesk::serve::build_state(config).unwrap();
+    first_state.migrations.mark_applied();
+    let id = first
+        .spawn(async move {
+            let pool = first_state.pool.clone();
+            let api = api_as(&pool, first_state, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+            let (status, created) = api.request(public_request(&["resume.pub.example.test"]), None).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+            created["id"].as_str().unwrap().to_owned()
+        })
+        .await
+        .unwrap();
+    let id = uuid::Uuid::parse_str(&id).unwrap();
+    let order_url: String =
+        crate::support::eventually("the CA to accept the order", Duration::from_secs(60), || async {
+            sqlx::query_scalar::<_, Option<String>>("SELECT order_url FROM acme_orders WHERE certificate_id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        })
+        .await;
+    first.shutdown_background();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM certificates WHERE id = $1").bind(id).fetch_one(&pool).await.unwrap();
+    assert_eq!(status, "pending", "the first certdesk stopped before the order ended");
+
+    // The restarted certdesk finds the order once the dead driver's lease ran out (time passed in) and resumes it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        certdesk::acme::resume_due(&survivor, OffsetDateTime::now_utc() + Duration::from_secs(60)).await.unwrap();
+        let status: String = sqlx::query_scalar("SELECT status FROM certificates WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if status != "pending" {
+            assert_eq!(status, "issued");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the resumed order did not finish");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let resumed_url: String = sqlx::query_scalar("SELECT order_url FROM acme_orders WHERE certificate_id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(resumed_url, order_url, "the same order was resumed, not a new one placed");
+
+    // And a fresh request through the same noisy Pebble completes on its own driver.
+    let api = api_as(&pool, survivor, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let (status, created) = api.request(public_request(&["again.pub.example.test"]), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    let issued = until_order_ends(&api, created["id"].as_str().unwrap(), Duration::from_secs(120)).await;
+    assert_eq!(issued["status"], "issued", "{issued}");
+    responder.abort();
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn names_no_challenge_can_prove_are_refused_before_any_order(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
+    let mut extra = acme_extra(&stack, &pebble, &pebble.directory_url);
+    extra.push_str("allow_wildcards = true\n");
+    let state = state_for(&pool, &extra);
+    let api = api_as(&pool, state, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    for (names, field) in [(vec!["*.pub.example.test"], "dns_names"), (vec!["www.example.com"], "dns_names")] {
+        let (status, body) = api.request(public_request(&names), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["field"], field, "{body}");
+    }
+    let (status, body) = api.request(public_request(&["*.pub.example.test"]), None).await;
+    assert!(body.to_string().contains("DNS-01"), "{status} {body}");
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM acme_orders").fetch_one(&pool).await.unwrap();
+    assert_eq!(orders, 0);
+}
