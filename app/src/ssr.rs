@@ -9,8 +9,8 @@ use leptos::prelude::use_context;
 use crate::error::AppError;
 use crate::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
-    RequestedCertificate, RevocationReason, RevocationResult,
+    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan,
+    RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -44,8 +44,11 @@ impl RequestMeta {
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// The dashboard of the caller's own certificates, or everyone's (`All`, admins and auditors only).
-    async fn dashboard_summary(&self, request: &RequestMeta, scope: DashboardScope)
-    -> Result<DashboardSummary, AppError>;
+    async fn dashboard_summary(
+        &self,
+        request: &RequestMeta,
+        scope: DashboardScope,
+    ) -> Result<DashboardSummary, AppError>;
     async fn list_certificates(
         &self,
         request: &RequestMeta,

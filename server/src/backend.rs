@@ -3,8 +3,8 @@
 use app::AppError;
 use app::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
-    RequestedCertificate, RevocationReason, RevocationResult,
+    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan,
+    RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
 };
 use app::ssr::{Backend, RequestMeta};
 use async_trait::async_trait;

@@ -94,8 +94,12 @@ pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport
         }
     }
     if report != RunReport::default() {
-        tracing::info!(renewed = report.renewed.len(), failed = report.failed.len(), skipped = report.skipped,
-                       "renewal run");
+        tracing::info!(
+            renewed = report.renewed.len(),
+            failed = report.failed.len(),
+            skipped = report.skipped,
+            "renewal run"
+        );
     }
     Ok(report)
 }

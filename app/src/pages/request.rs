@@ -140,8 +140,16 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
     let key_types = options.key_types.clone();
     let other_error = move || match submit.value().get() {
         Some(Err(AppError::Invalid { field: Some(field), .. }))
-            if ["dns_names", "ip_sans", "validity_days", "key_type", "csr", "client_auth", "renewal.renew_before_days"]
-                .contains(&field.as_str()) =>
+            if [
+                "dns_names",
+                "ip_sans",
+                "validity_days",
+                "key_type",
+                "csr",
+                "client_auth",
+                "renewal.renew_before_days",
+            ]
+            .contains(&field.as_str()) =>
         {
             None
         }

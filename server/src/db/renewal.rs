@@ -148,12 +148,10 @@ pub async fn due(pool: &PgPool, now: OffsetDateTime, limit: i64) -> Result<Vec<D
 
 /// The renewal of `id` that is in flight or done, with its status.
 pub async fn successor(pool: &PgPool, id: Uuid) -> Result<Option<(Uuid, String)>, sqlx::Error> {
-    let row = sqlx::query!(
-        "SELECT id, status FROM certificates WHERE renewed_from = $1 AND status <> 'failed' LIMIT 1",
-        id,
-    )
-    .fetch_optional(pool)
-    .await?;
+    let row =
+        sqlx::query!("SELECT id, status FROM certificates WHERE renewed_from = $1 AND status <> 'failed' LIMIT 1", id,)
+            .fetch_optional(pool)
+            .await?;
     Ok(row.map(|row| (row.id, row.status)))
 }
 

@@ -47,7 +47,9 @@ pub async fn renew_now(
             CertStatus::Superseded => {
                 let by = db::renewal::successor(&state.pool, id).await?.map(|(successor, _)| successor);
                 return Err(conflict(match by {
-                    Some(successor) => format!("this certificate was already renewed: certificate {successor} replaces it"),
+                    Some(successor) => {
+                        format!("this certificate was already renewed: certificate {successor} replaces it")
+                    }
                     None => "this certificate is superseded: renew the current one".to_owned(),
                 }));
             }

@@ -166,18 +166,31 @@ mod tests {
     #[test]
     fn request_choices_are_checked_and_default_by_key_source() {
         let generated = check(None, false, 30).unwrap();
-        assert_eq!(generated, RenewalSettings { auto: true, remaining_percent: None, renew_before_days: None, reuse_key: false });
+        assert_eq!(
+            generated,
+            RenewalSettings { auto: true, remaining_percent: None, renew_before_days: None, reuse_key: false }
+        );
         let csr = check(None, true, 30).unwrap();
         assert_eq!((csr.auto, csr.reuse_key), (false, true));
         let field = |request: RenewalRequest| match check(Some(&request), false, 30) {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(RenewalRequest { renew_before_days: Some(30), ..Default::default() }).as_deref(), Some("renewal.renew_before_days"));
-        assert_eq!(field(RenewalRequest { remaining_percent: Some(100), ..Default::default() }).as_deref(), Some("renewal.remaining_percent"));
+        assert_eq!(
+            field(RenewalRequest { renew_before_days: Some(30), ..Default::default() }).as_deref(),
+            Some("renewal.renew_before_days")
+        );
+        assert_eq!(
+            field(RenewalRequest { remaining_percent: Some(100), ..Default::default() }).as_deref(),
+            Some("renewal.remaining_percent")
+        );
         let both = RenewalRequest { remaining_percent: Some(20), renew_before_days: Some(5), ..Default::default() };
         assert_eq!(field(both).as_deref(), Some("renewal.renew_before_days"));
-        let before = check(Some(&RenewalRequest { renew_before_days: Some(10), reuse_key: true, ..Default::default() }), false, 30);
+        let before = check(
+            Some(&RenewalRequest { renew_before_days: Some(10), reuse_key: true, ..Default::default() }),
+            false,
+            30,
+        );
         assert_eq!(before.unwrap().describe(), "10 days before it expires");
     }
 }

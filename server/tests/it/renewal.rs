@@ -104,15 +104,18 @@ async fn a_certificate_past_its_renewal_point_is_renewed_with_a_new_key_unless_r
     assert_eq!((old.status.as_str(), new.status.as_str()), ("superseded", "issued"));
     assert_eq!(new.renewed_from, Some(fresh));
     assert_ne!(old.serial, new.serial, "a new serial");
-    assert_ne!(public_key(old.leaf_pem.as_deref().unwrap()), public_key(new.leaf_pem.as_deref().unwrap()), "a fresh key");
+    assert_ne!(
+        public_key(old.leaf_pem.as_deref().unwrap()),
+        public_key(new.leaf_pem.as_deref().unwrap()),
+        "a fresh key"
+    );
     // The renewal keeps the settings and places its own renewal point.
     assert!(close(new.renew_at.unwrap(), renewal_point(new.not_before.unwrap(), new.not_after.unwrap(), None, None)));
-    let renewed_events: Vec<(String, String)> = sqlx::query_as(
-        "SELECT actor, object FROM audit_events WHERE action = 'certificate.renewed'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let renewed_events: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, object FROM audit_events WHERE action = 'certificate.renewed'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(renewed_events, [("system:renewal".to_owned(), format!("certificate:{fresh}"))]);
     // Both are in the line of versions shown on their pages.
     let detail = certdesk::inventory::detail(&state, &caller_of(&api), new_id).await.unwrap();
@@ -136,7 +139,10 @@ async fn a_certificate_past_its_renewal_point_is_renewed_with_a_new_key_unless_r
     let kept_new = report.renewed.iter().find(|(old, _)| *old == kept).map(|(_, new)| *new);
     let kept_new = kept_new.unwrap_or_else(|| panic!("{report:?}"));
     let renewed_kept = row(&pool, kept_new).await;
-    assert_eq!(public_key(old_kept.leaf_pem.as_deref().unwrap()), public_key(renewed_kept.leaf_pem.as_deref().unwrap()));
+    assert_eq!(
+        public_key(old_kept.leaf_pem.as_deref().unwrap()),
+        public_key(renewed_kept.leaf_pem.as_deref().unwrap())
+    );
     assert_ne!(old_kept.serial, renewed_kept.serial);
     let (status, key) = api.download(&kept_new.to_string(), "key-pem", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -203,13 +209,19 @@ async fn an_unreachable_openbao_is_retried_with_backoff_and_the_old_certificate_
 /// The same person with another token of `scope`.
 async fn token_for(pool: &PgPool, state: &AppState, user_id: Uuid, scope: TokenScope) -> Api {
     let now = OffsetDateTime::now_utc();
-    let caller = Caller { user_id, display_name: "Pat".into(), role: Role::User, csrf_token: String::new(),
-                          mfa_at: now.unix_timestamp() };
+    let caller = Caller {
+        user_id,
+        display_name: "Pat".into(),
+        role: Role::User,
+        csrf_token: String::new(),
+        mfa_at: now.unix_timestamp(),
+    };
     let meta = RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
     let new = NewApiToken { name: format!("{scope:?}"), scope, expires_in_days: 30 };
-    let created = certdesk::auth::tokens::create(pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
-        .await
-        .unwrap();
+    let created =
+        certdesk::auth::tokens::create(pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
+            .await
+            .unwrap();
     Api { router: certdesk::http::router(state.clone()), token: created.secret, user_id }
 }
 

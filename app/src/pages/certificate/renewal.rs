@@ -32,7 +32,8 @@ pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) ->
             </div>
         }
     });
-    let done = move || match renew.value().get() {
+    let done = move || {
+        match renew.value().get() {
         Some(Ok(renewed)) => Some(view! {
             <div class="notice" role="status">
                 <p><strong>"Renewed."</strong>" The new certificate replaces this one."</p>
@@ -41,6 +42,7 @@ pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) ->
         }.into_any()),
         Some(Err(error)) => Some(view! { <ErrorPanel error /> }.into_any()),
         None => None,
+    }
     };
     let can_renew = renewal.can_renew;
     view! {
