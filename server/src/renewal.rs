@@ -116,12 +116,7 @@ pub(crate) async fn renew(
     let Some(row) = db::renewal::find(&state.pool, record.id).await? else {
         return Err(ServerError::Client(AppError::not_found("certificate")));
     };
-    let settings = RenewalSettings {
-        auto: row.auto_renew,
-        remaining_percent: row.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok()),
-        renew_before_days: row.renew_before_days.and_then(|days| u32::try_from(days).ok()),
-        reuse_key: row.reuse_key,
-    };
+    let settings = RenewalSettings::of(&row);
     let request = request::for_renewal(record, row.csr_pem, settings, idempotency_key)?;
     let requester = Requester { owner_id: record.owner_id, actor: actor.clone(), renews: Some(record.id) };
     match flow::issue_for(state, &requester, request).await {

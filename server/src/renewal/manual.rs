@@ -71,10 +71,5 @@ pub async fn renew_now(
     if let Err(error) = issuer.authority() {
         return Err(conflict(format!("{} cannot renew it: {error}", issuer.config.display_name)));
     }
-    let actor = Actor {
-        actor: format!("user:{}", caller.user_id),
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-    };
-    super::renew(state, actor, &record, idempotency_key, now).await
+    super::renew(state, Actor::of(meta, caller), &record, idempotency_key, now).await
 }

@@ -33,6 +33,16 @@ impl RenewalSettings {
         )
     }
 
+    /// The settings as stored with a certificate.
+    pub fn of(row: &db::renewal::RenewalRow) -> Self {
+        Self {
+            auto: row.auto_renew,
+            remaining_percent: row.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok()),
+            renew_before_days: row.renew_before_days.and_then(|days| u32::try_from(days).ok()),
+            reuse_key: row.reuse_key,
+        }
+    }
+
     /// "when a third of its lifetime remains", "10 days before it expires".
     pub fn describe(&self) -> String {
         match (self.renew_before_days, self.remaining_percent) {

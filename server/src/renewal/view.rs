@@ -24,12 +24,7 @@ pub async fn view(
     status: CertStatus,
 ) -> Result<RenewalView, ServerError> {
     let Some(row) = db::renewal::find(pool, id).await? else { return Ok(RenewalView::default()) };
-    let settings = RenewalSettings {
-        auto: row.auto_renew,
-        remaining_percent: row.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok()),
-        renew_before_days: row.renew_before_days.and_then(|days| u32::try_from(days).ok()),
-        reuse_key: row.reuse_key,
-    };
+    let settings = RenewalSettings::of(&row);
     let versions: Vec<CertificateVersion> = db::renewal::versions(pool, id)
         .await?
         .into_iter()
