@@ -25,7 +25,10 @@ pub fn CertificatePage() -> impl IntoView {
     let id = move || params.with(|params| params.get("id").unwrap_or_default());
     let revoke: RevokeAction =
         Action::new(|(id, reason): &(uuid::Uuid, RevocationReason)| revoke_certificate(*id, *reason));
-    let renew: RenewAction = Action::new(|id: &uuid::Uuid| renew_certificate(*id));
+    let renew: RenewAction = Action::new(|id: &uuid::Uuid| {
+        let id = *id;
+        async move { (id, renew_certificate(id).await) }
+    });
     // A finished revocation or renewal reloads the page's data, which then shows the new state.
     let detail = Resource::new(
         move || (id(), revoke.version().get(), renew.version().get()),

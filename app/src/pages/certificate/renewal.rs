@@ -7,7 +7,9 @@ use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
 use crate::model::{CertificateVersion, RenewalView, RequestedCertificate};
 
-pub type RenewAction = Action<uuid::Uuid, Result<RequestedCertificate, AppError>>;
+/// The page's "renew now" action; its value names the certificate it renewed, so the outcome shows on that
+/// certificate's page only (the action outlives navigation to the new certificate).
+pub type RenewAction = Action<uuid::Uuid, (uuid::Uuid, Result<RequestedCertificate, AppError>)>;
 
 fn day_and_time(time: &str) -> String {
     super::day_and_time(time)
@@ -34,14 +36,14 @@ pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) ->
     });
     let done = move || {
         match renew.value().get() {
-        Some(Ok(renewed)) => Some(view! {
+        Some((renewed_id, Ok(renewed))) if renewed_id == id => Some(view! {
             <div class="notice" role="status">
                 <p><strong>"Renewed."</strong>" The new certificate replaces this one."</p>
                 <p><a class="button primary" href=format!("/certificates/{}", renewed.id)>"Open the new certificate"</a></p>
             </div>
         }.into_any()),
-        Some(Err(error)) => Some(view! { <ErrorPanel error /> }.into_any()),
-        None => None,
+        Some((failed_id, Err(error))) if failed_id == id => Some(view! { <ErrorPanel error /> }.into_any()),
+        _ => None,
     }
     };
     let can_renew = renewal.can_renew;
@@ -55,7 +57,7 @@ pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) ->
             })}
             <p>{settings}</p>
             {failure}
-            <Show when=move || can_renew && !matches!(renew.value().get(), Some(Ok(_)))>
+            <Show when=move || can_renew>
                 <button class="button" type="button" disabled=move || renew.pending().get()
                     on:click=move |_| { renew.dispatch(id); }>
                     {move || if renew.pending().get() { "Renewing…" } else { "Renew now" }}
