@@ -3,25 +3,16 @@
 use serde::{Deserialize, Serialize};
 
 mod acme;
+mod dashboard;
+mod renewal;
 mod revocation;
 
 pub use acme::{AuthorizationProgress, OrderProgress};
+pub use dashboard::{DashboardScope, DashboardSummary, ExpiringCertificate, ExpiryWeek, IssuerCounts, StatusCount};
+pub use renewal::{CertificateVersion, RenewalRequest, RenewalView};
 pub use revocation::{
     OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,
 };
-
-/// Counts shown on the dashboard; every number comes from PostgreSQL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct DashboardSummary {
-    pub certificates_total: i64,
-    pub issued: i64,
-    pub expiring_within_30_days: i64,
-    pub revoked: i64,
-    pub failed: i64,
-    pub users: i64,
-    pub audit_events: i64,
-    pub issuers: Vec<IssuerSummary>,
-}
 
 /// An issuer as configured (private PKI in OpenBao/Vault, or an ACME CA).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,6 +254,9 @@ pub struct CertificateRequest {
     /// The same key from the same person means the same request (double submit, retries): one certificate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Automatic renewal; absent: on (fresh key, a third of the lifetime left) for keys certdesk makes, off for CSRs.
+    #[serde(default)]
+    pub renewal: Option<RenewalRequest>,
 }
 
 /// The answer to a certificate request.
@@ -345,6 +339,10 @@ pub struct CertificateQuery {
     pub status: Option<CertStatus>,
     #[serde(default)]
     pub expiring_within_days: Option<u32>,
+    /// With `expiring_within_days`: only those expiring at least this many days from now (a window, such as one
+    /// bar of the dashboard's timeline).
+    #[serde(default)]
+    pub expiring_after_days: Option<u32>,
     /// Part of the owner's name or e-mail (admins and auditors; ignored for others, who only see their own).
     #[serde(default)]
     pub owner: String,
@@ -402,6 +400,7 @@ pub struct CertificateDetail {
     pub history: Vec<HistoryEntry>,
     /// Set once revoked.
     pub revocation: Option<RevocationView>,
+    pub renewal: RenewalView,
     /// The caller may revoke it (its owner, or an admin) and it is still revocable.
     pub can_revoke: bool,
     /// Public (ACME) certificates: the order's progress.

@@ -9,8 +9,8 @@ use leptos::prelude::use_context;
 use crate::error::AppError;
 use crate::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
-    RequestedCertificate, RevocationReason, RevocationResult,
+    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan,
+    RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -43,7 +43,12 @@ impl RequestMeta {
 /// Everything the UI can ask of the server. Implemented in the `server` crate; the UI never sees SQL or issuers.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError>;
+    /// The dashboard of the caller's own certificates, or everyone's (`All`, admins and auditors only).
+    async fn dashboard_summary(
+        &self,
+        request: &RequestMeta,
+        scope: DashboardScope,
+    ) -> Result<DashboardSummary, AppError>;
     async fn list_certificates(
         &self,
         request: &RequestMeta,
@@ -65,6 +70,8 @@ pub trait Backend: Send + Sync + 'static {
         id: uuid::Uuid,
         reason: RevocationReason,
     ) -> Result<RevocationResult, AppError>;
+    /// Renews the certificate now (its owner or an admin): the new certificate.
+    async fn renew_certificate(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RequestedCertificate, AppError>;
     /// Admins: everything one person (e-mail address or name) owns that can still be revoked.
     async fn owner_revocation_plan(
         &self,

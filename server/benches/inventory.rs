@@ -72,6 +72,7 @@ async fn measure(database: &ScratchDatabase) -> Result<Vec<(String, f64, Option<
         issuer_id: None,
         status: None,
         expiring_before: None,
+        expiring_from: None,
         limit: PAGE,
     };
     let keyset = |position: ListPosition, search: &'static str| {

@@ -17,6 +17,7 @@ use crate::http::RequestContext;
 use crate::state::AppState;
 use crate::{downloads, issuance};
 
+mod renewal;
 mod revocation;
 
 pub fn routes() -> Router<AppState> {
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/certificates/{id}", get(certificate_detail))
         .route("/api/v1/certificates/{id}/download", get(download))
         .route("/api/v1/certificates/{id}/revoke", axum::routing::post(revocation::revoke_one))
+        .route("/api/v1/certificates/{id}/renew", axum::routing::post(renewal::renew))
         .route("/api/v1/certificates/revoke", axum::routing::post(revocation::revoke_batch))
 }
 

@@ -3,21 +3,16 @@
 use app::AppError;
 use app::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardSummary, NewApiToken, OwnerRevocationPlan, RequestOptions,
-    RequestedCertificate, RevocationReason, RevocationResult,
+    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan,
+    RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
 };
-use app::ssr::{Backend, Caller, RequestMeta};
+use app::ssr::{Backend, RequestMeta};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
-use crate::error::ServerError;
 use crate::state::AppState;
-use crate::{audit_log, db, inventory, issuance, revocation};
-
-/// "Expiring soon" on the dashboard.
-const EXPIRY_HORIZON: time::Duration = time::Duration::days(30);
+use crate::{audit_log, dashboard, inventory, issuance, renewal, revocation};
 
 pub struct ServerBackend {
     state: AppState,
@@ -27,29 +22,19 @@ impl ServerBackend {
     pub fn new(state: AppState) -> Self {
         Self { state }
     }
-
-    /// Admins and auditors see every certificate; everyone else sees their own.
-    pub async fn summary(&self, caller: &Caller, now: OffsetDateTime) -> Result<DashboardSummary, ServerError> {
-        let pool = &self.state.pool;
-        let counts = db::dashboard::certificate_counts(pool, owner_scope(caller), now + EXPIRY_HORIZON).await?;
-        Ok(DashboardSummary {
-            certificates_total: counts.total,
-            issued: counts.issued,
-            expiring_within_30_days: counts.expiring_before,
-            revoked: counts.revoked,
-            failed: counts.failed,
-            users: db::dashboard::user_count(pool).await?,
-            audit_events: db::audit::count(pool).await?,
-            issuers: self.state.issuers.iter().map(|issuer| issuer.summary()).collect(),
-        })
-    }
 }
 
 #[async_trait]
 impl Backend for ServerBackend {
-    async fn dashboard_summary(&self, request: &RequestMeta) -> Result<DashboardSummary, AppError> {
+    async fn dashboard_summary(
+        &self,
+        request: &RequestMeta,
+        scope: DashboardScope,
+    ) -> Result<DashboardSummary, AppError> {
         let caller = request.caller()?;
-        self.summary(caller, OffsetDateTime::now_utc()).await.map_err(|error| error.into_app_error(request))
+        dashboard::summary(&self.state, caller, scope, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
     }
 
     async fn list_certificates(
@@ -106,6 +91,13 @@ impl Backend for ServerBackend {
     ) -> Result<RevocationResult, AppError> {
         let caller = request.caller()?;
         revocation::revoke(&self.state, request, caller, id, reason)
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn renew_certificate(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RequestedCertificate, AppError> {
+        let caller = request.caller()?;
+        renewal::manual::renew_now(&self.state, request, caller, id, None)
             .await
             .map_err(|error| error.into_app_error(request))
     }

@@ -8,6 +8,7 @@ pub mod crls;
 pub mod dashboard;
 pub mod local_totp;
 pub mod metrics;
+pub mod renewal;
 pub mod revocations;
 pub mod sealed;
 pub mod users;

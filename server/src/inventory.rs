@@ -37,13 +37,21 @@ pub async fn list(state: &AppState, caller: &Caller, query: CertificateQuery) ->
         Some(text) => cursor::decode(query.sort, text)
             .ok_or_else(|| invalid("after", "this page link is not valid; start from the first page".into()))?,
     };
-    let expiring_before = match query.expiring_within_days {
+    let now = OffsetDateTime::now_utc();
+    let days_from_now = |field: &str, days: Option<u32>| match days {
         Some(days) if days > MAX_EXPIRY_FILTER_DAYS => {
-            return Err(invalid("expiring_within_days", format!("at most {MAX_EXPIRY_FILTER_DAYS} days")));
+            Err(invalid(field, format!("at most {MAX_EXPIRY_FILTER_DAYS} days")))
         }
-        Some(days) => Some(OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))),
-        None => None,
+        Some(days) => Ok(Some(now + time::Duration::days(i64::from(days)))),
+        None => Ok(None),
     };
+    let expiring_before = days_from_now("expiring_within_days", query.expiring_within_days)?;
+    let expiring_from = days_from_now("expiring_after_days", query.expiring_after_days)?;
+    if let (Some(from), Some(before)) = (expiring_from, expiring_before)
+        && from >= before
+    {
+        return Err(invalid("expiring_after_days", "must be fewer days than expiring_within_days".into()));
+    }
     let owner = owner_scope(caller);
     let filter = db::certificates::ListFilter {
         owner,
@@ -53,6 +61,7 @@ pub async fn list(state: &AppState, caller: &Caller, query: CertificateQuery) ->
         issuer_id: query.issuer_id.as_deref().filter(|id| !id.is_empty()),
         status: query.status.map(CertStatus::as_str),
         expiring_before,
+        expiring_from,
         limit: PAGE_SIZE + 1,
     };
     let mut rows = db::certificates::list(&state.pool, &filter, &position).await?;
@@ -117,6 +126,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
     // A revocation adopted from the CRL may still be given its reason by re-revoking it.
     let revocable = is_revocable(status) || (status == CertStatus::Revoked && record.revoked_by.is_none());
     let can_revoke = revocable && authority_over(caller, record.owner_id).is_some();
+    let renewal = crate::renewal::view::view(&state.pool, caller, id, record.owner_id, status).await?;
     let issuer_name = state
         .issuers
         .get(&record.issuer_id)
@@ -150,6 +160,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         history,
         revocation,
         can_revoke,
+        renewal,
         order: db::acme::find_order(&state.pool, id).await?.map(|row| crate::acme::progress_of(&row)),
         common_name: record.common_name,
         issuer_id: record.issuer_id,

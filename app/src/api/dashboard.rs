@@ -4,10 +4,10 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::model::DashboardSummary;
+use crate::model::{DashboardScope, DashboardSummary};
 
 #[server(prefix = "/rpc", endpoint = "dashboard_summary", input = Json)]
-pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
+pub async fn get_dashboard_summary(scope: DashboardScope) -> Result<DashboardSummary, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.dashboard_summary(&request).await
+    crate::ssr::backend()?.dashboard_summary(&request, scope).await
 }

@@ -4,17 +4,19 @@
 //! Owners and admins can revoke it from here.
 
 mod order;
+mod renewal;
 mod revoke;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_certificate, get_session, revoke_certificate};
+use crate::api::{get_certificate, get_session, renew_certificate, revoke_certificate};
 use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
 use crate::model::{CertStatus, CertificateDetail, RevocationReason};
 use order::OrderPanel;
+use renewal::{RenewAction, RenewalPanel};
 use revoke::{RevokeAction, RevokePanel, RevokedNotice};
 
 #[component]
@@ -23,10 +25,14 @@ pub fn CertificatePage() -> impl IntoView {
     let id = move || params.with(|params| params.get("id").unwrap_or_default());
     let revoke: RevokeAction =
         Action::new(|(id, reason): &(uuid::Uuid, RevocationReason)| revoke_certificate(*id, *reason));
-    // A finished revocation reloads the page's data, which then shows the revoked state.
+    let renew: RenewAction = Action::new(|id: &uuid::Uuid| {
+        let id = *id;
+        async move { (id, renew_certificate(id).await) }
+    });
+    // A finished revocation or renewal reloads the page's data, which then shows the new state.
     let detail = Resource::new(
-        move || (id(), revoke.version().get()),
-        |(id, _)| async move {
+        move || (id(), revoke.version().get(), renew.version().get()),
+        |(id, _, _)| async move {
             match uuid::Uuid::parse_str(&id) {
                 Ok(id) => get_certificate(id).await,
                 // Same answer as someone else's certificate.
@@ -61,7 +67,7 @@ pub fn CertificatePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let form_token = session.await.ok().flatten().map(|session| session.csrf_token).unwrap_or_default();
                 match detail.await {
-                    Ok(detail) => view! { <Detail detail form_token revoke /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail form_token revoke renew /> }.into_any(),
                     Err(error) => view! { <Title text="Certificate" /><ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -74,7 +80,7 @@ fn day_and_time(time: &str) -> String {
 }
 
 #[component]
-fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction) -> impl IntoView {
+fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, renew: RenewAction) -> impl IntoView {
     let title = detail.common_name.clone();
     let status_class = format!("badge {}", detail.status.label().to_lowercase());
     let has_certificate = matches!(detail.status, CertStatus::Issued | CertStatus::Revoked | CertStatus::Superseded);
@@ -142,6 +148,7 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction) -
         <Show when=move || has_certificate>
             <Downloads id key_held=detail.key_held form_token=form_token.clone() />
         </Show>
+        {has_certificate.then(|| view! { <RenewalPanel id renewal=detail.renewal.clone() renew /> }.into_any())}
         {detail.can_revoke.then(|| view! {
             <RevokePanel id common_name=detail.common_name.clone() serial=detail.serial.clone() revoke />
         }.into_any())}

@@ -22,6 +22,7 @@ pub fn CertificatesPage() -> impl IntoView {
             || query.status.is_some()
             || query.issuer_id.is_some()
             || query.expiring_within_days.is_some()
+            || query.expiring_after_days.is_some()
             || query.after.is_some()
     };
     view! {
@@ -69,6 +70,7 @@ pub(crate) fn query_from_url() -> impl Fn() -> CertificateQuery + Copy + Send + 
             issuer_id: params.get("issuer").filter(|issuer| !issuer.is_empty()),
             status: params.get("status").and_then(|wanted| CertStatus::parse(&wanted)),
             expiring_within_days: params.get("expiring").and_then(|days| days.parse().ok()),
+            expiring_after_days: params.get("expiring_after").and_then(|days| days.parse().ok()),
             owner: params.get("owner").unwrap_or_default(),
             sort: params
                 .get("sort")
@@ -100,14 +102,25 @@ pub(crate) fn Filters(base: &'static str, query: CertificateQuery, issuers: Vec<
             </div>
             <div class="field">
                 <label for="expiring">"Expiring within"</label>
-                <select id="expiring" name="expiring">
+                <select id="expiring" name="expiring" aria-describedby="expiring-window">
                     <option value="">"Any time"</option>
-                    {[7_u32, 30, 90].into_iter().map(|days| view! {
+                    {expiry_choices(query.expiring_within_days).into_iter().map(|days| view! {
                         <option value=days.to_string() selected=query.expiring_within_days == Some(days)>
                             {format!("{days} days")}
                         </option>
                     }).collect_view()}
                 </select>
+                // A window from the dashboard's timeline keeps its start while other filters change.
+                {query.expiring_after_days.map(|days| {
+                    let window = match query.expiring_within_days {
+                        Some(until) => format!("Window: days {days}–{until} from today"),
+                        None => format!("From day {days} on"),
+                    };
+                    view! {
+                        <input type="hidden" name="expiring_after" value=days.to_string() />
+                        <span id="expiring-window" class="help">{window}</span>
+                    }
+                })}
             </div>
             <div class="field">
                 <label for="issuer">"Issuer"</label>
@@ -137,6 +150,18 @@ pub(crate) fn Filters(base: &'static str, query: CertificateQuery, issuers: Vec<
     }
 }
 
+/// The offered "expiring within" choices, plus the one in the URL when it is another (a timeline window).
+fn expiry_choices(current: Option<u32>) -> Vec<u32> {
+    let mut choices = vec![7_u32, 30, 90];
+    if let Some(days) = current
+        && !choices.contains(&days)
+    {
+        choices.push(days);
+        choices.sort_unstable();
+    }
+    choices
+}
+
 /// The link to the page after this one on `base`, keeping the filters.
 pub(crate) fn next_href(base: &str, query: &CertificateQuery, next: &str) -> String {
     let mut href = format!("{base}?after={next}");
@@ -148,6 +173,9 @@ pub(crate) fn next_href(base: &str, query: &CertificateQuery, next: &str) -> Str
     }
     if let Some(days) = query.expiring_within_days {
         href.push_str(&format!("&expiring={days}"));
+    }
+    if let Some(days) = query.expiring_after_days {
+        href.push_str(&format!("&expiring_after={days}"));
     }
     if let Some(issuer) = &query.issuer_id {
         href.push_str(&format!("&issuer={}", encode(issuer)));

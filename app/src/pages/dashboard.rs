@@ -1,18 +1,33 @@
-//! The dashboard: certificate counts by status, issuers, and what to do when there is nothing yet.
+//! The dashboard: expiry at a glance. A 90-day timeline of expiries, what expires soon, counts by status and by
+//! issuer; of the person's own certificates, or of everyone's for admins and auditors (`?scope=mine` switches).
+
+mod tables;
+mod timeline;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::get_dashboard_summary;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::stat_card::StatCard;
-use crate::model::DashboardSummary;
+use crate::model::{DashboardScope, DashboardSummary};
+use tables::{ByIssuer, ByStatus, ExpiringSoon};
+use timeline::ExpiryTimeline;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let params = use_query_map();
+    let wanted = move || {
+        params.with(|params| match params.get("scope").as_deref() {
+            Some("mine") => DashboardScope::Mine,
+            // Admins and auditors see everything by default; the server narrows it for everyone else.
+            _ => DashboardScope::All,
+        })
+    };
     let refreshes = RwSignal::new(0_u32);
-    let summary = Resource::new(move || refreshes.get(), |_| get_dashboard_summary());
+    let summary = Resource::new(move || (wanted(), refreshes.get()), |(scope, _)| get_dashboard_summary(scope));
     let refreshing = RwSignal::new(false);
     view! {
         <Title text="Dashboard" />
@@ -38,11 +53,32 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+/// Says whose certificates are counted; admins and auditors switch between everyone's and their own.
+#[component]
+fn ScopeSwitch(scope: DashboardScope, can_see_all: bool) -> impl IntoView {
+    if !can_see_all {
+        return view! { <p class="scope-note">"Showing " <strong>"your certificates"</strong></p> }.into_any();
+    }
+    let current = |this: DashboardScope| (scope == this).then_some("page");
+    view! {
+        <nav class="scope-switch" aria-label="Whose certificates">
+            <a href="/" aria-current=current(DashboardScope::All)>"All certificates"</a>
+            <a href="/?scope=mine" aria-current=current(DashboardScope::Mine)>"Mine"</a>
+        </nav>
+        <p class="scope-note">
+            "Showing "
+            <strong>{if scope == DashboardScope::All { "all certificates, everyone's" } else { "your certificates" }}</strong>
+        </p>
+    }
+    .into_any()
+}
+
 #[component]
 fn SummaryView(summary: DashboardSummary) -> impl IntoView {
+    let mine = summary.scope == DashboardScope::Mine;
     let empty = summary.certificates_total == 0;
-    let issuers = summary.issuers.clone();
     view! {
+        <ScopeSwitch scope=summary.scope can_see_all=summary.can_see_all />
         <section class="stats" aria-label="Certificates by status">
             <StatCard label="Certificates" value=summary.certificates_total />
             <StatCard label="Issued" value=summary.issued tone="ok" />
@@ -63,25 +99,27 @@ fn SummaryView(summary: DashboardSummary) -> impl IntoView {
                 action_label="Request a certificate"
             />
         })}
+        <section class="panel" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Expiring in the next 90 days"</h2>
+            <ExpiryTimeline weeks=summary.timeline.clone() mine />
+        </section>
+        <div class="panel-grid">
+            <section class="panel" aria-labelledby="expiring-heading">
+                <h2 id="expiring-heading">{if mine { "Yours, expiring soon" } else { "Expiring soon" }}</h2>
+                <ExpiringSoon rows=summary.expiring_soon.clone() mine />
+            </section>
+            <section class="panel" aria-labelledby="status-heading">
+                <h2 id="status-heading">"By status"</h2>
+                <ByStatus counts=summary.by_status.clone() />
+            </section>
+        </div>
         <section class="panel" aria-labelledby="issuers-heading">
-            <h2 id="issuers-heading">"Issuers"</h2>
-            {if issuers.is_empty() {
-                view! { <p class="muted">"No issuer is configured yet. An administrator adds them in certdesk.toml."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="issuer-list">
-                        {issuers.into_iter().map(|issuer| view! {
-                            <li>
-                                <strong>{issuer.display_name}</strong>
-                                <span class="muted">" — " {issuer.kind.label()} " · id " <code>{issuer.id}</code></span>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            <h2 id="issuers-heading">"By issuer"</h2>
+            <ByIssuer counts=summary.by_issuer.clone() issuers=summary.issuers.clone() />
         </section>
         <p class="muted small">
             {summary.users} " people have signed in · " {summary.audit_events} " audit events recorded"
         </p>
     }
+    .into_any()
 }

@@ -2,6 +2,7 @@
 //! issuer's policy for this person drives the choices and the inline validation; the server checks everything
 //! again. One idempotency key per form, so a double click issues one certificate.
 
+mod renewal;
 mod upload;
 mod validate;
 
@@ -58,6 +59,7 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
     let csr = RwSignal::new(String::new());
     let upload_problem = RwSignal::new(None::<String>);
     let client_auth = RwSignal::new(false);
+    let renewal_choice = renewal::RenewalChoice::new();
     let touched = RwSignal::new(false);
     // One key per form: resubmitting the same form (double click, retry after a timeout) is the same request.
     let idempotency_key = StoredValue::new(uuid::Uuid::new_v4().to_string());
@@ -127,6 +129,7 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
             key,
             client_auth: client_auth.get_untracked(),
             idempotency_key: Some(idempotency_key.get_value()),
+            renewal: Some(renewal_choice.request()),
         });
     };
 
@@ -137,8 +140,16 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
     let key_types = options.key_types.clone();
     let other_error = move || match submit.value().get() {
         Some(Err(AppError::Invalid { field: Some(field), .. }))
-            if ["dns_names", "ip_sans", "validity_days", "key_type", "csr", "client_auth"]
-                .contains(&field.as_str()) =>
+            if [
+                "dns_names",
+                "ip_sans",
+                "validity_days",
+                "key_type",
+                "csr",
+                "client_auth",
+                "renewal.renew_before_days",
+            ]
+            .contains(&field.as_str()) =>
         {
             None
         }
@@ -268,6 +279,8 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
                     "Also allow client authentication (mTLS clients)"
                 </label>
             </Show>
+            <renewal::RenewalFields choice=renewal_choice key_source
+                error=Signal::derive(server_error("renewal.renew_before_days")) />
             <button class="button primary" type="submit" disabled=move || submit.pending().get()>
                 {move || if submit.pending().get() { "Issuing…" } else { "Request certificate" }}
             </button>

@@ -267,6 +267,8 @@ pub struct ListFilter<'a> {
     pub status: Option<&'a str>,
     /// Issued certificates expiring before this time.
     pub expiring_before: Option<OffsetDateTime>,
+    /// Issued certificates expiring at or after this time.
+    pub expiring_from: Option<OffsetDateTime>,
     pub limit: i64,
 }
 
@@ -316,6 +318,7 @@ pub async fn list(
                    AND ($4::text IS NULL OR c.issuer_id = $4)
                    AND ($5::text IS NULL OR c.status = $5)
                    AND ($6::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after < $6))
+                   AND ($10::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after >= $10))
                    AND ($7::timestamptz IS NULL OR (c.created_at, c.id) < ($7, $8::uuid))
                  ORDER BY c.created_at DESC, c.id DESC
                  LIMIT $9",
@@ -328,6 +331,7 @@ pub async fn list(
                 after_time,
                 after_id,
                 filter.limit,
+                filter.expiring_from,
             )
             .fetch_all(pool)
             .await
@@ -346,6 +350,7 @@ pub async fn list(
                    AND ($4::text IS NULL OR c.issuer_id = $4)
                    AND ($5::text IS NULL OR c.status = $5)
                    AND ($6::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after < $6))
+                   AND ($10::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after >= $10))
                    AND ($7::timestamptz IS NULL OR (c.not_after, c.id) > ($7, $8::uuid))
                  ORDER BY c.not_after ASC, c.id ASC
                  LIMIT $9",
@@ -358,6 +363,7 @@ pub async fn list(
                 after_time,
                 after_id,
                 filter.limit,
+                filter.expiring_from,
             )
             .fetch_all(pool)
             .await
@@ -375,6 +381,7 @@ pub async fn list(
                    AND ($4::text IS NULL OR c.issuer_id = $4)
                    AND ($5::text IS NULL OR c.status = $5)
                    AND ($6::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after < $6))
+                   AND ($10::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after >= $10))
                    AND ($7::text IS NULL OR (c.common_name, c.id) > ($7, $8::uuid))
                  ORDER BY c.common_name ASC, c.id ASC
                  LIMIT $9",
@@ -387,6 +394,7 @@ pub async fn list(
                 after_name,
                 after_id,
                 filter.limit,
+                filter.expiring_from,
             )
             .fetch_all(pool)
             .await

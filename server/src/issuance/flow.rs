@@ -28,12 +28,31 @@ pub async fn issue(
     caller: &Caller,
     request: CheckedRequest,
 ) -> Result<RequestedCertificate, ServerError> {
+    let requester = Requester { owner_id: caller.user_id, actor: Actor::of(meta, caller), renews: None };
+    issue_for(state, &requester, request).await
+}
+
+/// Whom a certificate is issued to (their groups meet the policy; they own it), who is audited as asking, and
+/// the certificate it renews, if any.
+pub struct Requester {
+    pub owner_id: Uuid,
+    pub actor: Actor,
+    pub renews: Option<Uuid>,
+}
+
+/// The one issuance path: a person's request and a renewal (`renewal`) both come through here.
+pub async fn issue_for(
+    state: &AppState,
+    requester: &Requester,
+    request: CheckedRequest,
+) -> Result<RequestedCertificate, ServerError> {
+    let actor = &requester.actor;
     let Some(issuer) = state.issuers.get(&request.issuer_id) else {
         return Err(client(AppError::invalid("issuer_id", format!("there is no issuer `{}`", request.issuer_id))));
     };
     let now = OffsetDateTime::now_utc();
     let started = std::time::Instant::now();
-    let groups = db::users::groups(&state.pool, caller.user_id).await?;
+    let groups = db::users::groups(&state.pool, requester.owner_id).await?;
     let policy_request = PolicyRequest {
         dns_names: &request.dns_names,
         ip_sans: &request.ip_sans,
@@ -46,7 +65,7 @@ pub async fn issue(
         Err(refusal) => {
             let details =
                 json!({ "issuer": request.issuer_id, "names": names_of(&request), "reason": refusal.to_string() });
-            let entry = event(&Actor::of(meta, caller), "certificate.denied", String::new(), Outcome::Denied, details);
+            let entry = event(actor, "certificate.denied", String::new(), Outcome::Denied, details);
             audit::record(&state.pool, &state.chain_key, &entry, now).await?;
             crate::metrics::issuance(&request.issuer_id, "denied", started.elapsed());
             return Err(client(AppError::invalid(refusal.field(), refusal.to_string())));
@@ -59,9 +78,9 @@ pub async fn issue(
         return Err(client(AppError::invalid("dns_names", refusal)));
     }
     if let Some(key) = &request.idempotency_key
-        && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, caller.user_id, key).await?
+        && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, requester.owner_id, key).await?
     {
-        return replay(state, caller, prior, &request.fingerprint).await;
+        return replay(state, requester.owner_id, prior, &request.fingerprint).await;
     }
 
     // The key (server-generated, sealed at once) and the CSR the issuer will sign.
@@ -83,12 +102,15 @@ pub async fn issue(
             (csr, Some(sealer.seal(key.pkcs8_der(), &private_key_context(id))?), "server")
         }
         CheckedKey::Csr(csr) => (csr.pem(), None, "csr"),
+        CheckedKey::Reuse(reused) => {
+            (reused.csr_pem.clone(), reused.reseal_for(state.config.encryption.as_ref(), id)?, reused.key_source())
+        }
     };
     let dns: Vec<String> = request.dns_names.iter().map(|name| name.as_str().to_owned()).collect();
     let ips: Vec<String> = request.ip_sans.iter().map(ToString::to_string).collect();
     let intent = db::certificates::NewIntent {
         id,
-        owner_id: caller.user_id,
+        owner_id: requester.owner_id,
         issuer_id: &request.issuer_id,
         common_name: request.common_name.as_str(),
         dns_names: &dns,
@@ -110,21 +132,22 @@ pub async fn issue(
         // A concurrent double submit won the insert: answer as its replay.
         drop(tx);
         if let Some(key) = &request.idempotency_key
-            && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, caller.user_id, key).await?
+            && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, requester.owner_id, key).await?
         {
-            return replay(state, caller, prior, &request.fingerprint).await;
+            return replay(state, requester.owner_id, prior, &request.fingerprint).await;
         }
         return Err(ServerError::Internal("intent insert conflicted without a prior request".into()));
     }
+    crate::renewal::settings::store(&mut tx, id, &request.renewal, requester.renews).await?;
     let details = json!({
         "issuer": request.issuer_id, "names": names_of(&request), "key": request.key_type.as_str(),
         "key_source": key_source, "validity_days": request.validity_days, "client_auth": request.client_auth,
-        "policy_rule": grant.rule,
+        "policy_rule": grant.rule, "auto_renew": request.renewal.auto, "renews": requester.renews,
     });
     audit::append(
         &mut tx,
         &state.chain_key,
-        &event(&Actor::of(meta, caller), "certificate.requested", object(id), Outcome::Success, details),
+        &event(actor, "certificate.requested", object(id), Outcome::Success, details),
         now,
     )
     .await?;
@@ -157,9 +180,9 @@ pub async fn issue(
         Err(error) => Err(error),
     };
     let stored = match signed.map_err(Failure::Issuer).and_then(|signed| verified(issuer, signed)) {
-        Ok(material) => complete(state, &Actor::of(meta, caller), id, &request.issuer_id, &dns, material).await,
+        Ok(material) => complete(state, actor, id, &request.issuer_id, &dns, material).await,
         Err(failure) => {
-            fail(state, &Actor::of(meta, caller), id, &failure.reason()).await?;
+            fail(state, actor, id, &failure.reason()).await?;
             if let Failure::Issuer(error) = &failure {
                 crate::metrics::issuer_error(&request.issuer_id, error);
             }
@@ -263,6 +286,7 @@ pub(crate) async fn complete(
     if !db::certificates::mark_issued(&mut tx, id, &issued, now).await? {
         return Err(ServerError::Internal(format!("certificate {id} was no longer pending")));
     }
+    let renewed = crate::renewal::settings::on_issued(&mut tx, id, facts.not_before, facts.not_after, now).await?;
     let details = json!({
         "issuer": issuer_id, "serial": serial, "names": dns,
         "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),
@@ -275,6 +299,11 @@ pub(crate) async fn complete(
         now,
     )
     .await?;
+    if let Some(previous) = renewed {
+        let details = json!({ "renewed_by": id, "serial": serial, "issuer": issuer_id });
+        let entry = event(actor, "certificate.renewed", object(previous), Outcome::Success, details);
+        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+    }
     tx.commit().await?;
     Ok(RequestedCertificate {
         id,
@@ -302,7 +331,7 @@ pub(crate) async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str
 /// is a client mistake.
 async fn replay(
     state: &AppState,
-    caller: &Caller,
+    owner_id: Uuid,
     prior: db::certificates::PriorRequest,
     fingerprint: &[u8],
 ) -> Result<RequestedCertificate, ServerError> {
@@ -312,7 +341,7 @@ async fn replay(
             "this idempotency key was already used for a different request",
         )));
     }
-    let Some(record) = db::certificates::find_visible(&state.pool, prior.id, Some(caller.user_id)).await? else {
+    let Some(record) = db::certificates::find_visible(&state.pool, prior.id, Some(owner_id)).await? else {
         return Err(ServerError::Internal("prior request vanished".into()));
     };
     let status = crate::inventory::stored_status(&record.status);
@@ -354,14 +383,15 @@ fn client(error: AppError) -> ServerError {
 }
 
 /// Who an audit event is attributed to: a person (with their request) or certdesk itself.
-pub(crate) struct Actor {
+#[derive(Debug, Clone)]
+pub struct Actor {
     pub actor: String,
     pub request_id: String,
     pub client_addr: String,
 }
 
 impl Actor {
-    fn of(meta: &RequestMeta, caller: &Caller) -> Self {
+    pub fn of(meta: &RequestMeta, caller: &Caller) -> Self {
         Self {
             actor: format!("user:{}", caller.user_id),
             request_id: meta.request_id.clone(),
@@ -369,7 +399,7 @@ impl Actor {
         }
     }
 
-    pub(crate) fn system(component: &str) -> Self {
+    pub fn system(component: &str) -> Self {
         Self { actor: format!("system:{component}"), request_id: String::new(), client_addr: String::new() }
     }
 }

@@ -20,6 +20,8 @@ const MAX_IDEMPOTENCY_KEY: usize = 128;
 pub enum CheckedKey {
     Generate(KeyType),
     Csr(Box<CheckedCsr>),
+    /// A renewal keeping its predecessor's key (see `renewal`).
+    Reuse(Box<crate::renewal::ReusedKey>),
 }
 
 pub struct CheckedRequest {
@@ -35,6 +37,7 @@ pub struct CheckedRequest {
     pub idempotency_key: Option<String>,
     /// SHA-256 over the request as understood: a reused idempotency key must come with the same request.
     pub fingerprint: Vec<u8>,
+    pub renewal: crate::renewal::RenewalSettings,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -104,9 +107,14 @@ pub fn check(input: CertificateRequest) -> Result<CheckedRequest, AppError> {
             (CheckedKey::Csr(Box::new(csr)), key_type, text)
         }
     };
+    let renewal = crate::renewal::settings::check(
+        input.renewal.as_ref(),
+        matches!(key, CheckedKey::Csr(_)),
+        input.validity_days,
+    )?;
     let fingerprint = {
         let mut hash = Sha256::new();
-        for part in [input.issuer_id.as_str(), &key_text, &input.validity_days.to_string()] {
+        for part in [input.issuer_id.as_str(), &key_text, &input.validity_days.to_string(), &renewal.fingerprint()] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
@@ -132,6 +140,7 @@ pub fn check(input: CertificateRequest) -> Result<CheckedRequest, AppError> {
         client_auth: input.client_auth,
         idempotency_key,
         fingerprint,
+        renewal,
     })
 }
 

@@ -220,7 +220,7 @@ async fn the_dashboard_counts_come_from_the_database_scoped_to_the_caller(pool: 
         .await
         .unwrap();
     }
-    let backend = certdesk::backend::ServerBackend::new(state_for(&pool, ""));
+    let state = state_for(&pool, "");
     let caller = |user_id, role| app::ssr::Caller {
         user_id,
         display_name: "x".into(),
@@ -229,7 +229,8 @@ async fn the_dashboard_counts_come_from_the_database_scoped_to_the_caller(pool: 
         mfa_at: 0,
     };
     let now = time::OffsetDateTime::now_utc();
-    let everyone = backend.summary(&caller(bob, app::model::Role::Admin), now).await.unwrap();
+    let all = app::model::DashboardScope::All;
+    let everyone = certdesk::dashboard::summary(&state, &caller(bob, app::model::Role::Admin), all, now).await.unwrap();
     assert_eq!(
         (
             everyone.certificates_total,
@@ -241,6 +242,8 @@ async fn the_dashboard_counts_come_from_the_database_scoped_to_the_caller(pool: 
         (4, 2, 1, 1, 1)
     );
     assert_eq!(everyone.users, 2);
-    let own = backend.summary(&caller(alice, app::model::Role::User), now).await.unwrap();
+    // Someone who is not an admin or auditor asking for everything gets their own.
+    let own = certdesk::dashboard::summary(&state, &caller(alice, app::model::Role::User), all, now).await.unwrap();
+    assert_eq!(own.scope, app::model::DashboardScope::Mine);
     assert_eq!((own.certificates_total, own.issued, own.failed), (3, 2, 0));
 }

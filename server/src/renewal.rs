@@ -1,0 +1,180 @@
+//! Automatic renewal of certificates, and "renew now". A renewal is a new certificate with the same issuer,
+//! names, key type, validity, usages and owner, through the same issuance flow as any request (policy checked
+//! again against the owner's groups, intent, issuer, verified chain); when it is issued it becomes the current
+//! certificate and the old one is kept as `superseded`, linked both ways (`renewed_from`). One renewal per
+//! certificate, in flight or done, enforced by the database, so double submits and concurrent runs renew once.
+//!
+//! `run_once(state, now)` renews everything `due(state, now)`; a job runner calls it (time is passed in, so
+//! tests never sleep). A failed attempt leaves the old certificate untouched and current, keeps the error, and
+//! schedules the next attempt with capped exponential backoff. Issuers whose certificate authority is not
+//! available (not configured for issuance) are skipped; everything goes through `CertificateAuthority`, so ACME
+//! renews here too once its authority signs.
+
+pub mod manual;
+mod request;
+pub mod settings;
+pub mod view;
+
+use app::AppError;
+use app::model::RequestedCertificate;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::db;
+use crate::db::certificates::CertificateRecord;
+use crate::error::ServerError;
+use crate::issuance::flow::{self, Actor, Requester};
+use crate::state::AppState;
+
+pub use request::ReusedKey;
+pub use settings::{RenewalSettings, renewal_point};
+
+/// The first retry after a failure; each further failure doubles the wait, up to `RETRY_CAP`.
+pub const RETRY_BASE: Duration = Duration::minutes(5);
+/// Long enough not to hammer an issuer that is down for hours, short enough to renew well before expiry.
+pub const RETRY_CAP: Duration = Duration::hours(4);
+/// Certificates renewed per run; the rest are still due at the next run.
+const BATCH: i64 = 50;
+
+/// The wait before the next attempt after `attempts` failures in a row.
+pub fn backoff(attempts: i32) -> Duration {
+    let doublings = attempts.clamp(1, 16) - 1;
+    (RETRY_BASE * 2_i32.pow(doublings as u32)).min(RETRY_CAP)
+}
+
+/// A certificate whose renewal point has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub id: Uuid,
+    pub issuer_id: String,
+    pub renew_at: OffsetDateTime,
+    /// Failed attempts so far.
+    pub attempts: i32,
+}
+
+/// Issued certificates with automatic renewal whose renewal point (and backoff, after a failure) has passed at
+/// `now`, most urgent first; those of issuers that cannot issue right now by configuration are left out.
+///
+/// ACME issuers are left out too, for now: their orders finish later in the background, so a failure would not
+/// come back here to be counted and backed off (and the CA's renewal information, ARI, should pick the time).
+/// Their completion already supersedes the old certificate (`settings::on_issued`), and "renew now" works for them.
+pub async fn due(state: &AppState, now: OffsetDateTime) -> Result<Vec<Due>, ServerError> {
+    let renewable = |issuer: &crate::issuers::Issuer| issuer.authority().is_ok() && issuer.acme().is_none();
+    Ok(db::renewal::due(&state.pool, now, BATCH)
+        .await?
+        .into_iter()
+        .filter(|row| state.issuers.get(&row.issuer_id).is_some_and(renewable))
+        .map(|row| Due { id: row.id, issuer_id: row.issuer_id, renew_at: row.renew_at, attempts: row.renewal_attempts })
+        .collect())
+}
+
+/// What one run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// (old, new) certificate ids.
+    pub renewed: Vec<(Uuid, Uuid)>,
+    /// Old certificate ids with the error, retried after their backoff.
+    pub failed: Vec<(Uuid, String)>,
+    /// Renewed concurrently by someone else (another replica, the button).
+    pub skipped: usize,
+}
+
+/// Renews every certificate due at `now`.
+pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport, ServerError> {
+    let mut report = RunReport::default();
+    for due in due(state, now).await? {
+        let Some(record) = db::certificates::find_visible(&state.pool, due.id, None).await? else { continue };
+        match renew(state, Actor::system("renewal"), &record, None, now).await {
+            Ok(renewed) => report.renewed.push((due.id, renewed.id)),
+            Err(ServerError::Client(AppError::Conflict { .. })) => report.skipped += 1,
+            Err(error) => report.failed.push((due.id, failure_text(&error))),
+        }
+    }
+    if report != RunReport::default() {
+        tracing::info!(
+            renewed = report.renewed.len(),
+            failed = report.failed.len(),
+            skipped = report.skipped,
+            "renewal run"
+        );
+    }
+    Ok(report)
+}
+
+/// Renews `record` through the issuance flow; a failure (other than a renewal already in flight or done) is
+/// recorded on the old certificate, which stays as it was.
+pub(crate) async fn renew(
+    state: &AppState,
+    actor: Actor,
+    record: &CertificateRecord,
+    idempotency_key: Option<String>,
+    now: OffsetDateTime,
+) -> Result<RequestedCertificate, ServerError> {
+    let Some(row) = db::renewal::find(&state.pool, record.id).await? else {
+        return Err(ServerError::Client(AppError::not_found("certificate")));
+    };
+    let settings = RenewalSettings::of(&row);
+    let request = request::for_renewal(record, row.csr_pem, settings, idempotency_key)?;
+    let requester = Requester { owner_id: record.owner_id, actor: actor.clone(), renews: Some(record.id) };
+    match flow::issue_for(state, &requester, request).await {
+        Ok(renewed) => Ok(renewed),
+        Err(error @ ServerError::Client(AppError::Conflict { .. })) => Err(error),
+        Err(error) => {
+            record_failure(state, &actor, record, &error, now).await?;
+            Err(error)
+        }
+    }
+}
+
+/// What the owner reads about a failed attempt: the message a person would have seen, never a database string.
+fn failure_text(error: &ServerError) -> String {
+    match error {
+        ServerError::Client(error) => error.to_string(),
+        _ => "certdesk could not complete the renewal (an incident was logged)".into(),
+    }
+}
+
+/// Counts the failed attempt, schedules the next, keeps the error and audits it, in one transaction.
+async fn record_failure(
+    state: &AppState,
+    actor: &Actor,
+    record: &CertificateRecord,
+    error: &ServerError,
+    now: OffsetDateTime,
+) -> Result<(), ServerError> {
+    let text = failure_text(error);
+    tracing::warn!(certificate = %record.id, error = %error, "renewal failed");
+    let mut tx = state.pool.begin().await?;
+    let (attempts, retry_at) =
+        db::renewal::record_failure(&mut tx, record.id, &text, |attempts| now + backoff(attempts)).await?;
+    let entry = AuditEntry {
+        actor: actor.actor.clone(),
+        action: "certificate.renewal_failed".into(),
+        object: format!("certificate:{}", record.id),
+        outcome: Outcome::Failure,
+        request_id: actor.request_id.clone(),
+        client_addr: actor.client_addr.clone(),
+        details: json!({ "issuer": record.issuer_id, "serial": record.serial, "attempt": attempts,
+                         "retry_at": retry_at.format(&Rfc3339).unwrap_or_default(), "error": text }),
+    };
+    audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+    tx.commit().await?;
+    // notify: renewal failed (record.id, owner record.owner_id, attempts, retry_at, text) — the notifications
+    // module connects here.
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_five_minutes_up_to_four_hours() {
+        let minutes: Vec<i64> = (1..=8).map(|attempts| backoff(attempts).whole_minutes()).collect();
+        assert_eq!(minutes, [5, 10, 20, 40, 80, 160, 240, 240]);
+        assert_eq!(backoff(1000), RETRY_CAP);
+    }
+}

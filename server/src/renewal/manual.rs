@@ -1,0 +1,75 @@
+//! "Renew now" (the certificate's page and `POST /api/v1/certificates/{id}/renew`): the owner or an admin renews
+//! the current, issued certificate at once. Someone else's answers 404 as everywhere; a certificate that cannot be
+//! renewed answers 409 saying why. The same idempotency key answers with the first renewal.
+
+use app::AppError;
+use app::model::{CertStatus, RequestedCertificate};
+use app::ssr::{Caller, RequestMeta};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::roles::owner_scope;
+use crate::db;
+use crate::error::ServerError;
+use crate::inventory::stored_status;
+use crate::issuance::flow::Actor;
+use crate::revocation::authority_over;
+use crate::state::AppState;
+
+fn conflict(message: impl Into<String>) -> ServerError {
+    ServerError::Client(AppError::Conflict { message: message.into() })
+}
+
+pub async fn renew_now(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    id: Uuid,
+    idempotency_key: Option<String>,
+) -> Result<RequestedCertificate, ServerError> {
+    let now = OffsetDateTime::now_utc();
+    let Some(record) = db::certificates::find_visible(&state.pool, id, owner_scope(caller)).await? else {
+        return Err(ServerError::Client(AppError::not_found("certificate")));
+    };
+    // An auditor sees everyone's certificates but renews only their own.
+    if authority_over(caller, record.owner_id).is_none() {
+        return Err(ServerError::Client(AppError::Forbidden));
+    }
+    let replay = match &idempotency_key {
+        Some(key) => db::certificates::find_by_idempotency_key(&state.pool, record.owner_id, key).await?.is_some(),
+        None => false,
+    };
+    // A repeated key goes straight to the flow, which answers with the first renewal (or refuses a key used for
+    // something else); otherwise the certificate must be the current, issued one.
+    if !replay {
+        match stored_status(&record.status) {
+            CertStatus::Issued => {}
+            CertStatus::Superseded => {
+                let by = db::renewal::successor(&state.pool, id).await?.map(|(successor, _)| successor);
+                return Err(conflict(match by {
+                    Some(successor) => {
+                        format!("this certificate was already renewed: certificate {successor} replaces it")
+                    }
+                    None => "this certificate is superseded: renew the current one".to_owned(),
+                }));
+            }
+            CertStatus::Revoked => {
+                return Err(conflict("a revoked certificate is not renewed: request a new certificate instead"));
+            }
+            CertStatus::Failed => {
+                return Err(conflict("this request failed, so there is no certificate to renew: request it again"));
+            }
+            CertStatus::Pending => return Err(conflict("this certificate is still being issued")),
+        }
+        if let Some((successor, _)) = db::renewal::successor(&state.pool, id).await? {
+            return Err(conflict(format!("this certificate is already being renewed (certificate {successor})")));
+        }
+    }
+    let Some(issuer) = state.issuers.get(&record.issuer_id) else {
+        return Err(conflict(format!("its issuer `{}` is no longer configured in certdesk", record.issuer_id)));
+    };
+    if let Err(error) = issuer.authority() {
+        return Err(conflict(format!("{} cannot renew it: {error}", issuer.config.display_name)));
+    }
+    super::renew(state, Actor::of(meta, caller), &record, idempotency_key, now).await
+}

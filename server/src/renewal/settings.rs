@@ -1,0 +1,206 @@
+//! A certificate's renewal settings: checked at request time, stored with the intent, and turned into the
+//! renewal point once the certificate is issued (from its real lifetime: an issuer may shorten what was asked).
+
+use app::AppError;
+use app::model::RenewalRequest;
+use sqlx::PgConnection;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::db;
+use crate::error::ServerError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RenewalSettings {
+    pub auto: bool,
+    /// `None`: one third.
+    pub remaining_percent: Option<u8>,
+    /// Wins over the share while it is shorter than the lifetime.
+    pub renew_before_days: Option<u32>,
+    pub reuse_key: bool,
+}
+
+impl RenewalSettings {
+    /// Folded into the request's fingerprint: the same idempotency key with other renewal settings is another
+    /// request.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "renewal:{}:{}:{}:{}",
+            self.auto,
+            self.remaining_percent.map(|percent| percent.to_string()).unwrap_or_default(),
+            self.renew_before_days.map(|days| days.to_string()).unwrap_or_default(),
+            self.reuse_key
+        )
+    }
+
+    /// The settings as stored with a certificate.
+    pub fn of(row: &db::renewal::RenewalRow) -> Self {
+        Self {
+            auto: row.auto_renew,
+            remaining_percent: row.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok()),
+            renew_before_days: row.renew_before_days.and_then(|days| u32::try_from(days).ok()),
+            reuse_key: row.reuse_key,
+        }
+    }
+
+    /// "when a third of its lifetime remains", "10 days before it expires".
+    pub fn describe(&self) -> String {
+        match (self.renew_before_days, self.remaining_percent) {
+            (Some(1), _) => "1 day before it expires".into(),
+            (Some(days), _) => format!("{days} days before it expires"),
+            (None, Some(percent)) => format!("when {percent}% of its lifetime remains"),
+            (None, None) => "when a third of its lifetime remains".into(),
+        }
+    }
+}
+
+/// The request's renewal choices, checked. A CSR's certificate can only be renewed by signing its CSR again, so
+/// it always keeps its key; it renews itself only when asked.
+pub fn check(input: Option<&RenewalRequest>, from_csr: bool, validity_days: u32) -> Result<RenewalSettings, AppError> {
+    let input = input.cloned().unwrap_or_default();
+    if let Some(percent) = input.remaining_percent
+        && !(1..=99).contains(&percent)
+    {
+        return Err(AppError::invalid("renewal.remaining_percent", "choose between 1 and 99 percent"));
+    }
+    if let Some(days) = input.renew_before_days {
+        if input.remaining_percent.is_some() {
+            return Err(AppError::invalid(
+                "renewal.renew_before_days",
+                "give either renew_before_days or remaining_percent, not both",
+            ));
+        }
+        if days == 0 || days >= validity_days {
+            return Err(AppError::invalid(
+                "renewal.renew_before_days",
+                format!("must be at least 1 and fewer than the validity ({validity_days} days)"),
+            ));
+        }
+    }
+    Ok(RenewalSettings {
+        auto: input.auto.unwrap_or(!from_csr),
+        remaining_percent: input.remaining_percent,
+        renew_before_days: input.renew_before_days,
+        reuse_key: input.reuse_key || from_csr,
+    })
+}
+
+/// When a certificate valid from `not_before` to `not_after` is due for renewal: `renew_before_days` before it
+/// expires, or when the chosen share of its lifetime (a third by default) remains. A `renew_before_days` as long
+/// as the lifetime (the issuer shortened it) would renew at once, forever: the share applies instead.
+pub fn renewal_point(
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    remaining_percent: Option<u8>,
+    renew_before_days: Option<u32>,
+) -> OffsetDateTime {
+    let lifetime = not_after - not_before;
+    if let Some(days) = renew_before_days {
+        let before = Duration::days(i64::from(days));
+        if before < lifetime {
+            return not_after - before;
+        }
+    }
+    let remaining = match remaining_percent {
+        Some(percent) => lifetime * f64::from(percent) / 100.0,
+        None => lifetime / 3,
+    };
+    not_after - remaining
+}
+
+/// Stores the settings (and what it renews) with a new intent, in its transaction. A second renewal of the same
+/// certificate is refused by the database: in flight or done, there is only one.
+pub async fn store(
+    tx: &mut PgConnection,
+    id: Uuid,
+    settings: &RenewalSettings,
+    renews: Option<Uuid>,
+) -> Result<(), ServerError> {
+    let stored = db::renewal::store_settings(
+        tx,
+        id,
+        settings.auto,
+        settings.remaining_percent.map(i16::from),
+        settings.renew_before_days.map(|days| days as i32),
+        settings.reuse_key,
+        renews,
+    )
+    .await;
+    match stored {
+        Err(sqlx::Error::Database(error)) if error.constraint() == Some(db::renewal::ONE_RENEWAL_INDEX) => {
+            Err(ServerError::Client(AppError::Conflict {
+                message: "this certificate is already being renewed or was renewed".into(),
+            }))
+        }
+        other => other.map_err(ServerError::from),
+    }
+}
+
+/// At completion, in the transaction that marks a certificate issued: places its renewal point and, when it is a
+/// renewal, supersedes the certificate it renews. Answers that certificate, for the audit event.
+pub async fn on_issued(
+    tx: &mut PgConnection,
+    id: Uuid,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Option<Uuid>, ServerError> {
+    let Some(settings) = db::renewal::settings_for_update(tx, id).await? else { return Ok(None) };
+    if settings.auto_renew {
+        let percent = settings.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok());
+        let days = settings.renew_before_days.and_then(|days| u32::try_from(days).ok());
+        db::renewal::set_renew_at(tx, id, renewal_point(not_before, not_after, percent, days)).await?;
+    }
+    let Some(previous) = settings.renewed_from else { return Ok(None) };
+    // A predecessor revoked meanwhile stays revoked; the renewal still replaces it.
+    db::renewal::mark_superseded(tx, previous, now).await?;
+    Ok(Some(previous))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_default_renews_when_a_third_remains_and_renew_before_wins_when_shorter() {
+        let start = datetime!(2026-01-01 00:00 UTC);
+        let end = start + Duration::days(90);
+        assert_eq!(renewal_point(start, end, None, None), start + Duration::days(60));
+        assert_eq!(renewal_point(start, end, Some(10), None), start + Duration::days(81));
+        assert_eq!(renewal_point(start, end, None, Some(7)), end - Duration::days(7));
+        // Longer than the lifetime (the issuer shortened it): the share applies.
+        assert_eq!(renewal_point(start, start + Duration::days(3), None, Some(5)), start + Duration::days(2));
+    }
+
+    #[test]
+    fn request_choices_are_checked_and_default_by_key_source() {
+        let generated = check(None, false, 30).unwrap();
+        assert_eq!(
+            generated,
+            RenewalSettings { auto: true, remaining_percent: None, renew_before_days: None, reuse_key: false }
+        );
+        let csr = check(None, true, 30).unwrap();
+        assert_eq!((csr.auto, csr.reuse_key), (false, true));
+        let field = |request: RenewalRequest| match check(Some(&request), false, 30) {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(RenewalRequest { renew_before_days: Some(30), ..Default::default() }).as_deref(),
+            Some("renewal.renew_before_days")
+        );
+        assert_eq!(
+            field(RenewalRequest { remaining_percent: Some(100), ..Default::default() }).as_deref(),
+            Some("renewal.remaining_percent")
+        );
+        let both = RenewalRequest { remaining_percent: Some(20), renew_before_days: Some(5), ..Default::default() };
+        assert_eq!(field(both).as_deref(), Some("renewal.renew_before_days"));
+        let before = check(
+            Some(&RenewalRequest { renew_before_days: Some(10), reuse_key: true, ..Default::default() }),
+            false,
+            30,
+        );
+        assert_eq!(before.unwrap().describe(), "10 days before it expires");
+    }
+}
