@@ -100,12 +100,6 @@ pub async fn revoke(
     let Some(serial) = record.serial.as_deref() else {
         return Err(ServerError::Internal(format!("issued certificate {id} has no serial")));
     };
-    let leaf_der = record
-        .leaf_pem
-        .as_deref()
-        .and_then(|leaf| pem::parse(leaf).ok())
-        .map(pem::Pem::into_contents)
-        .ok_or_else(|| ServerError::Internal(format!("issued certificate {id} has no readable certificate")))?;
     let Some(issuer) = state.issuers.get(&record.issuer_id) else {
         return Err(ServerError::Client(AppError::Conflict {
             message: format!(
@@ -114,6 +108,13 @@ pub async fn revoke(
             ),
         }));
     };
+    // ACME's revokeCert sends the certificate itself; other issuers only need the serial.
+    let leaf_der = record
+        .leaf_pem
+        .as_deref()
+        .and_then(|leaf| pem::parse(leaf).ok())
+        .map(pem::Pem::into_contents)
+        .unwrap_or_default();
     let answered = match issuer.authority() {
         Ok(authority) => authority.revoke(serial, &leaf_der, reason).await,
         Err(error) => Err(error),

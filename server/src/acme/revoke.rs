@@ -33,6 +33,12 @@ impl CertificateAuthority for AcmeIssuer {
         certificate_der: &[u8],
         reason: RevocationReason,
     ) -> Result<Option<OffsetDateTime>, IssuerError> {
+        if certificate_der.is_empty() {
+            return Err(IssuerError::Refused {
+                issuer: self.id.clone(),
+                message: "certdesk holds no copy of this certificate to send with revokeCert".into(),
+            });
+        }
         let account = self.account().await?;
         let certificate = CertificateDer::from(certificate_der.to_vec());
         let request = RevocationRequest { certificate: &certificate, reason: Some(acme_reason(reason)) };
