@@ -116,7 +116,7 @@ test('the expiry timeline shows issued certificates in their week and links to t
   assert.ok(Number(await weeks.nth(0).locator('.timeline-count').textContent()) >= 1);
   const counts = [];
   for (let i = 0; i < 13; i++) counts.push(Number(await weeks.nth(i).locator('.timeline-count').textContent()));
-  // The 40-day certificate lands in week 6 (days 35–42), or next to it when the request straddles a day boundary.
+  // Asked for 40 days, the certificate may get less: the stack's OpenBao role caps validity at 30 days (week 5).
   assert.ok(counts[4] + counts[5] + counts[6] >= 1, `weekly counts: ${counts}`);
   assert.equal(await weeks.nth(1).getByRole('link').count(), 0, 'an empty week is no link');
   // The same numbers for screen readers, in a table.
