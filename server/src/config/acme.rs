@@ -230,8 +230,8 @@ fn challenge_rule(key: &str, raw: RawChallengeRule) -> Result<ChallengeRule, Con
 mod tests {
     use super::*;
 
-    fn config(challenges: Vec<RawChallengeRule>) -> AcmeIssuerConfig {
-        let raw = RawAcmeIssuer {
+    fn raw(challenges: Vec<RawChallengeRule>) -> RawAcmeIssuer {
+        RawAcmeIssuer {
             contact_email: None,
             eab_key_id: None,
             eab_hmac_key: None,
@@ -239,8 +239,11 @@ mod tests {
             challenges,
             order_timeout_secs: None,
             root_ca: None,
-        };
-        acme_issuer("issuers[1]", "https://127.0.0.1:14000/dir".parse().unwrap(), raw).unwrap()
+        }
+    }
+
+    fn config(challenges: Vec<RawChallengeRule>) -> AcmeIssuerConfig {
+        acme_issuer("issuers[1]", "https://127.0.0.1:14000/dir".parse().unwrap(), raw(challenges)).unwrap()
     }
 
     fn rule(domains: &[&str], kind: &str, dns_server: Option<&str>) -> RawChallengeRule {
@@ -268,15 +271,6 @@ mod tests {
 
     #[test]
     fn bad_rules_name_their_key() {
-        let raw = |challenges| RawAcmeIssuer {
-            contact_email: None,
-            eab_key_id: None,
-            eab_hmac_key: None,
-            eab_hmac_key_file: None,
-            challenges,
-            order_timeout_secs: None,
-            root_ca: None,
-        };
         let url: Url = "https://ca.test/dir".parse().unwrap();
         let key_of = |result: Result<AcmeIssuerConfig, ConfigError>| match result {
             Err(ConfigError::Invalid { key, .. }) => key,

@@ -67,6 +67,14 @@ async fn until_order_ends(api: &Api, id: &str, within: Duration) -> Value {
     }
 }
 
+/// Asserts the full chain in `chain` verifies against Pebble's root; answers its leaf's subjectAltName text.
+fn verified_sans(pebble: &Pebble, chain: &std::path::Path) -> String {
+    let (root, chain) = (pebble.root.to_str().unwrap(), chain.to_str().unwrap());
+    let (verified, output) = openssl(&["verify", "-CAfile", root, "-untrusted", chain, chain]);
+    assert!(verified, "{output}");
+    openssl(&["x509", "-in", chain, "-noout", "-ext", "subjectAltName"]).1
+}
+
 async fn challenge_rows(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM acme_challenges WHERE removed_at IS NULL").fetch_one(pool).await.unwrap()
 }
@@ -100,16 +108,7 @@ async fn an_http01_order_issues_a_chain_that_verifies_and_revocation_reaches_the
     let (status, fullchain) = api.download(&id, "fullchain-pem", None).await;
     assert_eq!(status, StatusCode::OK);
     let chain = temp_file("fullchain.pem", &fullchain);
-    let (verified, output) = openssl(&[
-        "verify",
-        "-CAfile",
-        pebble.root.to_str().unwrap(),
-        "-untrusted",
-        chain.to_str().unwrap(),
-        chain.to_str().unwrap(),
-    ]);
-    assert!(verified, "{output}");
-    let (_, text) = openssl(&["x509", "-in", chain.to_str().unwrap(), "-noout", "-ext", "subjectAltName"]);
+    let text = verified_sans(&pebble, &chain);
     assert!(text.contains("DNS:www.pub.example.test") && text.contains("DNS:api.pub.example.test"), "{text}");
     // The answers are gone once the order ended.
     assert_eq!(challenge_rows(&pool).await, 0);
@@ -364,16 +363,7 @@ async fn dns01_through_bind_issues_a_wildcard_and_takes_the_records_down(pool: P
 
     let (_, fullchain) = api.download(&id, "fullchain-pem", None).await;
     let chain = temp_file("wildcard.pem", &fullchain);
-    let (verified, output) = openssl(&[
-        "verify",
-        "-CAfile",
-        pebble.root.to_str().unwrap(),
-        "-untrusted",
-        chain.to_str().unwrap(),
-        chain.to_str().unwrap(),
-    ]);
-    assert!(verified, "{output}");
-    let (_, text) = openssl(&["x509", "-in", chain.to_str().unwrap(), "-noout", "-ext", "subjectAltName"]);
+    let text = verified_sans(&pebble, &chain);
     assert!(text.contains(&format!("DNS:{wildcard}")), "{text}");
 
     // Both TXT values (base name and wildcard share the record) are gone from BIND once the order ended.
