@@ -2,6 +2,7 @@
 //! Every problem names the key and what is wrong; secrets are read from files or the environment and are only
 //! ever held as `SecretString`, whose `Debug` is redacted, so a logged `Config` leaks nothing.
 
+mod jobs;
 mod secrets;
 mod validate;
 
@@ -15,6 +16,7 @@ use reqwest::Url;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use jobs::JobsConfig;
 pub use secrets::SecretSource;
 
 use crate::sealing::Sealer;
@@ -52,6 +54,7 @@ struct RawConfig {
     issuers: Vec<RawIssuer>,
     encryption: Option<RawEncryption>,
     metrics: Option<RawMetrics>,
+    jobs: Option<jobs::RawJobs>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -201,6 +204,8 @@ pub struct Config {
     pub encryption: Option<Sealer>,
     /// `None`: `/metrics` answers 404.
     pub metrics: Option<MetricsConfig>,
+    /// Background jobs and the leader election.
+    pub jobs: JobsConfig,
 }
 
 #[derive(Debug, Clone)]

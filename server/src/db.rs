@@ -5,6 +5,7 @@ pub mod audit;
 pub mod certificates;
 pub mod crls;
 pub mod dashboard;
+pub mod jobs;
 pub mod local_totp;
 pub mod metrics;
 pub mod revocations;

@@ -18,6 +18,7 @@ pub mod http;
 pub mod inventory;
 pub mod issuance;
 pub mod issuers;
+pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod names;

@@ -12,6 +12,7 @@ use crate::auth::OidcClient;
 use crate::config::Config;
 use crate::crl::CrlRefresher;
 use crate::issuers::IssuerRegistry;
+use crate::jobs::JobStatus;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,6 +27,8 @@ pub struct AppState {
     pub oidc: Arc<OidcClient>,
     /// Wakes the CRL refresh tasks after a revocation; remembers how they fare for `/readyz`.
     pub crls: CrlRefresher,
+    /// This replica's name and whether it runs the background jobs now.
+    pub jobs: JobStatus,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -74,6 +74,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         issuers,
         encryption,
         metrics: raw.metrics.map(metrics).transpose()?,
+        jobs: super::jobs::validate(raw.jobs)?,
     })
 }
 

@@ -13,6 +13,7 @@ mod http;
 mod inventory;
 mod issuance;
 mod issuer_sealed;
+mod jobs;
 mod key_rotation;
 mod local_totp;
 mod metrics;
