@@ -41,7 +41,7 @@ if [ "$command" = test ] || [ "$command" = bench ]; then
   export CERTDESK_OIDC_PORT=${CERTDESK_TEST_OIDC_PORT:-59500}
   export CERTDESK_PORT=${CERTDESK_TEST_PORT:-3100}
   export CERTDESK_PUBLIC_URL=http://127.0.0.1:$CERTDESK_PORT
-  export CERTDESK_OIDC_TEST_USERS=12
+  export CERTDESK_OIDC_TEST_USERS=16
 fi
 
 STACK_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/stack" && pwd)

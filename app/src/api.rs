@@ -4,6 +4,7 @@
 mod audit;
 mod certificates;
 mod dashboard;
+mod notifications;
 mod revocation;
 mod session;
 mod tokens;
@@ -11,6 +12,7 @@ mod tokens;
 pub use audit::*;
 pub use certificates::*;
 pub use dashboard::*;
+pub use notifications::*;
 pub use revocation::*;
 pub use session::*;
 pub use tokens::*;

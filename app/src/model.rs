@@ -2,8 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod notifications;
 mod revocation;
 
+pub use notifications::{
+    MAX_WEBHOOK_URL, NotificationSettingsInput, NotificationSettingsView, SavedNotificationSettings,
+};
 pub use revocation::{
     OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,
 };

@@ -14,7 +14,7 @@ use crate::auth::roles::owner_scope;
 use crate::auth::tokens;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::{audit_log, db, inventory, issuance, revocation};
+use crate::{audit_log, db, inventory, issuance, notifications, revocation};
 
 /// "Expiring soon" on the dashboard.
 const EXPIRY_HORIZON: time::Duration = time::Duration::days(30);
@@ -125,5 +125,24 @@ impl Backend for ServerBackend {
 
     async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError> {
         audit_log::event(&self.state, request, seq).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn notification_settings(
+        &self,
+        request: &RequestMeta,
+    ) -> Result<app::model::NotificationSettingsView, AppError> {
+        let caller = request.caller()?;
+        notifications::settings::view(&self.state, caller).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn save_notification_settings(
+        &self,
+        request: &RequestMeta,
+        input: app::model::NotificationSettingsInput,
+    ) -> Result<app::model::SavedNotificationSettings, AppError> {
+        let caller = request.caller()?;
+        notifications::settings::save(&self.state, request, caller, input, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
     }
 }

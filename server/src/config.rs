@@ -3,6 +3,7 @@
 //! ever held as `SecretString`, whose `Debug` is redacted, so a logged `Config` leaks nothing.
 
 mod jobs;
+mod notifications;
 mod secrets;
 mod validate;
 
@@ -17,6 +18,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use jobs::JobsConfig;
+pub use notifications::{NotificationsConfig, SmtpConfig, SmtpTls};
 pub use secrets::SecretSource;
 
 use crate::sealing::Sealer;
@@ -55,6 +57,8 @@ struct RawConfig {
     encryption: Option<RawEncryption>,
     metrics: Option<RawMetrics>,
     jobs: Option<jobs::RawJobs>,
+    smtp: Option<notifications::RawSmtp>,
+    notifications: Option<notifications::RawNotifications>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -206,6 +210,9 @@ pub struct Config {
     pub metrics: Option<MetricsConfig>,
     /// Background jobs and the leader election.
     pub jobs: JobsConfig,
+    /// `None`: no e-mail is sent.
+    pub smtp: Option<SmtpConfig>,
+    pub notifications: NotificationsConfig,
 }
 
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod jobs;
 pub mod local_totp;
 pub mod metrics;
+pub mod notifications;
 pub mod revocations;
 pub mod sealed;
 pub mod users;

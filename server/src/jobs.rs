@@ -100,6 +100,7 @@ pub fn registry() -> JobRegistry {
     jobs.register(builtin::Reconcile);
     jobs.register(builtin::CrlRefresh);
     jobs.register(builtin::Housekeeping);
+    jobs.register(crate::notifications::Notifications);
     jobs
 }
 

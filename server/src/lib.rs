@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod names;
+pub mod notifications;
 pub mod policy;
 pub mod revocation;
 pub mod sealing;

@@ -57,6 +57,7 @@ fn describe() {
         "How long background job runs took on this replica."
     );
     metrics::describe_gauge!("certdesk_job_leader", "1 while this replica holds the job leader lock, else 0.");
+    metrics::describe_counter!("certdesk_notifications_total", "Notice deliveries by channel and outcome.");
 }
 
 /// One certificate request finished with `outcome` (`issued`, `failed`, `denied`).
@@ -102,4 +103,11 @@ pub fn job_run(job: &'static str, success: bool, elapsed: Duration) {
 pub fn job_leader(leader: bool) {
     recorder();
     metrics::gauge!("certdesk_job_leader").set(if leader { 1.0 } else { 0.0 });
+}
+
+/// One notice delivery attempt on `channel` (`email`, `webhook`) ended `sent` or `failed`.
+pub fn notice(channel: &str, outcome: &'static str) {
+    recorder();
+    metrics::counter!("certdesk_notifications_total", "channel" => channel.to_owned(), "outcome" => outcome)
+        .increment(1);
 }

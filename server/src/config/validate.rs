@@ -75,6 +75,8 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         encryption,
         metrics: raw.metrics.map(metrics).transpose()?,
         jobs: super::jobs::validate(raw.jobs)?,
+        smtp: raw.smtp.map(super::notifications::smtp).transpose()?,
+        notifications: super::notifications::notifications(raw.notifications)?,
     })
 }
 

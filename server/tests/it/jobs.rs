@@ -25,7 +25,7 @@ impl Replica {
         let listen = format!("127.0.0.1:{}", free_port());
         let extra = format!(
             "[metrics]\n[jobs]\nreplica = \"{name}\"\nelection_retry_secs = 1\n\
-             [jobs.intervals]\nreconcile = 1\nhousekeeping = 1\ncrl_refresh = 1\n"
+             [jobs.intervals]\nreconcile = 1\nhousekeeping = 1\ncrl_refresh = 1\nnotifications = 1\n"
         );
         std::fs::write(dir.join("certdesk.toml"), config_toml(database_url, &listen, &extra)).unwrap();
         let log = dir.join("out.log");
@@ -128,7 +128,7 @@ async fn one_replica_runs_the_jobs_and_another_takes_over_when_it_is_killed(pool
     eventually("several runs of every job", Duration::from_secs(30), || async {
         let counts: Vec<i64> =
             sqlx::query_scalar("SELECT count(*) FROM job_runs GROUP BY job").fetch_all(&pool).await.unwrap();
-        (counts.len() == 3 && counts.iter().all(|count| *count >= 3)).then_some(())
+        (counts.len() == 4 && counts.iter().all(|count| *count >= 3)).then_some(())
     })
     .await;
     assert_eq!(run_replicas(&pool).await, vec![leader_name.to_owned()], "only the leader runs jobs");

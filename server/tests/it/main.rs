@@ -17,6 +17,7 @@ mod jobs;
 mod key_rotation;
 mod local_totp;
 mod metrics;
+mod notifications;
 mod oidc_tokens;
 mod revocation;
 mod support;
