@@ -4,6 +4,7 @@
 mod audit;
 mod certificates;
 mod dashboard;
+mod notifications;
 mod renewal;
 mod revocation;
 mod session;
@@ -12,6 +13,7 @@ mod tokens;
 pub use audit::*;
 pub use certificates::*;
 pub use dashboard::*;
+pub use notifications::*;
 pub use renewal::*;
 pub use revocation::*;
 pub use session::*;

@@ -8,7 +8,7 @@ use leptos_router::{SsrMode, path};
 use crate::components::layout::Layout;
 use crate::pages::{
     AdminPage, AuditEventPage, AuditLogPage, CertificatePage, CertificatesPage, DashboardPage, MfaRequiredPage,
-    NotFoundPage, RequestPage, TokensPage,
+    NotFoundPage, NotificationsPage, RequestPage, TokensPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit/:seq") view=AuditEventPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/notifications") view=NotificationsPage ssr=SsrMode::Async />
                     <Route path=path!("/signin/mfa-required") view=MfaRequiredPage />
                 </Routes>
             </Layout>

@@ -4,11 +4,15 @@ use serde::{Deserialize, Serialize};
 
 mod acme;
 mod dashboard;
+mod notifications;
 mod renewal;
 mod revocation;
 
 pub use acme::{AuthorizationProgress, OrderProgress};
 pub use dashboard::{DashboardScope, DashboardSummary, ExpiringCertificate, ExpiryWeek, IssuerCounts, StatusCount};
+pub use notifications::{
+    MAX_WEBHOOK_URL, NotificationSettingsInput, NotificationSettingsView, SavedNotificationSettings,
+};
 pub use renewal::{CertificateVersion, RenewalRequest, RenewalView};
 pub use revocation::{
     OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,

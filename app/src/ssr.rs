@@ -81,6 +81,15 @@ pub trait Backend: Send + Sync + 'static {
     /// One page of the audit log with the chain's verification state (admins and auditors).
     async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError>;
     async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError>;
+    async fn notification_settings(
+        &self,
+        request: &RequestMeta,
+    ) -> Result<crate::model::NotificationSettingsView, AppError>;
+    async fn save_notification_settings(
+        &self,
+        request: &RequestMeta,
+        input: crate::model::NotificationSettingsInput,
+    ) -> Result<crate::model::SavedNotificationSettings, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -46,6 +46,11 @@ toolchain_install() {
     log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores, once)"
     cargo install --quiet --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
   fi
+  # The notification tests start a real SMTP server (aiosmtpd) that writes what it receives to a maildir.
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    log "installing aiosmtpd (pip)"
+    python3 -m pip install -q aiosmtpd
+  fi
   if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$REPO_ROOT/node_modules/playwright-core" ]; then
     log "installing npm packages"
     (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)

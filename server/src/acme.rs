@@ -4,6 +4,7 @@
 //! (`revoke`).
 
 mod account;
+pub mod ari;
 mod challenges;
 mod dns;
 pub mod driver;
@@ -15,5 +16,5 @@ mod revoke;
 
 pub use account::AcmeIssuer;
 pub use challenges::choose as challenge_for;
-pub use driver::{resume_due, resume_periodically, start};
+pub use driver::{ResumeOrders, resume_due, start};
 pub use order::progress_of;

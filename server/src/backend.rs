@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::auth::tokens;
 use crate::state::AppState;
-use crate::{audit_log, dashboard, inventory, issuance, renewal, revocation};
+use crate::{audit_log, dashboard, inventory, issuance, notifications, renewal, revocation};
 
 pub struct ServerBackend {
     state: AppState,
@@ -117,5 +117,24 @@ impl Backend for ServerBackend {
 
     async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError> {
         audit_log::event(&self.state, request, seq).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn notification_settings(
+        &self,
+        request: &RequestMeta,
+    ) -> Result<app::model::NotificationSettingsView, AppError> {
+        let caller = request.caller()?;
+        notifications::settings::view(&self.state, caller).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn save_notification_settings(
+        &self,
+        request: &RequestMeta,
+        input: app::model::NotificationSettingsInput,
+    ) -> Result<app::model::SavedNotificationSettings, AppError> {
+        let caller = request.caller()?;
+        notifications::settings::save(&self.state, request, caller, input, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
     }
 }

@@ -4,6 +4,8 @@
 
 mod acme;
 mod dns;
+mod jobs;
+mod notifications;
 mod secrets;
 mod validate;
 
@@ -19,6 +21,8 @@ use serde::Deserialize;
 
 pub use acme::{AcmeConfig, AcmeIssuerConfig, ChallengeKind, ChallengeRule, ExternalAccountBinding};
 pub use dns::{DnsServerConfig, TsigAlgorithm};
+pub use jobs::JobsConfig;
+pub use notifications::{NotificationsConfig, SmtpConfig, SmtpTls};
 pub use secrets::SecretSource;
 
 use crate::sealing::Sealer;
@@ -59,6 +63,9 @@ struct RawConfig {
     acme: Option<acme::RawAcme>,
     #[serde(default)]
     dns_servers: Vec<dns::RawDnsServer>,
+    jobs: Option<jobs::RawJobs>,
+    smtp: Option<notifications::RawSmtp>,
+    notifications: Option<notifications::RawNotifications>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -223,6 +230,11 @@ pub struct Config {
     pub acme: AcmeConfig,
     /// DNS servers for ACME DNS-01, changed by RFC 2136 updates (see `dns_update`).
     pub dns_servers: Vec<DnsServerConfig>,
+    /// Background jobs and the leader election.
+    pub jobs: JobsConfig,
+    /// `None`: no e-mail is sent.
+    pub smtp: Option<SmtpConfig>,
+    pub notifications: NotificationsConfig,
 }
 
 #[derive(Debug, Clone)]

@@ -50,6 +50,14 @@ fn describe() {
     );
     metrics::describe_counter!("certdesk_issuer_errors_total", "Errors answered by issuers, by kind.");
     metrics::describe_counter!("certdesk_crl_refresh_total", "CRL refresh attempts by outcome.");
+    metrics::describe_counter!("certdesk_job_runs_total", "Background job runs on this replica, by job and outcome.");
+    metrics::describe_histogram!(
+        "certdesk_job_run_duration_seconds",
+        metrics::Unit::Seconds,
+        "How long background job runs took on this replica."
+    );
+    metrics::describe_gauge!("certdesk_job_leader", "1 while this replica holds the job leader lock, else 0.");
+    metrics::describe_counter!("certdesk_notifications_total", "Notice deliveries by channel and outcome.");
 }
 
 /// One certificate request finished with `outcome` (`issued`, `failed`, `denied`).
@@ -82,4 +90,24 @@ pub fn crl_refresh(issuer: &str, ok: bool) {
     recorder();
     let outcome = if ok { "success" } else { "failure" };
     metrics::counter!("certdesk_crl_refresh_total", "crl" => issuer.to_owned(), "outcome" => outcome).increment(1);
+}
+
+/// One background job run finished on this replica.
+pub fn job_run(job: &'static str, success: bool, elapsed: Duration) {
+    recorder();
+    let outcome = if success { "success" } else { "failure" };
+    metrics::counter!("certdesk_job_runs_total", "job" => job, "outcome" => outcome).increment(1);
+    metrics::histogram!("certdesk_job_run_duration_seconds", "job" => job).record(elapsed);
+}
+
+pub fn job_leader(leader: bool) {
+    recorder();
+    metrics::gauge!("certdesk_job_leader").set(if leader { 1.0 } else { 0.0 });
+}
+
+/// One notice delivery attempt on `channel` (`email`, `webhook`) ended `sent` or `failed`.
+pub fn notice(channel: &str, outcome: &'static str) {
+    recorder();
+    metrics::counter!("certdesk_notifications_total", "channel" => channel.to_owned(), "outcome" => outcome)
+        .increment(1);
 }

@@ -4,12 +4,14 @@
 //! certificate and the old one is kept as `superseded`, linked both ways (`renewed_from`). One renewal per
 //! certificate, in flight or done, enforced by the database, so double submits and concurrent runs renew once.
 //!
-//! `run_once(state, now)` renews everything `due(state, now)`; a job runner calls it (time is passed in, so
-//! tests never sleep). A failed attempt leaves the old certificate untouched and current, keeps the error, and
-//! schedules the next attempt with capped exponential backoff. Issuers whose certificate authority is not
-//! available (not configured for issuance) are skipped; everything goes through `CertificateAuthority`, so ACME
-//! renews here too once its authority signs.
+//! `run_once(state, now)` renews everything `due(state, now)`; the `renewal` job runs it on the job leader (time
+//! is passed in, so tests never sleep). A failed attempt leaves the old certificate untouched and current, keeps
+//! the error, tells the owner, and schedules the next attempt with capped exponential backoff. Issuers not
+//! configured for issuance are skipped. An ACME renewal is an order finishing in the background: its renewal
+//! point comes from the CA's renewal information when offered (`acme::ari`), and a failed order counts as a
+//! failed attempt (`order_failed`).
 
+mod job;
 pub mod manual;
 mod request;
 pub mod settings;
@@ -29,6 +31,7 @@ use crate::error::ServerError;
 use crate::issuance::flow::{self, Actor, Requester};
 use crate::state::AppState;
 
+pub use job::Renewal;
 pub use request::ReusedKey;
 pub use settings::{RenewalSettings, renewal_point};
 
@@ -56,13 +59,10 @@ pub struct Due {
 }
 
 /// Issued certificates with automatic renewal whose renewal point (and backoff, after a failure) has passed at
-/// `now`, most urgent first; those of issuers that cannot issue right now by configuration are left out.
-///
-/// ACME issuers are left out too, for now: their orders finish later in the background, so a failure would not
-/// come back here to be counted and backed off (and the CA's renewal information, ARI, should pick the time).
-/// Their completion already supersedes the old certificate (`settings::on_issued`), and "renew now" works for them.
+/// `now`, most urgent first; those of issuers that cannot issue right now by configuration are left out, and so
+/// are those with a renewal in flight (an ACME order still running).
 pub async fn due(state: &AppState, now: OffsetDateTime) -> Result<Vec<Due>, ServerError> {
-    let renewable = |issuer: &crate::issuers::Issuer| issuer.authority().is_ok() && issuer.acme().is_none();
+    let renewable = |issuer: &crate::issuers::Issuer| issuer.authority().is_ok();
     Ok(db::renewal::due(&state.pool, now, BATCH)
         .await?
         .into_iter()
@@ -80,11 +80,15 @@ pub struct RunReport {
     pub failed: Vec<(Uuid, String)>,
     /// Renewed concurrently by someone else (another replica, the button).
     pub skipped: usize,
+    /// What the ACME CAs said about renewal windows (ARI).
+    pub renewal_info: crate::acme::ari::AriReport,
 }
 
 /// Renews every certificate due at `now`.
 pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport, ServerError> {
-    let mut report = RunReport::default();
+    // The ACME CAs' suggested windows first: they can move a renewal point to now.
+    let renewal_info = crate::acme::ari::refresh_due(state, now).await?;
+    let mut report = RunReport { renewal_info, ..RunReport::default() };
     for due in due(state, now).await? {
         let Some(record) = db::certificates::find_visible(&state.pool, due.id, None).await? else { continue };
         match renew(state, Actor::system("renewal"), &record, None, now).await {
@@ -93,7 +97,7 @@ pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport
             Err(error) => report.failed.push((due.id, failure_text(&error))),
         }
     }
-    if report != RunReport::default() {
+    if !report.renewed.is_empty() || !report.failed.is_empty() || report.skipped > 0 {
         tracing::info!(
             renewed = report.renewed.len(),
             failed = report.failed.len(),
@@ -123,10 +127,25 @@ pub(crate) async fn renew(
         Ok(renewed) => Ok(renewed),
         Err(error @ ServerError::Client(AppError::Conflict { .. })) => Err(error),
         Err(error) => {
-            record_failure(state, &actor, record, &error, now).await?;
+            tracing::warn!(certificate = %record.id, error = %error, "renewal failed");
+            record_failure(state, &actor, record, &failure_text(&error), now).await?;
             Err(error)
         }
     }
+}
+
+/// An ACME order finishes in the background: when `failed_id` was a renewal, its failure is the renewal's,
+/// counted and backed off on the certificate it was to replace (which stays current), and its owner told.
+pub async fn order_failed(
+    state: &AppState,
+    failed_id: Uuid,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), ServerError> {
+    let Some(previous) = db::renewal::renewed_from(&state.pool, failed_id).await? else { return Ok(()) };
+    let Some(record) = db::certificates::find_visible(&state.pool, previous, None).await? else { return Ok(()) };
+    let actor = Actor::system("renewal");
+    record_failure(state, &actor, &record, &format!("the ACME order failed: {reason}"), now).await
 }
 
 /// What the owner reads about a failed attempt: the message a person would have seen, never a database string.
@@ -142,14 +161,12 @@ async fn record_failure(
     state: &AppState,
     actor: &Actor,
     record: &CertificateRecord,
-    error: &ServerError,
+    text: &str,
     now: OffsetDateTime,
 ) -> Result<(), ServerError> {
-    let text = failure_text(error);
-    tracing::warn!(certificate = %record.id, error = %error, "renewal failed");
     let mut tx = state.pool.begin().await?;
     let (attempts, retry_at) =
-        db::renewal::record_failure(&mut tx, record.id, &text, |attempts| now + backoff(attempts)).await?;
+        db::renewal::record_failure(&mut tx, record.id, text, |attempts| now + backoff(attempts)).await?;
     let entry = AuditEntry {
         actor: actor.actor.clone(),
         action: "certificate.renewal_failed".into(),
@@ -162,8 +179,10 @@ async fn record_failure(
     };
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
-    // notify: renewal failed (record.id, owner record.owner_id, attempts, retry_at, text) — the notifications
-    // module connects here.
+    // After the commit: the failure is recorded whatever happens to the notice (a crash here loses only it).
+    if let Err(error) = crate::notifications::renewal_failed(state, record.id, text, now).await {
+        tracing::warn!(certificate = %record.id, error = %error, "could not record the renewal failure notice");
+    }
     Ok(())
 }
 

@@ -158,6 +158,10 @@ pub async fn revoke(
     }
     tx.commit().await?;
     state.crls.request_rebuild(&record.issuer_id);
+    if changed && let Err(error) = crate::notifications::revoked(state, id, now).await {
+        // The revocation stands; only its notice is lost (logged for the operator).
+        tracing::warn!(certificate = %id, error = %error, "could not record the revocation notice");
+    }
     let outcome = if changed { "revoked" } else { "already_revoked" };
     crate::metrics::revocation(&record.issuer_id, outcome, started.elapsed());
     if changed {

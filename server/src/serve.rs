@@ -8,7 +8,6 @@ use std::time::Duration;
 use leptos::prelude::LeptosOptions;
 use leptos_config::Env;
 use sqlx::PgPool;
-use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 use crate::audit::{ChainKey, ChainMonitor};
@@ -43,6 +42,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let crls = CrlRefresher::for_issuers(issuers.iter());
     let dns_servers = crate::dns_update::DnsServers::from_config(&config.dns_servers)?;
     let oidc = Arc::new(OidcClient::new(&config.auth, &config.server.public_url)?);
+    let jobs = crate::jobs::JobStatus::new(&config.jobs.replica);
     let leptos_options = LeptosOptions::builder()
         .output_name("certdesk")
         .site_root(config.server.site_root.to_string_lossy().into_owned())
@@ -61,6 +61,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         oidc,
         crls,
         dns_servers,
+        jobs,
     })
 }
 
@@ -78,9 +79,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         "certdesk listening"
     );
     tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone()));
-    tokio::spawn(delete_expired_sessions(state.pool.clone()));
-    tokio::spawn(reconcile_periodically(state.clone()));
-    tokio::spawn(crate::acme::resume_periodically(state.clone()));
+    // Revocations on this replica wake its CRL tasks; everything periodic runs on the elected job leader.
     if let Some(addr) = state.config.acme.http01_listen {
         let responder_state = state.clone();
         tokio::spawn(async move {
@@ -90,6 +89,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         });
     }
     state.crls.spawn_all(&state);
+    crate::jobs::spawn(state.clone(), crate::jobs::registry())?;
     let pool = state.pool.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
@@ -114,34 +114,6 @@ pub async fn migrate_until_applied(pool: PgPool, status: MigrationStatus) {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(MAX_RETRY);
             }
-        }
-    }
-}
-
-/// Expired sessions are unusable anyway (their expiry is checked on read); this keeps the table small.
-async fn delete_expired_sessions(pool: PgPool) {
-    let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
-    let mut interval = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        interval.tick().await;
-        if let Err(error) = tower_sessions::ExpiredDeletion::delete_expired(&store).await {
-            tracing::debug!(error = %error, "could not delete expired sessions yet");
-        }
-    }
-}
-
-/// Resolves certificate requests a crash left pending: once the database is migrated, then every few minutes.
-/// (With several replicas each runs it; resolution is a conditional update, so a request is resolved once.)
-async fn reconcile_periodically(state: AppState) {
-    let mut interval = tokio::time::interval(Duration::from_secs(300));
-    loop {
-        interval.tick().await;
-        if !state.migrations.applied() {
-            interval.reset_after(Duration::from_secs(5));
-            continue;
-        }
-        if let Err(error) = crate::issuance::reconcile::reconcile_pending(&state, OffsetDateTime::now_utc()).await {
-            tracing::warn!(error = %error, "reconciler could not run yet");
         }
     }
 }

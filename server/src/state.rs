@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::crl::CrlRefresher;
 use crate::dns_update::DnsServers;
 use crate::issuers::IssuerRegistry;
+use crate::jobs::JobStatus;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub crls: CrlRefresher,
     /// Where ACME DNS-01 records are published.
     pub dns_servers: DnsServers,
+    /// This replica's name and whether it runs the background jobs now.
+    pub jobs: JobStatus,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -36,6 +36,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/request">"Request"</A></li>
                     <RoleLinks />
                     <li><A href="/settings/tokens">"API tokens"</A></li>
+                    <li><A href="/settings/notifications">"Notifications"</A></li>
                 </ul>
             </nav>
             <UserMenu />

@@ -71,17 +71,29 @@ pub async fn resume_due(state: &AppState, now: OffsetDateTime) -> Result<usize, 
     Ok(due.len())
 }
 
-/// The resumer loop of `serve`.
-pub async fn resume_periodically(state: AppState) {
-    let mut interval = tokio::time::interval(RESUME_EVERY);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        interval.tick().await;
-        if !state.migrations.applied() {
-            continue;
-        }
-        if let Err(error) = resume_due(&state, OffsetDateTime::now_utc()).await {
-            tracing::debug!(error = %error, "ACME resumer: will try again");
-        }
+/// The `acme_orders` job: resumes due orders on the job leader. A fresh order is driven at once by the replica
+/// that took the request (`start`); this job picks up retries after their backoff and orders whose driver died.
+pub struct ResumeOrders;
+
+#[async_trait::async_trait]
+impl crate::jobs::Job for ResumeOrders {
+    fn name(&self) -> &'static str {
+        "acme_orders"
+    }
+
+    fn interval(&self) -> Duration {
+        RESUME_EVERY
+    }
+
+    async fn run(
+        &self,
+        state: &AppState,
+        now: OffsetDateTime,
+    ) -> Result<crate::jobs::JobReport, crate::jobs::JobError> {
+        Ok(match resume_due(state, now).await? {
+            // Every few seconds: a run that found nothing is not worth a row in `job_runs`.
+            0 => crate::jobs::JobReport::idle(),
+            resumed => crate::jobs::JobReport::new(format!("{resumed} ACME orders driven")),
+        })
     }
 }

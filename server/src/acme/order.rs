@@ -169,7 +169,7 @@ impl Driver<'_> {
             .map(|name| Identifier::Dns(name.clone()))
             .chain(self.request.ip_addresses.iter().filter_map(|ip| ip.parse().ok()).map(Identifier::Ip))
             .collect();
-        let order = account.new_order(&NewOrder::new(&identifiers)).await.map_err(|error| self.stop(&error))?;
+        let order = self.place(account, &identifiers).await?;
         self.row.order_url = Some(order.url().to_owned());
         self.save("pending", None, Some(OffsetDateTime::now_utc() + LEASE)).await?;
         let entry = AuditEntry {
@@ -186,6 +186,25 @@ impl Driver<'_> {
             .await
             .map_err(|error| Stop::Internal(error.into()))?;
         Ok(order)
+    }
+
+    /// A new order; a renewal names the certificate it replaces (RFC 9773 §5) when the CA offers ARI. A CA that
+    /// refuses the hint (no ARI, or that certificate was replaced already) gets the plain order instead.
+    async fn place(&mut self, account: &Account, identifiers: &[Identifier]) -> Result<Order, Stop> {
+        let predecessor = db::renewal::predecessor_leaf(&self.state.pool, self.row.certificate_id).await?;
+        let replaces = predecessor
+            .filter(|(issuer_id, _)| *issuer_id == self.row.issuer_id)
+            .and_then(|(_, leaf_pem)| super::ari::identifier_of(&leaf_pem));
+        if let Some(replaces) = replaces {
+            match account.new_order(&NewOrder::new(identifiers).replaces(replaces)).await {
+                Ok(order) => return Ok(order),
+                Err(instant_acme::Error::Unsupported(_)) => {}
+                Err(instant_acme::Error::Api(problem))
+                    if problem.r#type.as_deref().is_some_and(|kind| kind.ends_with(":alreadyReplaced")) => {}
+                Err(error) => return Err(self.stop(&error)),
+            }
+        }
+        account.new_order(&NewOrder::new(identifiers)).await.map_err(|error| self.stop(&error))
     }
 
     /// Answers every pending authorization with the challenge policy picks, then tells the CA to look.
@@ -336,6 +355,7 @@ impl Driver<'_> {
         fail(self.state, &Actor::system("acme"), self.row.certificate_id, reason).await?;
         let problem = problem.unwrap_or_else(|| json!({ "detail": reason }));
         self.save_raw(state, Some(&problem), None).await?;
+        crate::renewal::order_failed(self.state, self.row.certificate_id, reason, OffsetDateTime::now_utc()).await?;
         challenges::take_down(self.state, self.row.certificate_id).await;
         crate::metrics::issuance(&self.row.issuer_id, "failed", self.elapsed());
         Ok(())

@@ -78,6 +78,9 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         metrics: raw.metrics.map(metrics).transpose()?,
         acme: super::acme::acme(raw.acme)?,
         dns_servers,
+        jobs: super::jobs::validate(raw.jobs)?,
+        smtp: raw.smtp.map(super::notifications::smtp).transpose()?,
+        notifications: super::notifications::notifications(raw.notifications)?,
     })
 }
 

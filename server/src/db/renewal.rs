@@ -188,3 +188,82 @@ pub async fn versions(pool: &PgPool, id: Uuid) -> Result<Vec<VersionRow>, sqlx::
     .fetch_all(pool)
     .await
 }
+
+/// An issued ACME certificate with automatic renewal whose renewal information is due to be asked for.
+#[derive(Debug, Clone)]
+pub struct AriCandidate {
+    pub id: Uuid,
+    pub issuer_id: String,
+    pub leaf_pem: String,
+}
+
+/// Certificates of `issuers` (the ACME ones) whose renewal window is unknown or due to be asked again at `now`.
+pub async fn ari_due(
+    pool: &PgPool,
+    issuers: &[String],
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<AriCandidate>, sqlx::Error> {
+    sqlx::query_as!(
+        AriCandidate,
+        r#"SELECT id, issuer_id, leaf_pem AS "leaf_pem!"
+           FROM certificates
+           WHERE status = 'issued' AND auto_renew AND leaf_pem IS NOT NULL AND issuer_id = ANY($1)
+             AND (ari_next_check IS NULL OR ari_next_check <= $2)
+           ORDER BY ari_next_check NULLS FIRST, id LIMIT $3"#,
+        issuers,
+        now,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The CA's suggested window (when it has one) with the renewal point chosen inside it, and the next time to ask.
+pub struct AriAnswer<'a> {
+    pub window: Option<(OffsetDateTime, OffsetDateTime)>,
+    pub renew_at: Option<OffsetDateTime>,
+    pub explanation_url: Option<&'a str>,
+    pub next_check: OffsetDateTime,
+}
+
+/// Stores what the CA said; a certificate renewed or revoked meanwhile is left alone.
+pub async fn record_ari(pool: &PgPool, id: Uuid, answer: &AriAnswer<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE certificates
+            SET ari_window_start = COALESCE($2, ari_window_start), ari_window_end = COALESCE($3, ari_window_end),
+                ari_explanation_url = COALESCE($4, ari_explanation_url), renew_at = COALESCE($5, renew_at),
+                ari_next_check = $6
+          WHERE id = $1 AND status = 'issued'",
+        id,
+        answer.window.map(|window| window.0),
+        answer.window.map(|window| window.1),
+        answer.explanation_url,
+        answer.renew_at,
+        answer.next_check,
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// The issuer and certificate of what `id` renews, when it has one: an ACME renewal names it in `replaces`.
+pub async fn predecessor_leaf(pool: &PgPool, id: Uuid) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT p.issuer_id, p.leaf_pem AS "leaf_pem!"
+           FROM certificates c JOIN certificates p ON p.id = c.renewed_from
+           WHERE c.id = $1 AND p.leaf_pem IS NOT NULL"#,
+        id,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| (row.issuer_id, row.leaf_pem)))
+}
+
+/// The certificate `id` renews, if it is a renewal.
+pub async fn renewed_from(pool: &PgPool, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    Ok(sqlx::query_scalar!("SELECT renewed_from FROM certificates WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await?
+        .flatten())
+}

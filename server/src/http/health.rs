@@ -1,5 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the database and every issuer answer; CRLs are fresh). A stale
-//! CRL degrades readiness without failing it: the last good CRL is still served.
+//! `/healthz` (the process answers) and `/readyz` (the database and every issuer answer; CRLs are fresh; and how
+//! the background jobs fare). A stale CRL degrades readiness without failing it: the last good CRL is still served.
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -25,6 +25,8 @@ struct Readiness {
     database: ProbeResult,
     issuers: BTreeMap<String, ProbeResult>,
     crls: BTreeMap<String, CrlReadiness>,
+    /// This replica, whether it is the job leader, and each job's last run (informational: never makes it unready).
+    jobs: Option<crate::jobs::overview::JobsOverview>,
     /// The components that are down, so a reader does not have to scan the whole document.
     down: Vec<String>,
     /// Working, but not as they should: a CRL that could not be refreshed or is past its nextUpdate.
@@ -59,6 +61,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
     down.extend(issuers.iter().filter(|(_, probe)| !probe.ok).map(|(id, _)| format!("issuer:{id}")));
     let crls = if database.ok { crl_readiness(&state).await } else { BTreeMap::new() };
+    let jobs = if database.ok { Some(crate::jobs::overview::overview(&state).await) } else { None };
     let degraded: Vec<String> =
         crls.iter().filter(|(_, crl)| crl.stale).map(|(name, _)| format!("crl:{name}")).collect();
     let ready = down.is_empty();
@@ -67,7 +70,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         (true, false) => "degraded",
         (true, true) => "ready",
     };
-    let body = Readiness { status: label, database, issuers, crls, down, degraded };
+    let body = Readiness { status: label, database, issuers, crls, jobs, down, degraded };
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }

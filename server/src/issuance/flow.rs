@@ -305,6 +305,11 @@ pub(crate) async fn complete(
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     tx.commit().await?;
+    if let Some(previous) = renewed
+        && let Err(error) = crate::notifications::renewal_succeeded(state, previous, id, now).await
+    {
+        tracing::warn!(certificate = %id, error = %error, "could not record the renewal notice");
+    }
     Ok(RequestedCertificate {
         id,
         status: CertStatus::Issued,

@@ -168,6 +168,94 @@ async fn an_http01_order_issues_a_chain_that_verifies_and_revocation_reaches_the
     responder.abort();
 }
 
+/// (status, renew_at, renewal attempts, retry at, last error, renewed_from) of a certificate.
+type RenewalState = (String, Option<OffsetDateTime>, i32, Option<OffsetDateTime>, Option<String>, Option<uuid::Uuid>);
+
+async fn renewal_state(pool: &PgPool, id: uuid::Uuid) -> RenewalState {
+    sqlx::query_as(
+        "SELECT status, renew_at, renewal_attempts, renewal_retry_at, renewal_last_error, renewed_from
+           FROM certificates WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_retried_after_backoff(pool: PgPool) {
+    let Some(stack) = stack_dir() else { return };
+    let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
+    let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
+    let responder = responder(&state, pebble.http01_port);
+    let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let (status, created) = api.request(public_request(&["renew.pub.example.test"]), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    let first: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let issued = until_order_ends(&api, &first.to_string(), Duration::from_secs(60)).await;
+    assert_eq!(issued["status"], "issued", "{issued}");
+    let (_, renew_at, ..) = renewal_state(&pool, first).await;
+    let renew_at = renew_at.expect("a server-generated key renews itself by default");
+    // RFC 9773's identifier of Pebble's certificate: its serial, base64url, after the authority key identifier.
+    let (_, leaf) = api.download(&first.to_string(), "leaf-pem", None).await;
+    let identifier = certdesk::acme::ari::identifier_of(std::str::from_utf8(&leaf).unwrap()).unwrap();
+    let serial = issued["serial"].as_str().unwrap().replace(':', "").to_lowercase();
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(identifier.serial.as_bytes()).unwrap();
+    assert!(hex::encode(&raw).ends_with(serial.trim_start_matches('0')), "{raw:?} vs {serial}");
+
+    // Not yet due: nothing happens. Past the point: a new order, which the CA completes.
+    let early = certdesk::renewal::run_once(&state, renew_at - time::Duration::minutes(1)).await.unwrap();
+    assert!(early.renewed.is_empty(), "{early:?}");
+    // Debian's Pebble 2.4 offers no renewal information: the lifetime share stands.
+    assert_eq!(early.renewal_info.unsupported, 1, "{early:?}");
+    let report = certdesk::renewal::run_once(&state, renew_at + time::Duration::minutes(1)).await.unwrap();
+    assert_eq!(report.renewed.len(), 1, "{report:?}");
+    let (old, second) = report.renewed[0];
+    assert_eq!(old, first);
+    let renewed = until_order_ends(&api, &second.to_string(), Duration::from_secs(60)).await;
+    assert_eq!(renewed["status"], "issued", "{renewed}");
+    assert_ne!(renewed["serial"], issued["serial"]);
+    assert_eq!(renewal_state(&pool, first).await.0, "superseded");
+    assert_eq!(renewal_state(&pool, second).await.5, Some(first));
+    assert!(audit_actions(&pool).await.contains(&"certificate.renewed".to_owned()));
+
+    // The CA cannot reach certdesk's HTTP-01 answer: the renewal order fails, which counts as a failed attempt
+    // on the current certificate; it stays current and is retried after the backoff.
+    // The order ends in the background at the real time, so here the renewal point is made to arrive now.
+    responder.abort();
+    let _ = responder.await;
+    sqlx::query("UPDATE certificates SET renew_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(second)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let report = certdesk::renewal::run_once(&state, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report.renewed.len(), 1, "{report:?}");
+    let third = report.renewed[0].1;
+    let failed = until_order_ends(&api, &third.to_string(), Duration::from_secs(60)).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let (status, _, attempts, retry_at, last_error, _) = renewal_state(&pool, second).await;
+    assert_eq!((status.as_str(), attempts), ("issued", 1));
+    let error = last_error.unwrap();
+    assert!(error.contains("ACME order failed") && error.contains("http-01"), "{error}");
+    let retry_at = retry_at.unwrap();
+    assert!(retry_at > OffsetDateTime::now_utc(), "a backoff from the failure: {retry_at}");
+    assert!(audit_actions(&pool).await.contains(&"certificate.renewal_failed".to_owned()));
+    let waiting = certdesk::renewal::run_once(&state, retry_at - time::Duration::minutes(1)).await.unwrap();
+    assert!(waiting.renewed.is_empty(), "within the backoff: {waiting:?}");
+
+    // The answer is back: after the backoff the retry renews it.
+    let responder = self::responder(&state, pebble.http01_port);
+    let retry = certdesk::renewal::run_once(&state, retry_at + time::Duration::minutes(1)).await.unwrap();
+    assert_eq!(retry.renewed.len(), 1, "{retry:?}");
+    let fourth = retry.renewed[0].1;
+    let renewed = until_order_ends(&api, &fourth.to_string(), Duration::from_secs(60)).await;
+    assert_eq!(renewed["status"], "issued", "{renewed}");
+    assert_eq!(renewal_state(&pool, second).await.0, "superseded");
+    responder.abort();
+}
+
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_failing_http01_challenge_fails_the_request_with_what_the_ca_saw(pool: PgPool) {
     let Some(stack) = stack_dir() else { return };

@@ -160,7 +160,10 @@ async fn an_unreachable_openbao_is_retried_with_backoff_and_the_old_certificate_
     let bao = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap();
     let upstream = reqwest::Url::parse(bao.trim()).unwrap();
     let gate = Gate::start(format!("127.0.0.1:{}", upstream.port().unwrap()).parse().unwrap()).await;
-    let state = state_for(&pool, &extra(&stack, Some(&format!("http://127.0.0.1:{}", gate.port))));
+    let smtp = crate::notifications::SmtpServer::start().await;
+    let config =
+        extra(&stack, Some(&format!("http://127.0.0.1:{}", gate.port))) + &crate::notifications::notifying(smtp.port);
+    let state = state_for(&pool, &config);
     let api = owner_api(&pool, state.clone()).await;
     let (status, created) = api.request(server_key(&["gated.cluster.local"], "ec-p256", 3), None).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -194,6 +197,13 @@ async fn an_unreachable_openbao_is_retried_with_backoff_and_the_old_certificate_
     .await
     .unwrap();
     assert_eq!(failures, 2);
+    // The owner is told, once for the day however often it is retried, with the reason.
+    certdesk::notifications::run_once(&state, second).await.unwrap();
+    let failed: Vec<(String, String)> =
+        smtp.messages().into_iter().filter(|(_, subject)| subject.contains("failed")).collect();
+    let days = if first.date() == second.date() { 1 } else { 2 };
+    assert_eq!(failed.len(), days, "{:?}", smtp.messages());
+    assert!(failed[0].1.contains("gated.cluster.local"), "{failed:?}");
     // The old certificate is still the one the inventory shows as current.
     let current: Vec<Uuid> =
         sqlx::query_scalar("SELECT id FROM certificates WHERE status = 'issued'").fetch_all(&pool).await.unwrap();

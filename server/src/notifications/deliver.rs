@@ -1,0 +1,113 @@
+//! Sending what the outbox holds: each due notice over its channel; a failure is retried with backoff (1 minute,
+//! doubling, at most 6 hours) and given up after `MAX_ATTEMPTS`, each outcome recorded on the row.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::{EMAIL, WEBHOOK, email, webhook};
+use crate::db;
+use crate::db::notifications::Due;
+use crate::state::AppState;
+
+const BATCH: i64 = 100;
+pub const MAX_ATTEMPTS: i32 = 12;
+const FIRST_RETRY: Duration = Duration::from_secs(60);
+const LONGEST_RETRY: Duration = Duration::from_secs(6 * 3600);
+
+/// Why one delivery did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth trying again later (server down, 5xx, timeout).
+    #[error("{0}")]
+    Retry(String),
+    /// Nothing to send any more (the channel was switched off, the certificate was renewed or revoked).
+    #[error("{0}")]
+    Skip(String),
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    pub retrying: usize,
+    pub given_up: usize,
+    pub skipped: usize,
+}
+
+/// When to try again after `attempts` failed attempts; `None`: give up.
+pub fn next_attempt(attempts: i32, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    if attempts >= MAX_ATTEMPTS {
+        return None;
+    }
+    let factor = 2_u32.saturating_pow(u32::try_from(attempts.max(1) - 1).unwrap_or(0));
+    Some(now + FIRST_RETRY.saturating_mul(factor).min(LONGEST_RETRY))
+}
+
+pub async fn send_due(state: &AppState, now: OffsetDateTime) -> Result<Delivered, sqlx::Error> {
+    let mut done = Delivered::default();
+    let mailer = state.config.smtp.as_ref().map(email::Mailer::new).transpose();
+    for notice in db::notifications::due(&state.pool, now, BATCH).await? {
+        let result = if !notice.certificate_current {
+            Err(DeliveryError::Skip("the certificate is no longer current".into()))
+        } else {
+            match notice.channel.as_str() {
+                EMAIL => match &mailer {
+                    Ok(Some(mailer)) => mailer.send(state, &notice, now).await,
+                    Ok(None) => Err(DeliveryError::Skip("[smtp] is not configured".into())),
+                    Err(error) => Err(DeliveryError::Retry(error.to_string())),
+                },
+                WEBHOOK => webhook::send(state, &notice, now).await,
+                other => Err(DeliveryError::Skip(format!("unknown channel {other}"))),
+            }
+        };
+        record(state, &notice, result, now, &mut done).await?;
+    }
+    Ok(done)
+}
+
+async fn record(
+    state: &AppState,
+    notice: &Due,
+    result: Result<(), DeliveryError>,
+    now: OffsetDateTime,
+    done: &mut Delivered,
+) -> Result<(), sqlx::Error> {
+    match result {
+        Ok(()) => {
+            db::notifications::mark_sent(&state.pool, notice.id, now).await?;
+            crate::metrics::notice(&notice.channel, "sent");
+            done.sent += 1;
+        }
+        Err(DeliveryError::Skip(why)) => {
+            db::notifications::mark_skipped(&state.pool, notice.id, &why).await?;
+            done.skipped += 1;
+        }
+        Err(DeliveryError::Retry(error)) => {
+            let next = next_attempt(notice.attempts + 1, now);
+            tracing::warn!(notice = %notice.id, channel = %notice.channel, attempt = notice.attempts + 1,
+                           error = %error, gave_up = next.is_none(), "notice not delivered");
+            db::notifications::mark_attempt_failed(&state.pool, notice.id, &error, next).await?;
+            crate::metrics::notice(&notice.channel, "failed");
+            if next.is_some() {
+                done.retrying += 1;
+            } else {
+                done.given_up += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_and_end() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        assert_eq!(next_attempt(1, now), Some(now + Duration::from_secs(60)));
+        assert_eq!(next_attempt(2, now), Some(now + Duration::from_secs(120)));
+        assert_eq!(next_attempt(11, now), Some(now + LONGEST_RETRY));
+        assert_eq!(next_attempt(MAX_ATTEMPTS, now), None);
+    }
+}
