@@ -118,6 +118,18 @@ pub fn request_meta() -> RequestMeta {
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
+/// A server function's result, with an error's own HTTP status on the wire (leptos answers every error 500
+/// otherwise, and a refused input is the caller's mistake, not the server's). Calls made while rendering a page
+/// leave the page's status to its error view.
+pub fn answered<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result
+        && use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with("/rpc/"))
+    {
+        set_status(error.status());
+    }
+    result
+}
+
 /// Sets the HTTP status of the page being rendered (error views call this during SSR).
 pub fn set_status(status: u16) {
     if let (Some(response), Ok(code)) =

@@ -26,7 +26,9 @@ test('a person sets up a signed webhook and turns e-mail off', async () => {
 
   // The test portal keeps the default policy: no webhooks into private networks.
   await url.fill('http://10.20.30.40/certdesk');
+  const refused = page.waitForResponse((r) => r.url().includes('/rpc/save_notification_settings'));
   await page.getByRole('button', { name: 'Save' }).click();
+  assert.equal((await refused).status(), 400, 'a refused input is the caller\'s mistake: 400, not 500');
   await page.getByText(/10\.20\.30\.40, a private, loopback or link-local address/).waitFor();
   assert.equal(await url.getAttribute('aria-invalid'), 'true');
 

@@ -58,6 +58,10 @@ fn describe() {
     );
     metrics::describe_gauge!("certdesk_job_leader", "1 while this replica holds the job leader lock, else 0.");
     metrics::describe_counter!("certdesk_notifications_total", "Notice deliveries by channel and outcome.");
+    metrics::describe_counter!(
+        "certdesk_renewals_total",
+        "Renewal attempts by issuer and outcome (started: an ACME order placed; failed: retried after backoff)."
+    );
 }
 
 /// One certificate request finished with `outcome` (`issued`, `failed`, `denied`).
@@ -103,6 +107,12 @@ pub fn job_run(job: &'static str, success: bool, elapsed: Duration) {
 pub fn job_leader(leader: bool) {
     recorder();
     metrics::gauge!("certdesk_job_leader").set(if leader { 1.0 } else { 0.0 });
+}
+
+/// One renewal attempt of a certificate of `issuer` ended `renewed`, `started` (an ACME order now runs) or `failed`.
+pub fn renewal(issuer: &str, outcome: &'static str) {
+    recorder();
+    metrics::counter!("certdesk_renewals_total", "issuer" => issuer.to_owned(), "outcome" => outcome).increment(1);
 }
 
 /// One notice delivery attempt on `channel` (`email`, `webhook`) ended `sent` or `failed`.

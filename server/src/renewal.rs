@@ -92,9 +92,16 @@ pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport
     for due in due(state, now).await? {
         let Some(record) = db::certificates::find_visible(&state.pool, due.id, None).await? else { continue };
         match renew(state, Actor::system("renewal"), &record, None, now).await {
-            Ok(renewed) => report.renewed.push((due.id, renewed.id)),
+            Ok(renewed) => {
+                let outcome = if renewed.status == app::model::CertStatus::Pending { "started" } else { "renewed" };
+                crate::metrics::renewal(&record.issuer_id, outcome);
+                report.renewed.push((due.id, renewed.id));
+            }
             Err(ServerError::Client(AppError::Conflict { .. })) => report.skipped += 1,
-            Err(error) => report.failed.push((due.id, failure_text(&error))),
+            Err(error) => {
+                crate::metrics::renewal(&record.issuer_id, "failed");
+                report.failed.push((due.id, failure_text(&error)));
+            }
         }
     }
     if !report.renewed.is_empty() || !report.failed.is_empty() || report.skipped > 0 {
@@ -145,6 +152,7 @@ pub async fn order_failed(
     let Some(previous) = db::renewal::renewed_from(&state.pool, failed_id).await? else { return Ok(()) };
     let Some(record) = db::certificates::find_visible(&state.pool, previous, None).await? else { return Ok(()) };
     let actor = Actor::system("renewal");
+    crate::metrics::renewal(&record.issuer_id, "failed");
     record_failure(state, &actor, &record, &format!("the ACME order failed: {reason}"), now).await
 }
 

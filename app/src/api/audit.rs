@@ -10,11 +10,11 @@ use crate::model::{AuditEventView, AuditListing, AuditQuery};
 #[server(prefix = "/rpc", endpoint = "list_audit_events", input = Json)]
 pub async fn list_audit_events(query: AuditQuery) -> Result<AuditListing, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.list_audit_events(&request, query).await
+    crate::ssr::answered(crate::ssr::backend()?.list_audit_events(&request, query).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "audit_event", input = Json)]
 pub async fn get_audit_event(seq: i64) -> Result<AuditEventView, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.audit_event(&request, seq).await
+    crate::ssr::answered(crate::ssr::backend()?.audit_event(&request, seq).await)
 }

@@ -11,23 +11,23 @@ use crate::model::{
 #[server(prefix = "/rpc", endpoint = "list_certificates", input = Json)]
 pub async fn list_certificates(query: CertificateQuery) -> Result<CertificatePage, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.list_certificates(&request, query).await
+    crate::ssr::answered(crate::ssr::backend()?.list_certificates(&request, query).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "certificate_detail", input = Json)]
 pub async fn get_certificate(id: uuid::Uuid) -> Result<CertificateDetail, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.certificate_detail(&request, id).await
+    crate::ssr::answered(crate::ssr::backend()?.certificate_detail(&request, id).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "request_options", input = Json)]
 pub async fn load_request_options() -> Result<RequestOptions, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.request_options(&request).await
+    crate::ssr::answered(crate::ssr::backend()?.request_options(&request).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "request_certificate", input = Json)]
 pub async fn request_certificate(input: CertificateRequest) -> Result<RequestedCertificate, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.request_certificate(&request, input).await
+    crate::ssr::answered(crate::ssr::backend()?.request_certificate(&request, input).await)
 }

@@ -9,5 +9,5 @@ use crate::model::{DashboardScope, DashboardSummary};
 #[server(prefix = "/rpc", endpoint = "dashboard_summary", input = Json)]
 pub async fn get_dashboard_summary(scope: DashboardScope) -> Result<DashboardSummary, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.dashboard_summary(&request, scope).await
+    crate::ssr::answered(crate::ssr::backend()?.dashboard_summary(&request, scope).await)
 }

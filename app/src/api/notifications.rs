@@ -9,7 +9,7 @@ use crate::model::{NotificationSettingsInput, NotificationSettingsView, SavedNot
 #[server(prefix = "/rpc", endpoint = "notification_settings", input = Json)]
 pub async fn notification_settings() -> Result<NotificationSettingsView, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.notification_settings(&request).await
+    crate::ssr::answered(crate::ssr::backend()?.notification_settings(&request).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "save_notification_settings", input = Json)]
@@ -17,5 +17,5 @@ pub async fn save_notification_settings(
     input: NotificationSettingsInput,
 ) -> Result<SavedNotificationSettings, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.save_notification_settings(&request, input).await
+    crate::ssr::answered(crate::ssr::backend()?.save_notification_settings(&request, input).await)
 }

@@ -9,5 +9,5 @@ use crate::model::RequestedCertificate;
 #[server(prefix = "/rpc", endpoint = "renew_certificate", input = Json)]
 pub async fn renew_certificate(id: uuid::Uuid) -> Result<RequestedCertificate, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.renew_certificate(&request, id).await
+    crate::ssr::answered(crate::ssr::backend()?.renew_certificate(&request, id).await)
 }

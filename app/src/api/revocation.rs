@@ -10,11 +10,11 @@ use crate::model::{OwnerRevocationPlan, RevocationReason, RevocationResult};
 #[server(prefix = "/rpc", endpoint = "revoke_certificate", input = Json)]
 pub async fn revoke_certificate(id: uuid::Uuid, reason: RevocationReason) -> Result<RevocationResult, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.revoke_certificate(&request, id, reason).await
+    crate::ssr::answered(crate::ssr::backend()?.revoke_certificate(&request, id, reason).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "owner_revocation_plan", input = Json)]
 pub async fn plan_owner_revocation(owner: String) -> Result<OwnerRevocationPlan, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.owner_revocation_plan(&request, owner).await
+    crate::ssr::answered(crate::ssr::backend()?.owner_revocation_plan(&request, owner).await)
 }

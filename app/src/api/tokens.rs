@@ -9,17 +9,17 @@ use crate::model::{ApiTokenView, CreatedApiToken, NewApiToken};
 #[server(prefix = "/rpc", endpoint = "list_api_tokens", input = Json)]
 pub async fn list_api_tokens() -> Result<Vec<ApiTokenView>, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.list_api_tokens(&request).await
+    crate::ssr::answered(crate::ssr::backend()?.list_api_tokens(&request).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "create_api_token", input = Json)]
 pub async fn create_api_token(input: NewApiToken) -> Result<CreatedApiToken, AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.create_api_token(&request, input).await
+    crate::ssr::answered(crate::ssr::backend()?.create_api_token(&request, input).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "revoke_api_token", input = Json)]
 pub async fn revoke_api_token(id: uuid::Uuid) -> Result<(), AppError> {
     let request = crate::ssr::request_meta();
-    crate::ssr::backend()?.revoke_api_token(&request, id).await
+    crate::ssr::answered(crate::ssr::backend()?.revoke_api_token(&request, id).await)
 }
