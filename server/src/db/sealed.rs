@@ -1,5 +1,5 @@
 //! SQL for key-encryption-key rotation: every sealed secret at rest (local TOTP secrets, server-generated private
-//! keys), counted per key id, read in batches of rows under another key than the active one, and re-written only
+//! keys, webhook signing secrets, ACME account keys), counted per key id, read in batches of rows under another key than the active one, and re-written only
 //! while the row still holds the ciphertext that was read.
 
 use sqlx::{PgConnection, PgPool};
@@ -14,10 +14,52 @@ pub enum SealedTable {
     LocalTotp,
     /// `certificates`: the private key of a certificate certdesk generated, keyed by certificate id.
     Certificates,
+    /// `notification_settings`: a person's webhook signing secret, keyed by user id.
+    WebhookSecrets,
+    /// `acme_accounts`: an ACME issuer's account credentials (its private key), keyed by issuer id.
+    AcmeAccounts,
+}
+
+/// The row a sealed secret lives in: most tables are keyed by a UUID, ACME accounts by their issuer's id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RowId {
+    Uuid(Uuid),
+    Issuer(String),
+}
+
+impl RowId {
+    fn uuid(&self) -> Option<Uuid> {
+        match self {
+            Self::Uuid(id) => Some(*id),
+            Self::Issuer(_) => None,
+        }
+    }
+
+    fn issuer(&self) -> Option<&str> {
+        match self {
+            Self::Uuid(_) => None,
+            Self::Issuer(id) => Some(id),
+        }
+    }
+}
+
+impl From<Uuid> for RowId {
+    fn from(id: Uuid) -> Self {
+        Self::Uuid(id)
+    }
+}
+
+impl std::fmt::Display for RowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Uuid(id) => write!(f, "{id}"),
+            Self::Issuer(id) => f.write_str(id),
+        }
+    }
 }
 
 impl SealedTable {
-    pub const ALL: [Self; 2] = [Self::LocalTotp, Self::Certificates];
+    pub const ALL: [Self; 4] = [Self::LocalTotp, Self::Certificates, Self::WebhookSecrets, Self::AcmeAccounts];
 
     /// What one sealed secret of this table is, for people.
     pub fn noun(self, count: u64) -> &'static str {
@@ -26,6 +68,10 @@ impl SealedTable {
             (Self::LocalTotp, false) => "TOTP secrets",
             (Self::Certificates, true) => "private key",
             (Self::Certificates, false) => "private keys",
+            (Self::WebhookSecrets, true) => "webhook signing secret",
+            (Self::WebhookSecrets, false) => "webhook signing secrets",
+            (Self::AcmeAccounts, true) => "ACME account key",
+            (Self::AcmeAccounts, false) => "ACME account keys",
         }
     }
 }
@@ -55,6 +101,25 @@ pub async fn count_by_key(pool: &PgPool, table: SealedTable) -> Result<Vec<(Stri
             .map(|row| (row.key_id, row.count))
             .collect()
         }
+        SealedTable::WebhookSecrets => sqlx::query!(
+            "SELECT webhook_secret_key_id AS \"key_id!\", count(*) AS \"count!\"
+             FROM notification_settings WHERE webhook_secret_key_id IS NOT NULL
+             GROUP BY webhook_secret_key_id ORDER BY webhook_secret_key_id"
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.key_id, row.count))
+        .collect(),
+        SealedTable::AcmeAccounts => sqlx::query!(
+            "SELECT credentials_key_id AS key_id, count(*) AS \"count!\"
+             FROM acme_accounts GROUP BY credentials_key_id ORDER BY credentials_key_id"
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.key_id, row.count))
+        .collect(),
     };
     Ok(rows)
 }
@@ -65,16 +130,17 @@ pub async fn stale_batch(
     conn: &mut PgConnection,
     table: SealedTable,
     active: &str,
-    after: Option<Uuid>,
+    after: Option<&RowId>,
     limit: i64,
-) -> Result<Vec<(Uuid, Sealed)>, sqlx::Error> {
+) -> Result<Vec<(RowId, Sealed)>, sqlx::Error> {
+    let after_uuid = after.and_then(RowId::uuid);
     let rows = match table {
         SealedTable::LocalTotp => sqlx::query!(
             "SELECT user_id, secret_key_id, secret_nonce, secret_ciphertext FROM local_totp
              WHERE secret_key_id <> $1 AND ($2::uuid IS NULL OR user_id > $2)
              ORDER BY user_id LIMIT $3",
             active,
-            after,
+            after_uuid,
             limit,
         )
         .fetch_all(conn)
@@ -83,7 +149,7 @@ pub async fn stale_batch(
         .map(|row| {
             let sealed =
                 Sealed { key_id: row.secret_key_id, nonce: row.secret_nonce, ciphertext: row.secret_ciphertext };
-            (row.user_id, sealed)
+            (row.user_id.into(), sealed)
         })
         .collect(),
         // The table's checks make the key id, nonce and ciphertext all present or all absent, so the non-NULL key
@@ -96,13 +162,50 @@ pub async fn stale_batch(
                AND ($2::uuid IS NULL OR id > $2)
              ORDER BY id LIMIT $3",
             active,
-            after,
+            after_uuid,
             limit,
         )
         .fetch_all(conn)
         .await?
         .into_iter()
-        .map(|row| (row.id, Sealed { key_id: row.key_id, nonce: row.nonce, ciphertext: row.ciphertext }))
+        .map(|row| (row.id.into(), Sealed { key_id: row.key_id, nonce: row.nonce, ciphertext: row.ciphertext }))
+        .collect(),
+        // As for certificates, the table's checks make the three columns present or absent together.
+        SealedTable::WebhookSecrets => sqlx::query!(
+            "SELECT user_id, webhook_secret_key_id AS \"key_id!\", webhook_secret_nonce AS \"nonce!\",
+                    webhook_secret AS \"ciphertext!\"
+             FROM notification_settings
+             WHERE webhook_secret_key_id IS NOT NULL AND webhook_secret_key_id <> $1
+               AND ($2::uuid IS NULL OR user_id > $2)
+             ORDER BY user_id LIMIT $3",
+            active,
+            after_uuid,
+            limit,
+        )
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.user_id.into(), Sealed { key_id: row.key_id, nonce: row.nonce, ciphertext: row.ciphertext }))
+        .collect(),
+        SealedTable::AcmeAccounts => sqlx::query!(
+            "SELECT issuer_id, credentials_key_id, credentials_nonce, encrypted_credentials FROM acme_accounts
+             WHERE credentials_key_id <> $1 AND ($2::text IS NULL OR issuer_id > $2)
+             ORDER BY issuer_id LIMIT $3",
+            active,
+            after.and_then(RowId::issuer),
+            limit,
+        )
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let sealed = Sealed {
+                key_id: row.credentials_key_id,
+                nonce: row.credentials_nonce,
+                ciphertext: row.encrypted_credentials,
+            };
+            (RowId::Issuer(row.issuer_id), sealed)
+        })
         .collect(),
     };
     Ok(rows)
@@ -114,16 +217,17 @@ pub async fn stale_batch(
 pub async fn replace(
     conn: &mut PgConnection,
     table: SealedTable,
-    id: Uuid,
+    id: &RowId,
     old: &Sealed,
     new: &Sealed,
 ) -> Result<bool, sqlx::Error> {
+    let uuid = id.uuid();
     let updated = match table {
         SealedTable::LocalTotp => {
             sqlx::query!(
                 "UPDATE local_totp SET secret_key_id = $4, secret_nonce = $5, secret_ciphertext = $6
              WHERE user_id = $1 AND secret_key_id = $2 AND secret_nonce = $3",
-                id,
+                uuid,
                 old.key_id,
                 old.nonce,
                 new.key_id,
@@ -139,7 +243,38 @@ pub async fn replace(
                 "UPDATE certificates
              SET key_encryption_key_id = $4, private_key_nonce = $5, encrypted_private_key = $6
              WHERE id = $1 AND key_encryption_key_id = $2 AND private_key_nonce = $3",
-                id,
+                uuid,
+                old.key_id,
+                old.nonce,
+                new.key_id,
+                new.nonce,
+                new.ciphertext,
+            )
+            .execute(conn)
+            .await?
+        }
+        SealedTable::AcmeAccounts => {
+            sqlx::query!(
+                "UPDATE acme_accounts
+             SET credentials_key_id = $4, credentials_nonce = $5, encrypted_credentials = $6
+             WHERE issuer_id = $1 AND credentials_key_id = $2 AND credentials_nonce = $3",
+                id.issuer(),
+                old.key_id,
+                old.nonce,
+                new.key_id,
+                new.nonce,
+                new.ciphertext,
+            )
+            .execute(conn)
+            .await?
+        }
+        // updated_at is left alone too: the person changed nothing.
+        SealedTable::WebhookSecrets => {
+            sqlx::query!(
+                "UPDATE notification_settings
+             SET webhook_secret_key_id = $4, webhook_secret_nonce = $5, webhook_secret = $6
+             WHERE user_id = $1 AND webhook_secret_key_id = $2 AND webhook_secret_nonce = $3",
+                uuid,
                 old.key_id,
                 old.nonce,
                 new.key_id,

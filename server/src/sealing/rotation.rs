@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use sqlx::PgPool;
-use uuid::Uuid;
 
-use super::{SealError, Sealer, private_key_context, totp_context};
-use crate::db::sealed::{self, SealedTable};
+use super::{SealError, Sealer, acme_account_context, private_key_context, totp_context};
+use crate::db::sealed::{self, RowId, SealedTable};
 
 /// Rows re-sealed per transaction: short transactions, few round trips.
 pub const BATCH_SIZE: i64 = 500;
@@ -38,7 +37,7 @@ pub struct TableCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unopened {
     pub table: SealedTable,
-    pub id: Uuid,
+    pub id: RowId,
     pub error: SealError,
 }
 
@@ -47,6 +46,8 @@ pub struct RotationReport {
     pub active: String,
     pub totp: TableCounts,
     pub private_keys: TableCounts,
+    pub webhook_secrets: TableCounts,
+    pub acme_accounts: TableCounts,
     pub unopened: Vec<Unopened>,
 }
 
@@ -55,6 +56,8 @@ impl RotationReport {
         match table {
             SealedTable::LocalTotp => &self.totp,
             SealedTable::Certificates => &self.private_keys,
+            SealedTable::WebhookSecrets => &self.webhook_secrets,
+            SealedTable::AcmeAccounts => &self.acme_accounts,
         }
     }
 
@@ -62,6 +65,8 @@ impl RotationReport {
         match table {
             SealedTable::LocalTotp => &mut self.totp,
             SealedTable::Certificates => &mut self.private_keys,
+            SealedTable::WebhookSecrets => &mut self.webhook_secrets,
+            SealedTable::AcmeAccounts => &mut self.acme_accounts,
         }
     }
 
@@ -100,15 +105,19 @@ impl RotationReport {
 
 impl fmt::Display for RotationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let all = SealedTable::ALL.map(|table| *self.counts(table));
         write!(
             f,
-            "re-sealed {} TOTP secrets, {} private keys; {} already under key '{}'",
+            "re-sealed {} TOTP secrets, {} private keys, {} webhook signing secrets, {} ACME account keys; {} already \
+             under key '{}'",
             self.totp.resealed,
             self.private_keys.resealed,
-            self.totp.already_active + self.private_keys.already_active,
+            self.webhook_secrets.resealed,
+            self.acme_accounts.resealed,
+            all.iter().map(|counts| counts.already_active).sum::<u64>(),
             self.active
         )?;
-        let changed = self.totp.changed_meanwhile + self.private_keys.changed_meanwhile;
+        let changed: u64 = all.iter().map(|counts| counts.changed_meanwhile).sum();
         if changed > 0 {
             write!(f, "; {changed} rewritten meanwhile by certdesk and left as written")?;
         }
@@ -137,6 +146,8 @@ fn list_ids(rows: &[&Unopened]) -> String {
         .map(|row| match row.table {
             SealedTable::LocalTotp => format!("user {}", row.id),
             SealedTable::Certificates => format!("certificate {}", row.id),
+            SealedTable::WebhookSecrets => format!("webhook of user {}", row.id),
+            SealedTable::AcmeAccounts => format!("ACME account of issuer `{}`", row.id),
         })
         .collect();
     if rows.len() > LISTED_IDS {
@@ -146,10 +157,14 @@ fn list_ids(rows: &[&Unopened]) -> String {
 }
 
 /// The associated data each table's secrets are sealed with.
-fn context_of(table: SealedTable, id: Uuid) -> String {
-    match table {
-        SealedTable::LocalTotp => totp_context(id),
-        SealedTable::Certificates => private_key_context(id),
+fn context_of(table: SealedTable, id: &RowId) -> String {
+    match (table, id) {
+        (SealedTable::LocalTotp, RowId::Uuid(id)) => totp_context(*id),
+        (SealedTable::Certificates, RowId::Uuid(id)) => private_key_context(*id),
+        (SealedTable::WebhookSecrets, RowId::Uuid(id)) => crate::notifications::webhook::secret_context(*id),
+        (SealedTable::AcmeAccounts, RowId::Issuer(id)) => acme_account_context(id),
+        // Each table reads its own kind of id (`sealed::stale_batch`); a mismatch opens nothing.
+        (_, id) => format!("mismatched:{id}"),
     }
 }
 
@@ -171,6 +186,8 @@ pub async fn rotate_in_batches(
         active: active.to_owned(),
         totp: TableCounts::default(),
         private_keys: TableCounts::default(),
+        webhook_secrets: TableCounts::default(),
+        acme_accounts: TableCounts::default(),
         unopened: Vec::new(),
     };
     for table in SealedTable::ALL {
@@ -180,16 +197,16 @@ pub async fn rotate_in_batches(
         let mut after = None;
         loop {
             let mut tx = pool.begin().await?;
-            let batch = sealed::stale_batch(&mut tx, table, active, after, batch_size).await?;
+            let batch = sealed::stale_batch(&mut tx, table, active, after.as_ref(), batch_size).await?;
             let Some((last, _)) = batch.last() else { break };
-            after = Some(*last);
+            after = Some(last.clone());
             for (id, old) in &batch {
-                match sealer.reseal(old, &context_of(table, *id)) {
-                    Ok(new) if sealed::replace(&mut tx, table, *id, old, &new).await? => {
+                match sealer.reseal(old, &context_of(table, id)) {
+                    Ok(new) if sealed::replace(&mut tx, table, id, old, &new).await? => {
                         report.counts_mut(table).resealed += 1;
                     }
                     Ok(_) => report.counts_mut(table).changed_meanwhile += 1,
-                    Err(error) => report.unopened.push(Unopened { table, id: *id, error }),
+                    Err(error) => report.unopened.push(Unopened { table, id: id.clone(), error }),
                 }
             }
             tx.commit().await?;
@@ -286,9 +303,10 @@ fn to_u64(count: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     fn unopened(table: SealedTable, error: SealError) -> Unopened {
-        Unopened { table, id: Uuid::nil(), error }
+        Unopened { table, id: Uuid::nil().into(), error }
     }
 
     #[test]
@@ -297,21 +315,41 @@ mod tests {
             active: "new".into(),
             totp: TableCounts { resealed: 2, already_active: 1, changed_meanwhile: 0 },
             private_keys: TableCounts { resealed: 3, already_active: 4, changed_meanwhile: 0 },
+            webhook_secrets: TableCounts { resealed: 1, already_active: 2, changed_meanwhile: 0 },
+            acme_accounts: TableCounts { resealed: 1, already_active: 0, changed_meanwhile: 0 },
             unopened: Vec::new(),
         };
-        assert_eq!(report.to_string(), "re-sealed 2 TOTP secrets, 3 private keys; 5 already under key 'new'");
+        assert_eq!(
+            report.to_string(),
+            "re-sealed 2 TOTP secrets, 3 private keys, 1 webhook signing secrets, 1 ACME account keys; 7 already \
+             under key 'new'"
+        );
         assert_eq!(report.problems(), None);
         report.unopened = vec![
             unopened(SealedTable::Certificates, SealError::UnknownKey("gone".into())),
             unopened(SealedTable::LocalTotp, SealError::UnknownKey("gone".into())),
             unopened(SealedTable::Certificates, SealError::Corrupt),
+            unopened(SealedTable::WebhookSecrets, SealError::UnknownKey("gone".into())),
+            Unopened {
+                table: SealedTable::AcmeAccounts,
+                id: RowId::Issuer("public".into()),
+                error: SealError::UnknownKey("gone".into()),
+            },
         ];
         let problems = report.problems().unwrap();
-        assert!(problems.starts_with("3 sealed secrets could not be re-sealed"), "{problems}");
-        assert!(problems.contains("1 TOTP secret and 1 private key sealed with key `gone`"), "{problems}");
+        assert!(problems.starts_with("5 sealed secrets could not be re-sealed"), "{problems}");
+        assert!(
+            problems.contains(
+                "1 TOTP secret and 1 private key and 1 webhook signing secret and 1 ACME account key sealed with key \
+                 `gone`"
+            ),
+            "{problems}"
+        );
+        assert!(problems.contains("ACME account of issuer `public`"), "{problems}");
+        assert!(problems.contains("webhook of user 00000000-0000-0000-0000-000000000000"), "{problems}");
         assert!(problems.contains("keep key `gone` in encryption.keys"), "{problems}");
         assert!(problems.contains("1 private key do not open"), "{problems}");
-        assert!(report.to_string().ends_with("; 3 could not be opened"));
+        assert!(report.to_string().ends_with("; 5 could not be opened"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Key-encryption-key rotation against PostgreSQL: TOTP secrets and private keys sealed under `old` are re-sealed
+//! Key-encryption-key rotation against PostgreSQL: TOTP secrets, private keys and webhook signing secrets sealed
+//! under `old` are re-sealed
 //! under the active `new` and still open to the same plaintext; a second run has nothing to do; a secret under an
 //! unconfigured key is reported by key id while the others are still rotated; a secret rewritten meanwhile is
 //! never overwritten; and `certdesk keys status` / `keys rotate` through the binary print counts, never secrets.
@@ -6,8 +7,9 @@
 use base64::Engine;
 use certdesk::config::Config;
 use certdesk::db::sealed::{self, SealedTable};
+use certdesk::notifications::webhook::secret_context as webhook_context;
 use certdesk::sealing::rotation::{self, Unopened};
-use certdesk::sealing::{SealError, Sealed, Sealer, private_key_context, totp_context};
+use certdesk::sealing::{SealError, Sealed, Sealer, acme_account_context, private_key_context, totp_context};
 use sqlx::PgPool;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -17,6 +19,8 @@ use crate::support::{config_toml, database_url_of};
 
 const TOTP_SECRET: &[u8] = b"JBSWY3DPEHPK3PXP-rotation";
 const PRIVATE_KEY: &[u8] = b"pkcs8-private-key-bytes-for-rotation";
+const WEBHOOK_SECRET: &[u8] = b"cdwh_webhook-signing-secret-for-rotation";
+const ACME_CREDENTIALS: &[u8] = br#"{"id":"https://acme.example/acct/1","key_pkcs8":"rotation"}"#;
 
 fn key_bytes(id: &str) -> Zeroizing<Vec<u8>> {
     let byte = match id {
@@ -93,31 +97,77 @@ async fn certificate_row(pool: &PgPool, owner: Uuid, key_id: &str) -> Uuid {
     id
 }
 
-async fn stored_totp(pool: &PgPool, user_id: Uuid) -> Sealed {
-    let (key_id, nonce, ciphertext) =
-        sqlx::query_as("SELECT secret_key_id, secret_nonce, secret_ciphertext FROM local_totp WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(pool)
-            .await
-            .unwrap();
+/// `user_id`'s webhook, its signing secret sealed under `key_id`.
+async fn webhook_row(pool: &PgPool, user_id: Uuid, key_id: &str) {
+    let sealed = sealer_of(key_id).seal(WEBHOOK_SECRET, &webhook_context(user_id)).unwrap();
+    sqlx::query(
+        "INSERT INTO notification_settings (user_id, webhook_url, webhook_secret, webhook_secret_nonce,
+                                            webhook_secret_key_id, updated_at)
+         VALUES ($1, 'https://hooks.example.com/certdesk', $2, $3, $4, now())",
+    )
+    .bind(user_id)
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.nonce)
+    .bind(&sealed.key_id)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// The ACME account of issuer `issuer_id`, its credentials sealed under `key_id`.
+async fn acme_account_row(pool: &PgPool, issuer_id: &str, key_id: &str) {
+    let sealed = sealer_of(key_id).seal(ACME_CREDENTIALS, &acme_account_context(issuer_id)).unwrap();
+    sqlx::query(
+        "INSERT INTO acme_accounts (issuer_id, directory_url, account_url, encrypted_credentials, credentials_key_id,
+                                    credentials_nonce, created_at)
+         VALUES ($1, 'https://acme.example/dir', 'https://acme.example/acct/1', $2, $3, $4, now())",
+    )
+    .bind(issuer_id)
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.key_id)
+    .bind(&sealed.nonce)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// The sealed secret `sql` selects (key id, nonce, ciphertext) for the row `id`.
+async fn stored<'q, Id>(pool: &PgPool, sql: &'q str, id: Id) -> Sealed
+where
+    Id: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+{
+    let (key_id, nonce, ciphertext) = sqlx::query_as(sql).bind(id).fetch_one(pool).await.unwrap();
     Sealed { key_id, nonce, ciphertext }
 }
 
+async fn stored_acme_account(pool: &PgPool, issuer_id: &str) -> Sealed {
+    let sql = "SELECT credentials_key_id, credentials_nonce, encrypted_credentials FROM acme_accounts
+                WHERE issuer_id = $1";
+    stored(pool, sql, issuer_id).await
+}
+
+async fn stored_webhook_secret(pool: &PgPool, user_id: Uuid) -> Sealed {
+    let sql = "SELECT webhook_secret_key_id, webhook_secret_nonce, webhook_secret FROM notification_settings
+                WHERE user_id = $1";
+    stored(pool, sql, user_id).await
+}
+
+async fn stored_totp(pool: &PgPool, user_id: Uuid) -> Sealed {
+    let sql = "SELECT secret_key_id, secret_nonce, secret_ciphertext FROM local_totp WHERE user_id = $1";
+    stored(pool, sql, user_id).await
+}
+
 async fn stored_key(pool: &PgPool, id: Uuid) -> Sealed {
-    let (key_id, nonce, ciphertext) = sqlx::query_as(
-        "SELECT key_encryption_key_id, private_key_nonce, encrypted_private_key FROM certificates WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    Sealed { key_id, nonce, ciphertext }
+    let sql = "SELECT key_encryption_key_id, private_key_nonce, encrypted_private_key FROM certificates WHERE id = $1";
+    stored(pool, sql, id).await
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn rotation_reseals_everything_under_the_active_key_once(pool: PgPool) {
     let owner = user(&pool).await;
     totp_row(&pool, owner, "old").await;
+    webhook_row(&pool, owner, "old").await;
+    acme_account_row(&pool, "public", "old").await;
     let certificate = certificate_row(&pool, owner, "old").await;
     let already_new = certificate_row(&pool, owner, "new").await;
     // A certificate from a CSR has no sealed key and is not counted anywhere.
@@ -133,10 +183,20 @@ async fn rotation_reseals_everything_under_the_active_key_once(pool: PgPool) {
 
     let rotating = configured(&pool, "new", &["old", "new"]);
     let before = rotation::status(&pool, &rotating).await.unwrap();
-    assert_eq!(before.stale(), 2);
+    assert_eq!(before.stale(), 4);
     let report = rotation::rotate(&pool, &rotating).await.unwrap();
-    assert_eq!((report.totp.resealed, report.private_keys.resealed), (1, 1), "{report}");
-    assert_eq!(report.to_string(), "re-sealed 1 TOTP secrets, 1 private keys; 1 already under key 'new'");
+    let resealed = (
+        report.totp.resealed,
+        report.private_keys.resealed,
+        report.webhook_secrets.resealed,
+        report.acme_accounts.resealed,
+    );
+    assert_eq!(resealed, (1, 1, 1, 1), "{report}");
+    assert_eq!(
+        report.to_string(),
+        "re-sealed 1 TOTP secrets, 1 private keys, 1 webhook signing secrets, 1 ACME account keys; 1 already under \
+         key 'new'"
+    );
     assert!(report.unopened.is_empty() && report.problems().is_none());
 
     // Everything opens with `new` alone, to the same plaintext.
@@ -144,6 +204,12 @@ async fn rotation_reseals_everything_under_the_active_key_once(pool: PgPool) {
     let totp = stored_totp(&pool, owner).await;
     assert_eq!(totp.key_id, "new");
     assert_eq!(only_new.open(&totp, &totp_context(owner)).unwrap().as_slice(), TOTP_SECRET);
+    let webhook = stored_webhook_secret(&pool, owner).await;
+    assert_eq!(webhook.key_id, "new");
+    assert_eq!(only_new.open(&webhook, &webhook_context(owner)).unwrap().as_slice(), WEBHOOK_SECRET);
+    let account = stored_acme_account(&pool, "public").await;
+    assert_eq!(account.key_id, "new");
+    assert_eq!(only_new.open(&account, &acme_account_context("public")).unwrap().as_slice(), ACME_CREDENTIALS);
     for id in [certificate, already_new] {
         let key = stored_key(&pool, id).await;
         assert_eq!(key.key_id, "new");
@@ -155,6 +221,7 @@ async fn rotation_reseals_everything_under_the_active_key_once(pool: PgPool) {
     let again = rotation::rotate(&pool, &rotating).await.unwrap();
     assert_eq!((again.totp.resealed, again.private_keys.resealed), (0, 0));
     assert_eq!((again.totp.already_active, again.private_keys.already_active), (1, 2));
+    assert_eq!((again.webhook_secrets.resealed, again.webhook_secrets.already_active), (0, 1));
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
@@ -175,12 +242,12 @@ async fn a_secret_under_an_unconfigured_key_is_reported_and_the_others_still_rot
     let report = rotation::rotate_in_batches(&pool, &rotating, 2).await.unwrap();
     assert_eq!((report.totp.resealed, report.private_keys.resealed), (0, 6), "{report}");
     let mut unopened = report.unopened.clone();
-    unopened.sort_by_key(|row| row.id);
+    unopened.sort_by_key(|row| row.id.clone());
     let mut expected = vec![
-        Unopened { table: SealedTable::LocalTotp, id: owner, error: SealError::UnknownKey("gone".into()) },
-        Unopened { table: SealedTable::Certificates, id: lost, error: SealError::UnknownKey("gone".into()) },
+        Unopened { table: SealedTable::LocalTotp, id: owner.into(), error: SealError::UnknownKey("gone".into()) },
+        Unopened { table: SealedTable::Certificates, id: lost.into(), error: SealError::UnknownKey("gone".into()) },
     ];
-    expected.sort_by_key(|row| row.id);
+    expected.sort_by_key(|row| row.id.clone());
     assert_eq!(unopened, expected);
     let problems = report.problems().unwrap();
     assert!(problems.contains("key `gone`, which is not configured"), "{problems}");
@@ -207,10 +274,11 @@ async fn a_secret_rewritten_meanwhile_is_not_overwritten(pool: PgPool) {
 
     let resealed = configured(&pool, "new", &["old", "new"]).reseal(&read, &totp_context(owner)).unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    let replaced = sealed::replace(&mut conn, SealedTable::LocalTotp, owner, &read, &resealed).await.unwrap();
+    let replaced = sealed::replace(&mut conn, SealedTable::LocalTotp, &owner.into(), &read, &resealed).await.unwrap();
     assert!(!replaced, "the stale read must not overwrite the newer secret");
     assert_eq!(stored_totp(&pool, owner).await, rewritten);
-    let replaced = sealed::replace(&mut conn, SealedTable::LocalTotp, owner, &rewritten, &resealed).await.unwrap();
+    let replaced =
+        sealed::replace(&mut conn, SealedTable::LocalTotp, &owner.into(), &rewritten, &resealed).await.unwrap();
     assert!(replaced);
 }
 
@@ -250,7 +318,8 @@ async fn the_keys_subcommands_print_counts_and_exit_1_on_a_missing_key(pool: PgP
     let rotate = certdesk(&config, &["keys", "rotate"]);
     assert!(rotate.status.success(), "{}", stderr(&rotate));
     assert!(
-        stdout(&rotate).contains("re-sealed 1 TOTP secrets, 1 private keys; 0 already under key 'new'"),
+        stdout(&rotate)
+            .contains("re-sealed 1 TOTP secrets, 1 private keys, 0 webhook signing secrets, 0 ACME account keys; 0 already under key 'new'"),
         "{}",
         stdout(&rotate)
     );
@@ -264,7 +333,9 @@ async fn the_keys_subcommands_print_counts_and_exit_1_on_a_missing_key(pool: PgP
     let lost = certificate_row(&pool, owner, "gone").await;
     let rotate = certdesk(&config, &["keys", "rotate"]);
     assert_eq!(rotate.status.code(), Some(1), "{}", stderr(&rotate));
-    assert!(stdout(&rotate).contains("re-sealed 0 TOTP secrets, 0 private keys; 2 already under key 'new'"));
+    assert!(stdout(&rotate).contains(
+        "re-sealed 0 TOTP secrets, 0 private keys, 0 webhook signing secrets, 0 ACME account keys; 2 already under key 'new'"
+    ));
     let text = stderr(&rotate);
     assert!(text.contains("`gone`") && text.contains("keep key `gone`") && text.contains(&lost.to_string()), "{text}");
     assert!(!text.contains("panicked"), "{text}");
