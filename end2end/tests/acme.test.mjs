@@ -1,7 +1,7 @@
 // Public certificates in Chromium against the stack's real Pebble: a person requests a certificate from the
 // public (ACME) issuer and watches the order on the certificate page — placed with the CA, each name proven over
 // HTTP-01 by certdesk's responder, the certificate issued — without reloading; the issued chain verifies against
-// Pebble's issuing root.
+// Pebble's issuing root; "Renew now" places a new order that the renewed certificate's page follows to issued.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +21,7 @@ after(async () => {
   await browser?.close();
 });
 
-test('a person requests a public certificate and watches the ACME order reach valid', async () => {
+test('a person requests a public certificate, watches the ACME order reach valid, and renews it', async () => {
   const { context, page, errors } = await openPage(browser);
   await signIn(page, baseUrl, 'user17', '/request');
   await waitForHydration(page);
@@ -57,6 +57,20 @@ test('a person requests a public certificate and watches the ACME order reach va
   writeFileSync(join(dir, 'fullchain.pem'), fullchain);
   const chain = join(dir, 'fullchain.pem');
   execFileSync('openssl', ['verify', '-CAfile', join(stackDir, 'pebble', 'issuing-root.pem'), '-untrusted', chain, chain]);
+
+  // "Renew now" places a new order; its page follows the order to issued, and the old one is then superseded.
+  const oldUrl = page.url();
+  const renewal = page.getByRole('region', { name: 'Renewal' });
+  await renewal.getByRole('button', { name: 'Renew now' }).click();
+  await renewal.getByText('Renewal ordered.').waitFor({ timeout: 30_000 });
+  await screenshot(page, 'acme-renewal-ordered');
+  await renewal.getByRole('link', { name: 'Follow the order' }).click();
+  await page.waitForURL((url) => url.href !== oldUrl && url.pathname.startsWith('/certificates/'));
+  await page.getByRole('region', { name: 'Order progress' }).getByText('Certificate issued').waitFor({ timeout: 60_000 });
+  await page.goto(oldUrl);
+  await waitForHydration(page);
+  await page.locator('.page-head .badge', { hasText: 'Superseded' }).waitFor();
+  await page.getByRole('region', { name: 'Renewal' }).getByRole('link', { name: 'the certificate that renewed it' }).waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

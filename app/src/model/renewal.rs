@@ -46,6 +46,13 @@ pub struct RenewalView {
     pub reuse_key: bool,
     /// RFC 3339: when automatic renewal starts (issued certificates with automatic renewal).
     pub renew_at: Option<String>,
+    /// The renewal window an ACME CA suggests (RFC 9773 renewal information), start and end in RFC 3339; the
+    /// renewal point lies inside it.
+    #[serde(default)]
+    pub ca_window: Option<(String, String)>,
+    /// The CA's page explaining its suggestion (a shortened window is often a mass revocation ahead).
+    #[serde(default)]
+    pub ca_window_explanation: Option<String>,
     /// Failed attempts in a row, the next try (RFC 3339) and the last error.
     pub attempts: i32,
     pub retry_at: Option<String>,

@@ -117,7 +117,11 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
                 {row("Key usage", detail.key_usage.join(", "))}
                 {row("Extended key usage", detail.extended_key_usage.join(", "))}
                 {row("Subject", detail.subject.clone().unwrap_or_else(|| "—".into()))}
-                {row("CRL", detail.crl_distribution_points.join(", "))}
+                {row("CRL", if detail.crl_distribution_points.is_empty() {
+                    "— (the certificate names none)".to_owned()
+                } else {
+                    detail.crl_distribution_points.join(", ")
+                })}
                 {row("Policy rule", detail.policy_rule.clone().unwrap_or_else(|| "—".into()))}
             </dl>
         </section>

@@ -23,13 +23,17 @@ pub struct RenewalRow {
     pub renewal_last_error: Option<String>,
     pub renewed_from: Option<Uuid>,
     pub csr_pem: Option<String>,
+    pub ari_window_start: Option<OffsetDateTime>,
+    pub ari_window_end: Option<OffsetDateTime>,
+    pub ari_explanation_url: Option<String>,
 }
 
 pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<RenewalRow>, sqlx::Error> {
     sqlx::query_as!(
         RenewalRow,
         "SELECT id, status, auto_renew, renew_remaining_percent, renew_before_days, reuse_key, renew_at,
-                renewal_attempts, renewal_retry_at, renewal_last_error, renewed_from, csr_pem
+                renewal_attempts, renewal_retry_at, renewal_last_error, renewed_from, csr_pem,
+                ari_window_start, ari_window_end, ari_explanation_url
          FROM certificates WHERE id = $1",
         id,
     )

@@ -37,13 +37,26 @@ pub async fn view(
             created_at: rfc3339(version.created_at),
         })
         .collect();
-    let superseded_by = versions.iter().skip_while(|version| !version.this_one).nth(1).map(|version| version.id);
+    // Only an issued renewal supersedes; one still being ordered does not yet.
+    let superseded_by = versions
+        .iter()
+        .skip_while(|version| !version.this_one)
+        .nth(1)
+        .filter(|_| status == CertStatus::Superseded)
+        .map(|version| version.id);
     let in_flight = versions.iter().any(|version| version.status == CertStatus::Pending && !version.this_one);
+    let current_and_auto = settings.auto && status == CertStatus::Issued;
+    let ca_window = match (row.ari_window_start, row.ari_window_end) {
+        (Some(start), Some(end)) if current_and_auto => Some((rfc3339(start), rfc3339(end))),
+        _ => None,
+    };
     Ok(RenewalView {
         auto: settings.auto,
         when: settings.describe(),
         reuse_key: settings.reuse_key,
-        renew_at: row.renew_at.filter(|_| settings.auto && status == CertStatus::Issued).map(rfc3339),
+        renew_at: row.renew_at.filter(|_| current_and_auto).map(rfc3339),
+        ca_window_explanation: row.ari_explanation_url.filter(|_| ca_window.is_some()),
+        ca_window,
         attempts: row.renewal_attempts,
         retry_at: row.renewal_retry_at.filter(|_| status == CertStatus::Issued).map(rfc3339),
         last_error: row.renewal_last_error.filter(|_| status == CertStatus::Issued),

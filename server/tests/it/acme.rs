@@ -220,6 +220,32 @@ async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_ret
     assert_eq!(renewal_state(&pool, second).await.5, Some(first));
     assert!(audit_actions(&pool).await.contains(&"certificate.renewed".to_owned()));
 
+    // What a CA with renewal information answers is stored as `acme::ari` stores it, and the page shows it.
+    let (window_start, window_end) =
+        (OffsetDateTime::now_utc() + time::Duration::days(20), OffsetDateTime::now_utc() + time::Duration::days(22));
+    let chosen = certdesk::acme::ari::point_in_window(window_start, window_end, OffsetDateTime::now_utc(), 0.5);
+    let answer = certdesk::db::renewal::AriAnswer {
+        window: Some((window_start, window_end)),
+        renew_at: Some(chosen),
+        explanation_url: Some("https://ca.example/incident"),
+        next_check: OffsetDateTime::now_utc() + time::Duration::hours(6),
+    };
+    certdesk::db::renewal::record_ari(&pool, second, &answer).await.unwrap();
+    let caller = app::ssr::Caller {
+        user_id: api.user_id,
+        display_name: "Pat".into(),
+        role: Role::User,
+        csrf_token: String::new(),
+        mfa_at: 0,
+    };
+    let shown = certdesk::inventory::detail(&state, &caller, second).await.unwrap().renewal;
+    let (start, end) = shown.ca_window.clone().expect("the CA's window on the page");
+    assert!(
+        start < end && shown.renew_at.as_deref().is_some_and(|at| at > start.as_str() && at < end.as_str()),
+        "{shown:?}"
+    );
+    assert_eq!(shown.ca_window_explanation.as_deref(), Some("https://ca.example/incident"));
+
     // The CA cannot reach certdesk's HTTP-01 answer: the renewal order fails, which counts as a failed attempt
     // on the current certificate; it stays current and is retried after the backoff.
     // The order ends in the background at the real time, so here the renewal point is made to arrive now.

@@ -123,6 +123,18 @@ async fn a_certificate_past_its_renewal_point_is_renewed_with_a_new_key_unless_r
     assert_eq!((detail.renewal.renewed_from, detail.renewal.can_renew), (Some(fresh), true));
     let old_detail = certdesk::inventory::detail(&state, &caller_of(&api), fresh).await.unwrap();
     assert_eq!((old_detail.renewal.superseded_by, old_detail.renewal.can_renew), (Some(new_id), false));
+    // A renewal still being issued (an ACME order) is in the history but supersedes nothing yet.
+    let in_flight = insert_with_status(&pool, api.user_id, "pending").await;
+    sqlx::query("UPDATE certificates SET renewed_from = $2 WHERE id = $1")
+        .bind(in_flight)
+        .bind(new_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let current = certdesk::inventory::detail(&state, &caller_of(&api), new_id).await.unwrap().renewal;
+    assert_eq!((current.superseded_by, current.can_renew), (None, false), "{current:?}");
+    assert_eq!(current.versions.last().map(|version| version.id), Some(in_flight));
+    sqlx::query("DELETE FROM certificates WHERE id = $1").bind(in_flight).execute(&pool).await.unwrap();
     // The old one is never renewed again. (The new one was issued moments later in real time, so with this clock
     // it is itself due already: time passed in runs ahead of the issuer's.)
     let again = renewal::run_once(&state, point + Duration::minutes(2)).await.unwrap();

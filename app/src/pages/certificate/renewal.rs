@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
-use crate::model::{CertificateVersion, RenewalView, RequestedCertificate};
+use crate::model::{CertStatus, CertificateVersion, RenewalView, RequestedCertificate};
 
 /// The page's "renew now" action; its value names the certificate it renewed, so the outcome shows on that
 /// certificate's page only (the action outlives navigation to the new certificate).
@@ -20,10 +20,19 @@ pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) ->
     let settings = if renewal.auto {
         let key = if renewal.reuse_key { "keeping the same key" } else { "with a fresh private key" };
         let around = renewal.renew_at.as_deref().map(|at| format!(", from {}", day_and_time(at))).unwrap_or_default();
-        format!("Renews automatically {}{around}, {key}.", renewal.when)
+        let when = match &renewal.ca_window {
+            Some((start, end)) => {
+                format!("in the window its CA suggests ({} to {})", day_and_time(start), day_and_time(end))
+            }
+            None => renewal.when.clone(),
+        };
+        format!("Renews automatically {when}{around}, {key}.")
     } else {
         "Automatic renewal is off for this certificate.".to_owned()
     };
+    let explanation = renewal.ca_window_explanation.clone().map(|url| {
+        view! { <p class="help"><a href=url rel="noopener noreferrer" target="_blank">"Why the CA suggests this window"</a></p> }
+    });
     let failure = renewal.last_error.clone().map(|error| {
         let next = renewal.retry_at.as_deref().map(|at| format!(" Next try: {}.", day_and_time(at))).unwrap_or_default();
         view! {
@@ -36,6 +45,14 @@ pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) ->
     });
     let done = move || {
         match renew.value().get() {
+        // An ACME renewal is an order the CA completes in the background.
+        Some((renewed_id, Ok(renewed))) if renewed_id == id && renewed.status == CertStatus::Pending => Some(view! {
+            <div class="notice" role="status">
+                <p><strong>"Renewal ordered."</strong>" The CA is checking the names; the new certificate replaces "
+                    "this one once it is issued."</p>
+                <p><a class="button primary" href=format!("/certificates/{}", renewed.id)>"Follow the order"</a></p>
+            </div>
+        }.into_any()),
         Some((renewed_id, Ok(renewed))) if renewed_id == id => Some(view! {
             <div class="notice" role="status">
                 <p><strong>"Renewed."</strong>" The new certificate replaces this one."</p>
@@ -56,6 +73,7 @@ pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) ->
                     " is the current one."</p>
             })}
             <p>{settings}</p>
+            {explanation}
             {failure}
             <Show when=move || can_renew>
                 <button class="button" type="button" disabled=move || renew.pending().get()
@@ -80,12 +98,16 @@ fn Versions(versions: Vec<CertificateVersion>) -> impl IntoView {
         <ol class="versions">
             {versions.into_iter().map(|version| {
                 let expiry = version.not_after.as_deref().map(|at| format!(" · expires {}", day_and_time(at))).unwrap_or_default();
-                let serial = version.serial.clone().unwrap_or_else(|| "—".into());
                 let status = version.status;
+                let label = match &version.serial {
+                    Some(serial) => format!("Serial {serial}"),
+                    None if status == CertStatus::Pending => "The renewal, being issued".to_owned(),
+                    None => "A renewal that was never issued".to_owned(),
+                };
                 let name = if version.this_one {
                     view! { <strong>"This certificate"</strong> }.into_any()
                 } else {
-                    view! { <a href=format!("/certificates/{}", version.id)>{format!("Serial {serial}")}</a> }.into_any()
+                    view! { <a href=format!("/certificates/{}", version.id)>{label}</a> }.into_any()
                 };
                 view! {
                     <li>
