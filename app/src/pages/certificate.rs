@@ -154,7 +154,8 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
         </Show>
         {has_certificate.then(|| view! { <RenewalPanel id renewal=detail.renewal.clone() renew /> }.into_any())}
         {detail.can_revoke.then(|| view! {
-            <RevokePanel id common_name=detail.common_name.clone() serial=detail.serial.clone() revoke />
+            <RevokePanel id common_name=detail.common_name.clone() serial=detail.serial.clone() revoke
+                public_ca=detail.order.is_some() />
         }.into_any())}
         <section class="panel">
             <h2>"History"</h2>

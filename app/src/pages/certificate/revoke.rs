@@ -11,7 +11,15 @@ use crate::model::{RevocationReason, RevocationResult, RevocationView, reason_la
 pub type RevokeAction = Action<(uuid::Uuid, RevocationReason), Result<RevocationResult, AppError>>;
 
 #[component]
-pub fn RevokePanel(id: uuid::Uuid, common_name: String, serial: Option<String>, revoke: RevokeAction) -> impl IntoView {
+pub fn RevokePanel(
+    id: uuid::Uuid,
+    common_name: String,
+    serial: Option<String>,
+    revoke: RevokeAction,
+    /// Issued by a public ACME CA, which publishes its revocations itself.
+    #[prop(optional)]
+    public_ca: bool,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let reason = RwSignal::new(None::<RevocationReason>);
     let reason_missing = RwSignal::new(false);
@@ -40,7 +48,11 @@ pub fn RevokePanel(id: uuid::Uuid, common_name: String, serial: Option<String>, 
         <section class="panel danger-zone" aria-labelledby="revoke-heading">
             <h2 id="revoke-heading">"Revoke"</h2>
             <p class="help">
-                "Revocation is permanent. Relying parties that check the CRL stop trusting the certificate within a minute."
+                {if public_ca {
+                    "Revocation is permanent. The CA publishes it in its own CRL and OCSP answers, on its own schedule."
+                } else {
+                    "Revocation is permanent. Relying parties that check the CRL stop trusting the certificate within a minute."
+                }}
             </p>
             <Show when=move || !open.get()>
                 <button class="button danger" type="button" aria-controls="revoke-form" aria-expanded="false"
