@@ -355,7 +355,11 @@ impl Driver<'_> {
         fail(self.state, &Actor::system("acme"), self.row.certificate_id, reason).await?;
         let problem = problem.unwrap_or_else(|| json!({ "detail": reason }));
         self.save_raw(state, Some(&problem), None).await?;
-        crate::renewal::order_failed(self.state, self.row.certificate_id, reason, OffsetDateTime::now_utc()).await?;
+        // The request has failed whatever happens here: its answers still come down.
+        let now = OffsetDateTime::now_utc();
+        if let Err(error) = crate::renewal::order_failed(self.state, self.row.certificate_id, reason, now).await {
+            tracing::warn!(certificate = %self.row.certificate_id, error = %error, "could not record the failed renewal");
+        }
         challenges::take_down(self.state, self.row.certificate_id).await;
         crate::metrics::issuance(&self.row.issuer_id, "failed", self.elapsed());
         Ok(())

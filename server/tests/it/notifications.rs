@@ -298,7 +298,9 @@ async fn renewal_notices_digests_and_channel_choices(pool: PgPool) {
         smtp.messages().into_iter().filter(|(_, subject)| subject.starts_with("certdesk digest")).collect();
     assert_eq!(digests.len(), 1, "{digests:?}");
     assert!(digests[0].0.contains("ada@example.test") && digests[0].1.contains("1 expiring"), "{digests:?}");
-    certdesk::notifications::run_once(&state, now + time::Duration::hours(1)).await.unwrap();
+    // Later the same UTC day (a digest is one per day: an hour later could be tomorrow's).
+    let later_today = now.replace_time(time::Time::from_hms(23, 59, 59).unwrap());
+    certdesk::notifications::run_once(&state, later_today).await.unwrap();
     assert_eq!(smtp.messages().iter().filter(|(_, subject)| subject.starts_with("certdesk digest")).count(), 1);
     let _ = admin;
 
