@@ -67,6 +67,12 @@ pub fn point_in_window(start: OffsetDateTime, end: OffsetDateTime, now: OffsetDa
     start + (end - start) * roll.clamp(0.0, 1.0)
 }
 
+/// Whether the CA's explanation URL may become a link on the certificate's page: http(s) only, never
+/// `javascript:` or `data:` from a CA that misbehaves.
+fn is_web_link(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
+}
+
 /// When to ask again, from the CA's hint.
 fn next_check(now: OffsetDateTime, retry_after: StdDuration) -> OffsetDateTime {
     let hint = Duration::try_from(retry_after).unwrap_or(MAX_RECHECK);
@@ -107,7 +113,7 @@ pub async fn refresh_due(state: &AppState, now: OffsetDateTime) -> Result<AriRep
                 AriAnswer {
                     window: Some((window.start, window.end)),
                     renew_at: Some(point_in_window(window.start, window.end, now, roll)),
-                    explanation_url: info.explanation_url.as_deref(),
+                    explanation_url: info.explanation_url.as_deref().filter(|url| is_web_link(url)),
                     next_check: next_check(now, *retry_after),
                 }
             }
@@ -146,6 +152,14 @@ mod tests {
         assert_eq!(point_in_window(now - Duration::hours(1), end, now, 0.7), now);
         // A window already over: renew now.
         assert_eq!(point_in_window(now - Duration::days(3), now - Duration::days(1), now, 0.2), now);
+    }
+
+    #[test]
+    fn only_web_urls_become_links() {
+        assert!(is_web_link("https://letsencrypt.org/2025/incident"));
+        assert!(!is_web_link("javascript:alert(document.cookie)"));
+        assert!(!is_web_link("data:text/html,<script>alert(1)</script>"));
+        assert!(!is_web_link("not a url"));
     }
 
     #[test]
