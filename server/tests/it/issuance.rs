@@ -126,6 +126,42 @@ pub fn openssl(args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
+/// A request's intent for `names` from a CSR, written at `now` and left `pending`, as a crash right after the intent
+/// transaction leaves it; answers its id.
+pub async fn pending_intent(
+    pool: &PgPool,
+    owner: Uuid,
+    issuer_id: &str,
+    names: &[String],
+    csr_pem: &str,
+    now: OffsetDateTime,
+) -> Uuid {
+    let id = Uuid::new_v4();
+    let intent = certdesk::db::certificates::NewIntent {
+        id,
+        owner_id: owner,
+        issuer_id,
+        common_name: &names[0],
+        dns_names: names,
+        ip_addresses: &[],
+        key_algorithm: "EC P-256",
+        key_source: "csr",
+        sealed_key: None,
+        csr_pem,
+        client_auth: false,
+        validity_days: 1,
+        policy_rule: "platform",
+        idempotency_key: None,
+        request_hash: &[0; 32],
+        search_text: &names[0],
+        now,
+    };
+    let mut tx = pool.begin().await.unwrap();
+    assert!(certdesk::db::certificates::insert_intent(&mut tx, &intent).await.unwrap());
+    tx.commit().await.unwrap();
+    id
+}
+
 pub async fn audit_actions(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar("SELECT action FROM audit_events WHERE action LIKE 'certificate.%' ORDER BY seq")
         .fetch_all(pool)
@@ -386,29 +422,7 @@ async fn the_reconciler_completes_a_request_interrupted_after_signing_and_fails_
     };
     let mut ids = Vec::new();
     for (csr, names) in [pending("crashed.cluster.local"), pending("never.cluster.local")] {
-        let id = Uuid::new_v4();
-        let intent = certdesk::db::certificates::NewIntent {
-            id,
-            owner_id: owner,
-            issuer_id: "private",
-            common_name: &names[0],
-            dns_names: &names,
-            ip_addresses: &[],
-            key_algorithm: "EC P-256",
-            key_source: "csr",
-            sealed_key: None,
-            csr_pem: &csr,
-            client_auth: false,
-            validity_days: 1,
-            policy_rule: "platform",
-            idempotency_key: None,
-            request_hash: &[0; 32],
-            search_text: &names[0],
-            now: started,
-        };
-        let mut tx = pool.begin().await.unwrap();
-        assert!(certdesk::db::certificates::insert_intent(&mut tx, &intent).await.unwrap());
-        tx.commit().await.unwrap();
+        let id = pending_intent(&pool, owner, "private", &names, &csr, started).await;
         ids.push((id, csr));
     }
     // The issuer signs the first request; then certdesk "dies" before recording the answer.

@@ -72,31 +72,9 @@ impl Drop for Replica {
 /// A request left `pending` ten minutes ago by a crash, for an issuer that is not configured: the reconciler
 /// marks it failed (in one run, whichever replica leads).
 async fn interrupted_request(pool: &PgPool, owner: Uuid) -> Uuid {
-    let id = Uuid::new_v4();
-    let names = vec![format!("{id}.cluster.local")];
-    let intent = certdesk::db::certificates::NewIntent {
-        id,
-        owner_id: owner,
-        issuer_id: "gone",
-        common_name: &names[0],
-        dns_names: &names,
-        ip_addresses: &[],
-        key_algorithm: "EC P-256",
-        key_source: "csr",
-        sealed_key: None,
-        csr_pem: "-",
-        client_auth: false,
-        validity_days: 1,
-        policy_rule: "platform",
-        idempotency_key: None,
-        request_hash: &[0; 32],
-        search_text: &names[0],
-        now: OffsetDateTime::now_utc() - time::Duration::minutes(10),
-    };
-    let mut tx = pool.begin().await.unwrap();
-    assert!(certdesk::db::certificates::insert_intent(&mut tx, &intent).await.unwrap());
-    tx.commit().await.unwrap();
-    id
+    let names = vec![format!("{}.cluster.local", Uuid::new_v4())];
+    let started = OffsetDateTime::now_utc() - time::Duration::minutes(10);
+    crate::issuance::pending_intent(pool, owner, "gone", &names, "-", started).await
 }
 
 async fn status_of(pool: &PgPool, id: Uuid) -> String {
