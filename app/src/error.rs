@@ -16,6 +16,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// Not allowed, and why: for what the caller can see but not do (another person's private key).
+    #[error("{message}")]
+    NotPermitted { message: String },
     /// A sensitive action needs a recent second factor: sign in again, then retry.
     #[error("this action needs a fresh sign-in with your second factor")]
     StepUpRequired,
@@ -48,7 +51,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => 400,
             Self::Unauthenticated => 401,
-            Self::Forbidden | Self::StepUpRequired => 403,
+            Self::Forbidden | Self::NotPermitted { .. } | Self::StepUpRequired => 403,
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
             Self::Unavailable { .. } => 503,
@@ -62,7 +65,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => "Check your input",
             Self::Unauthenticated => "Sign-in required",
-            Self::Forbidden => "Not allowed",
+            Self::Forbidden | Self::NotPermitted { .. } => "Not allowed",
             Self::StepUpRequired => "Confirm it's you",
             Self::NotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",

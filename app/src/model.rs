@@ -15,7 +15,8 @@ pub use notifications::{
 };
 pub use renewal::{CertificateVersion, RenewalRequest, RenewalView};
 pub use revocation::{
-    OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, RevocationView, reason_label,
+    OffboardedCertificate, OffboardingReport, OwnerRevocationPlan, RevocableCertificate, RevocationReason,
+    RevocationResult, RevocationView, reason_label,
 };
 
 /// An issuer as configured (private PKI in OpenBao/Vault, or an ACME CA).
@@ -174,12 +175,26 @@ impl TokenScope {
     }
 }
 
+/// What the caller may do with a certificate's private key: its owner downloads it; an admin may export it on the
+/// owner's behalf (a reason and a fresh second factor); everyone else, auditors included, never.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAccess {
+    Owner,
+    OnBehalf,
+    #[default]
+    Denied,
+}
+
 /// A personal API token as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiTokenView {
     pub id: uuid::Uuid,
     pub name: String,
     pub scope: TokenScope,
+    /// Created to download private keys (never implied by the scope).
+    #[serde(default)]
+    pub private_keys: bool,
     /// The first characters of the token, to recognise it.
     pub prefix: String,
     pub created_at: String,
@@ -188,12 +203,24 @@ pub struct ApiTokenView {
     pub revoked: bool,
 }
 
+/// A token as an administrator sees it: with its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedApiTokenView {
+    pub token: ApiTokenView,
+    pub owner_id: uuid::Uuid,
+    pub owner_name: String,
+    pub owner_email: Option<String>,
+}
+
 /// The request to create a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewApiToken {
     pub name: String,
     pub scope: TokenScope,
     pub expires_in_days: u32,
+    /// The token may download private keys of its owner's certificates (PEM key, PKCS#12, Kubernetes Secret).
+    #[serde(default)]
+    pub private_keys: bool,
 }
 
 impl NewApiToken {
@@ -381,6 +408,9 @@ pub struct CertificateDetail {
     pub key_algorithm: String,
     /// The private key is held (encrypted) by certdesk and can be downloaded.
     pub key_held: bool,
+    /// What the caller may do with that key.
+    #[serde(default)]
+    pub key_access: KeyAccess,
     pub client_auth: bool,
     pub serial: Option<String>,
     pub subject: Option<String>,

@@ -9,8 +9,8 @@ use leptos::prelude::use_context;
 use crate::error::AppError;
 use crate::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan,
-    RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
+    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OffboardingReport,
+    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -31,6 +31,19 @@ pub struct Caller {
     pub csrf_token: String,
     /// Unix seconds of the caller's last multi-factor proof (0 for API tokens: they never satisfy step-up).
     pub mfa_at: i64,
+    /// How the caller proved who they are: what a credential may reach beyond the role (private keys).
+    pub credential: Credential,
+}
+
+/// A browser session, or a personal API token with what it was created for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Session,
+    /// `private_keys`: the token was created to download private keys (never implied by its scope).
+    Token {
+        scope: crate::model::TokenScope,
+        private_keys: bool,
+    },
 }
 
 impl RequestMeta {
@@ -78,6 +91,15 @@ pub trait Backend: Send + Sync + 'static {
         request: &RequestMeta,
         owner: String,
     ) -> Result<OwnerRevocationPlan, AppError>;
+    /// Admins: off-boards the person — account disabled, sessions ended, API tokens and certificates revoked.
+    async fn offboard_person(
+        &self,
+        request: &RequestMeta,
+        owner_id: uuid::Uuid,
+        reason: RevocationReason,
+    ) -> Result<OffboardingReport, AppError>;
+    /// Admins: everyone's API tokens that still work, with their owners.
+    async fn list_everyones_api_tokens(&self, request: &RequestMeta) -> Result<Vec<OwnedApiTokenView>, AppError>;
     /// One page of the audit log with the chain's verification state (admins and auditors).
     async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError>;
     async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError>;

@@ -53,6 +53,9 @@ mfa_accepted_acr = ["urn:certdesk:mfa"]
 acr_values = ["urn:certdesk:mfa"]
 session_idle_minutes = 30
 session_absolute_hours = 12
+# Step-up actions (API tokens, key export on behalf, audit export, …) need a second factor at most this old; the
+# test stack shortens it so a test can outwait it.
+step_up_max_age_seconds = ${CERTDESK_STEP_UP_MAX_AGE_SECONDS:-600}
 # carol's provider login has no second factor: certdesk enrols her in its own TOTP instead of refusing her.
 local_totp = true
 

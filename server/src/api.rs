@@ -2,8 +2,8 @@
 //! the caller comes from the token, the work from the same backend the UI uses.
 
 use app::AppError;
-use app::model::{CertificateQuery, CertificateRequest, TokenScope};
-use app::ssr::Backend;
+use app::model::{CertificateQuery, CertificateRequest};
+use app::ssr::{Backend, Credential};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/certificates/{id}/revoke", axum::routing::post(revocation::revoke_one))
         .route("/api/v1/certificates/{id}/renew", axum::routing::post(renewal::renew))
         .route("/api/v1/certificates/revoke", axum::routing::post(revocation::revoke_batch))
+        .route("/api/v1/people/{id}/offboard", axum::routing::post(revocation::offboard))
 }
 
 /// `POST /api/v1/certificates`: the same checks, policy and exactly-once issuance as the form. An
@@ -108,7 +109,8 @@ async fn download(
         secret_name: query.secret_name,
         namespace: query.namespace,
     };
-    match downloads::download(&state, meta, caller, id, format, &options).await {
+    // Tokens never export a key on someone's behalf: no reason is taken here.
+    match downloads::download(&state, meta, caller, id, format, &options, None).await {
         Ok(rendered) => downloads::routes::attachment(rendered),
         Err(error) => error_response(error.into_app_error(meta)),
     }
@@ -129,13 +131,17 @@ async fn certificate_detail(
     }
 }
 
-async fn me(context: RequestContext, scope: Option<axum::Extension<TokenScope>>) -> Response {
+async fn me(context: RequestContext) -> Response {
     match context.meta.caller() {
         Ok(caller) => Json(json!({
             "user_id": caller.user_id,
             "name": caller.display_name,
             "role": caller.role.as_str(),
-            "token_scope": scope.map(|scope| scope.0.as_str()),
+            "token_scope": match caller.credential {
+                Credential::Token { scope, .. } => Some(scope.as_str()),
+                Credential::Session => None,
+            },
+            "private_keys": matches!(caller.credential, Credential::Token { private_keys: true, .. }),
         }))
         .into_response(),
         Err(error) => error_response(error),

@@ -3,8 +3,8 @@
 use app::AppError;
 use app::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OwnerRevocationPlan,
-    RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
+    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OffboardingReport,
+    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
 };
 use app::ssr::{Backend, RequestMeta};
 use async_trait::async_trait;
@@ -108,7 +108,27 @@ impl Backend for ServerBackend {
         owner: String,
     ) -> Result<OwnerRevocationPlan, AppError> {
         let caller = request.caller()?;
-        revocation::bulk::owner_plan(&self.state, caller, &owner).await.map_err(|error| error.into_app_error(request))
+        revocation::offboarding::owner_plan(&self.state, caller, &owner)
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn offboard_person(
+        &self,
+        request: &RequestMeta,
+        owner_id: uuid::Uuid,
+        reason: RevocationReason,
+    ) -> Result<OffboardingReport, AppError> {
+        let caller = request.caller()?;
+        revocation::offboarding::offboard(&self.state, request, caller, owner_id, reason)
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn list_everyones_api_tokens(&self, request: &RequestMeta) -> Result<Vec<OwnedApiTokenView>, AppError> {
+        tokens::list_everyones(&self.state.pool, request, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
     }
 
     async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError> {

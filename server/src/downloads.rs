@@ -1,7 +1,8 @@
 //! Downloading an issued certificate in a chosen format: visible only to its owner (and admins and auditors), the
-//! private key unsealed only for formats that carry it, and every download audited — key downloads under their
-//! own action, so they stand out in the log.
+//! private key unsealed only for formats that carry it and only for whom it is allowed (`key_access`), and every
+//! download audited — key downloads under their own action, so they stand out in the log.
 
+pub mod key_access;
 pub mod routes;
 
 use app::AppError;
@@ -10,6 +11,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use self::key_access::KeyExport;
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::auth::roles::owner_scope;
 use crate::bundle::{self, BundleError, DownloadFormat, Material, RenderOptions, Rendered};
@@ -18,6 +20,7 @@ use crate::error::ServerError;
 use crate::sealing::{Sealed, private_key_context};
 use crate::state::AppState;
 
+/// `on_behalf_reason`: an admin's stated reason for exporting someone else's private key (see `key_access`).
 pub async fn download(
     state: &AppState,
     meta: &RequestMeta,
@@ -25,9 +28,16 @@ pub async fn download(
     id: Uuid,
     format: DownloadFormat,
     options: &RenderOptions,
+    on_behalf_reason: Option<&str>,
 ) -> Result<Rendered, ServerError> {
+    let now = OffsetDateTime::now_utc();
     let Some(record) = db::certificates::find_visible(&state.pool, id, owner_scope(caller)).await? else {
         return Err(ServerError::Client(AppError::not_found("certificate")));
+    };
+    let key_export = if format.needs_private_key() {
+        Some(key_access::authorize(state, meta, caller, &record, format, on_behalf_reason, now).await?)
+    } else {
+        None
     };
     let (Some(leaf_pem), Some(root_pem)) = (&record.leaf_pem, &record.root_pem) else {
         return Err(ServerError::Client(AppError::Conflict {
@@ -64,7 +74,15 @@ pub async fn download(
         }
         other => ServerError::Client(AppError::invalid("format", other.to_string())),
     })?;
-    let action = if format.needs_private_key() { "certificate.key_downloaded" } else { "certificate.downloaded" };
+    let mut details = json!({ "format": format.as_str(), "owner": record.owner_id, "serial": record.serial });
+    let action = match key_export {
+        None => "certificate.downloaded",
+        Some(KeyExport::Owner) => "certificate.key_downloaded",
+        Some(KeyExport::OnBehalf { reason }) => {
+            details["reason"] = reason.into();
+            "certificate.key_exported_on_behalf"
+        }
+    };
     let entry = AuditEntry {
         actor: format!("user:{}", caller.user_id),
         action: action.into(),
@@ -72,10 +90,10 @@ pub async fn download(
         outcome: Outcome::Success,
         request_id: meta.request_id.clone(),
         client_addr: meta.client_addr.clone(),
-        details: json!({ "format": format.as_str(), "owner": record.owner_id, "serial": record.serial }),
+        details,
     };
     // No audit row, no download: the key must never leave without its trace.
-    audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await?;
+    audit::record(&state.pool, &state.chain_key, &entry, now).await?;
     Ok(rendered)
 }
 

@@ -141,6 +141,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         ip_addresses: record.ip_addresses,
         key_algorithm: record.key_algorithm,
         key_held: record.encrypted_private_key.is_some(),
+        key_access: crate::downloads::key_access::key_access(caller, record.owner_id),
         client_auth: record.client_auth,
         serial: record.serial,
         subject: facts.as_ref().map(|facts| facts.subject.clone()),

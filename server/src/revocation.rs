@@ -3,6 +3,7 @@
 //! transaction with its audit row. Revoking twice is harmless. Then the issuer's CRL is rebuilt and republished.
 
 pub mod bulk;
+pub mod offboarding;
 
 use app::AppError;
 use app::model::{CertStatus, RevocationReason, RevocationResult, Role};
@@ -84,6 +85,22 @@ pub async fn revoke(
         }
         Some(Authority::Owner) => {}
     }
+    revoke_authorized(state, meta, caller, record, reason, now, started).await
+}
+
+/// Revokes a certificate the caller was found allowed to revoke (by `revoke`, or by off-boarding, which checks its
+/// own authority once for everything a person holds).
+pub(crate) async fn revoke_authorized(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    record: CertificateRecord,
+    reason: RevocationReason,
+    now: OffsetDateTime,
+    started: std::time::Instant,
+) -> Result<RevocationResult, ServerError> {
+    let id = record.id;
+    let actor = format!("user:{}", caller.user_id);
     let status = stored_status(&record.status);
     if status == CertStatus::Revoked && record.revoked_by.is_some() {
         crate::metrics::revocation(&record.issuer_id, "already_revoked", started.elapsed());

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::model::{ApiTokenView, CreatedApiToken, NewApiToken};
+use crate::model::{ApiTokenView, CreatedApiToken, NewApiToken, OwnedApiTokenView};
 
 #[server(prefix = "/rpc", endpoint = "list_api_tokens", input = Json)]
 pub async fn list_api_tokens() -> Result<Vec<ApiTokenView>, AppError> {
@@ -22,4 +22,10 @@ pub async fn create_api_token(input: NewApiToken) -> Result<CreatedApiToken, App
 pub async fn revoke_api_token(id: uuid::Uuid) -> Result<(), AppError> {
     let request = crate::ssr::request_meta();
     crate::ssr::answered(crate::ssr::backend()?.revoke_api_token(&request, id).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "list_everyones_api_tokens", input = Json)]
+pub async fn list_everyones_api_tokens() -> Result<Vec<OwnedApiTokenView>, AppError> {
+    let request = crate::ssr::request_meta();
+    crate::ssr::answered(crate::ssr::backend()?.list_everyones_api_tokens(&request).await)
 }

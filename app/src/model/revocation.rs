@@ -97,13 +97,40 @@ pub struct RevocationView {
     pub revoked_by: String,
 }
 
-/// Everything one person owns that can still be revoked (off-boarding), for a confirmation with a count.
+/// Everything one person holds (off-boarding), for a confirmation with counts: the certificates that can still be
+/// revoked, their live API tokens, and whether the account is already disabled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnerRevocationPlan {
     pub owner_id: uuid::Uuid,
     pub owner_name: String,
     pub owner_email: Option<String>,
     pub certificates: Vec<RevocableCertificate>,
+    #[serde(default)]
+    pub live_tokens: u32,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// What off-boarding did: the account disabled and its sessions ended, its tokens revoked, and each certificate's
+/// outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffboardingReport {
+    pub owner_id: uuid::Uuid,
+    pub owner_name: String,
+    /// `false` when the account was already disabled by an earlier off-boarding.
+    pub newly_disabled: bool,
+    pub tokens_revoked: u32,
+    pub certificates: Vec<OffboardedCertificate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffboardedCertificate {
+    pub id: uuid::Uuid,
+    pub common_name: String,
+    /// `revoked`, `already_revoked` or `failed`.
+    pub outcome: String,
+    /// Why it failed (the issuer's answer); it stays issued and can be revoked again.
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,10 +1,11 @@
 //! The administration area's revocation screen: search every certificate (owner, names, serial, issuer, status,
-//! expiry), select many, revoke them with one reason and watch each result arrive; and off-boarding — revoke
-//! everything one person owns, after a confirmation with the count.
+//! expiry), select many, revoke them with one reason and watch each result arrive; off-boarding — end everything
+//! one person holds, after a confirmation with the counts; and everyone's API tokens, each revocable.
 
 mod batch;
 mod offboarding;
 mod table;
+mod tokens;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,6 +29,7 @@ pub fn AdminPage() -> impl IntoView {
             <a class="button" href="/crl">"Published CRLs"</a>
         </div>
         <offboarding::Offboarding />
+        <tokens::EveryonesTokens />
         <section class="panel" aria-labelledby="search-heading">
             <h2 id="search-heading">"Find certificates"</h2>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading certificates…"</p> }>

@@ -14,7 +14,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{get_certificate, get_session, renew_certificate, revoke_certificate};
 use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
-use crate::model::{CertStatus, CertificateDetail, RevocationReason};
+use crate::model::{CertStatus, CertificateDetail, KeyAccess, RevocationReason};
 use order::OrderPanel;
 use renewal::{RenewAction, RenewalPanel};
 use revoke::{RevokeAction, RevokePanel, RevokedNotice};
@@ -150,7 +150,8 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
             </ol>
         </section>
         <Show when=move || has_certificate>
-            <Downloads id key_held=detail.key_held form_token=form_token.clone() />
+            <Downloads id key_held=detail.key_held key_access=detail.key_access owner=detail.owner_name.clone()
+                form_token=form_token.clone() />
         </Show>
         {has_certificate.then(|| view! { <RenewalPanel id renewal=detail.renewal.clone() renew /> }.into_any())}
         {detail.can_revoke.then(|| view! {
@@ -170,9 +171,28 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
 }
 
 #[component]
-fn Downloads(id: uuid::Uuid, key_held: bool, form_token: String) -> impl IntoView {
+fn Downloads(
+    id: uuid::Uuid,
+    key_held: bool,
+    key_access: KeyAccess,
+    owner: String,
+    form_token: String,
+) -> impl IntoView {
     let link = |format: &'static str, label: &'static str| {
         view! { <li><a class="button" href=format!("/certificates/{id}/download?format={format}") download>{label}</a></li> }
+    };
+    let key_section = match (key_held, key_access) {
+        (false, _) => None,
+        (true, KeyAccess::Owner) => Some(view! { <KeyDownloadForm id form_token on_behalf_of=None /> }.into_any()),
+        (true, KeyAccess::OnBehalf) => {
+            Some(view! { <KeyDownloadForm id form_token on_behalf_of=Some(owner) /> }.into_any())
+        }
+        (true, KeyAccess::Denied) => Some(
+            view! {
+                <p class="help key-note">"The private key is held by certdesk and only its owner can download it."</p>
+            }
+            .into_any(),
+        ),
     };
     view! {
         <section class="panel">
@@ -183,30 +203,58 @@ fn Downloads(id: uuid::Uuid, key_held: bool, form_token: String) -> impl IntoVie
                 {link("chain-pem", "Intermediates (PEM)")}
                 {link("ca-bundle-pem", "CA bundle (PEM)")}
             </ul>
-            {key_held.then(|| view! {
-                <form class="form" method="post" action=format!("/certificates/{id}/download")>
-                    <h3>"With the private key"</h3>
-                    <p class="help">"Every download of the key is recorded in the audit log."</p>
-                    <input type="hidden" name="csrf_token" value=form_token.clone() />
-                    <fieldset class="field">
-                        <legend>"Format"</legend>
-                        <label class="choice"><input type="radio" name="format" value="pkcs12" checked />"PKCS#12 (.p12, for Java, Windows, browsers)"</label>
-                        <label class="choice"><input type="radio" name="format" value="kubernetes-secret" />"Kubernetes Secret (kubernetes.io/tls, with ca.crt)"</label>
-                        <label class="choice"><input type="radio" name="format" value="key-pem" />"Private key (PEM, PKCS#8)"</label>
-                    </fieldset>
-                    <div class="field">
-                        <label for="p12-password">"PKCS#12 password"</label>
-                        <input id="p12-password" name="password" type="password" minlength="8" autocomplete="new-password"
-                            aria-describedby="p12-help" />
-                        <span id="p12-help" class="help">"At least 8 characters; needed for PKCS#12 only."</span>
-                    </div>
-                    <div class="field">
-                        <label for="secret-namespace">"Kubernetes namespace (optional)"</label>
-                        <input id="secret-namespace" name="namespace" type="text" autocomplete="off" />
-                    </div>
-                    <button class="button primary" type="submit">"Download"</button>
-                </form>
-            })}
+            {key_section}
         </section>
+    }
+}
+
+/// The formats that carry the private key, posted with the session's token; for an admin exporting someone
+/// else's key (`on_behalf_of` the owner) with a required reason, after a fresh second factor.
+#[component]
+fn KeyDownloadForm(id: uuid::Uuid, form_token: String, on_behalf_of: Option<String>) -> impl IntoView {
+    let on_behalf = on_behalf_of.is_some();
+    let (heading, help) = match &on_behalf_of {
+        None => {
+            ("With the private key".to_owned(), "Every download of the key is recorded in the audit log.".to_owned())
+        }
+        Some(owner) => (
+            format!("Export the private key on behalf of {owner}"),
+            format!(
+                "This key belongs to {owner}. As an admin you may export it for them: say why, confirm it's you with \
+                 your second factor, and the export is recorded in the audit log with your reason."
+            ),
+        ),
+    };
+    view! {
+        <form class="form" method="post" action=format!("/certificates/{id}/download")>
+            <h3>{heading}</h3>
+            <p class="help">{help}</p>
+            <input type="hidden" name="csrf_token" value=form_token />
+            {on_behalf.then(|| view! {
+                <div class="field">
+                    <label for="on-behalf-reason">"Reason (recorded in the audit log)"</label>
+                    <textarea id="on-behalf-reason" name="reason" required maxlength="500" rows="2"
+                        aria-describedby="on-behalf-help"></textarea>
+                    <span id="on-behalf-help" class="help">"For example the ticket asking for it; at most 500 characters."</span>
+                </div>
+            })}
+            <fieldset class="field">
+                <legend>"Format"</legend>
+                <label class="choice"><input type="radio" name="format" value="pkcs12" checked />"PKCS#12 (.p12, for Java, Windows, browsers)"</label>
+                <label class="choice"><input type="radio" name="format" value="kubernetes-secret" />"Kubernetes Secret (kubernetes.io/tls, with ca.crt)"</label>
+                <label class="choice"><input type="radio" name="format" value="key-pem" />"Private key (PEM, PKCS#8)"</label>
+            </fieldset>
+            <div class="field">
+                <label for="p12-password">"PKCS#12 password"</label>
+                <input id="p12-password" name="password" type="password" minlength="8" autocomplete="new-password"
+                    aria-describedby="p12-help" />
+                <span id="p12-help" class="help">"At least 8 characters; needed for PKCS#12 only."</span>
+            </div>
+            <div class="field">
+                <label for="secret-namespace">"Kubernetes namespace (optional)"</label>
+                <input id="secret-namespace" name="namespace" type="text" autocomplete="off" />
+            </div>
+            <button class="button primary" type="submit">{if on_behalf { "Export on their behalf" } else { "Download" }}</button>
+        </form>
     }
 }

@@ -13,8 +13,14 @@ pub fn TokensPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let scope = RwSignal::new(TokenScope::Read);
     let days = RwSignal::new(90_u32);
+    let private_keys = RwSignal::new(false);
     let touched = RwSignal::new(false);
-    let draft = move || NewApiToken { name: name.get(), scope: scope.get(), expires_in_days: days.get() };
+    let draft = move || NewApiToken {
+        name: name.get(),
+        scope: scope.get(),
+        expires_in_days: days.get(),
+        private_keys: private_keys.get(),
+    };
     let name_error = move || match draft().validate() {
         Err(crate::error::AppError::Invalid { field: Some(field), message }) if field == "name" && touched.get() => {
             Some(message)
@@ -79,6 +85,22 @@ pub fn TokensPage() -> impl IntoView {
                     </label>
                 }).collect_view()}
             </fieldset>
+            <div class="field">
+                <label class="choice">
+                    <input
+                        type="checkbox"
+                        name="private_keys"
+                        aria-describedby="token-keys-help"
+                        prop:checked=move || private_keys.get()
+                        on:change=move |event| private_keys.set(event_target_checked(&event))
+                    />
+                    "May download private keys"
+                </label>
+                <span id="token-keys-help" class="help">
+                    "Only for a job that installs a key certdesk made for you (PEM key, PKCS#12, Kubernetes Secret). "
+                    "Without it the token gets certificates only, whatever its scope."
+                </span>
+            </div>
             <div class="field">
                 <label for="token-days">"Expires after"</label>
                 <select id="token-days" on:change=move |event| {
@@ -148,7 +170,10 @@ fn TokenTable(
                         view! {
                             <tr>
                                 <th scope="row">{token.name.clone()}</th>
-                                <td>{token.scope.label()}</td>
+                                <td>
+                                    {token.scope.label()}
+                                    {token.private_keys.then(|| view! { <span class="badge">"private keys"</span> })}
+                                </td>
                                 <td><code>{token.prefix}"…"</code></td>
                                 <td>{token.expires_at}</td>
                                 <td>{token.last_used_at.unwrap_or_else(|| "never".into())}</td>

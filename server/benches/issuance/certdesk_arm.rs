@@ -116,9 +116,11 @@ async fn api_token(state: &AppState) -> Result<String> {
         role: Role::User,
         csrf_token: String::new(),
         mfa_at: now.unix_timestamp(),
+        credential: app::ssr::Credential::Session,
     };
     let meta = RequestMeta { request_id: "bench".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
-    let new = NewApiToken { name: "bench".into(), scope: TokenScope::ReadWrite, expires_in_days: 1 };
+    let new =
+        NewApiToken { name: "bench".into(), scope: TokenScope::ReadWrite, expires_in_days: 1, private_keys: false };
     let created = tokens::create(&state.pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
         .await
         .map_err(|error| anyhow::anyhow!("creating the API token: {error}"))?;

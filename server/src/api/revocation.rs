@@ -99,3 +99,26 @@ pub async fn revoke_batch(
         .await,
     )
 }
+
+/// `POST /api/v1/people/{id}/offboard {reason}`: an admin's read-write token off-boards the person (see
+/// `revocation::offboarding`); the answer says what was done to each thing they held.
+pub async fn offboard(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+    body: Result<Json<RevokeBody>, JsonRejection>,
+) -> Response {
+    let meta = &context.meta;
+    respond(
+        async {
+            let caller = meta.caller()?;
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::not_found("person"))?;
+            let reason = reason_of(body_of(body)?.reason.as_deref())?;
+            let report = revocation::offboarding::offboard(&state, meta, caller, id, reason)
+                .await
+                .map_err(|error| error.into_app_error(meta))?;
+            Ok(json!(report))
+        }
+        .await,
+    )
+}

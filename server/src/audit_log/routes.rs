@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::export::{ExportFormat, export};
-use crate::auth::page::{document, escape};
+use crate::auth::page::{WayBack, refused};
 use crate::http::RequestContext;
 use crate::state::AppState;
 
@@ -86,7 +86,7 @@ async fn post_export(
         Err(error) => {
             let error = error.into_app_error(meta);
             let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let step_up = (error == AppError::StepUpRequired).then(|| step_up_href(&back));
+            let step_up = (error == AppError::StepUpRequired).then(|| crate::auth::step_up::href(&back));
             let message = match &error {
                 AppError::StepUpRequired => {
                     "Exporting the audit log needs a recent sign-in with your second factor. Confirm it's you, then \
@@ -111,26 +111,9 @@ fn viewer_href(query: &AuditQuery) -> String {
     }
 }
 
-fn step_up_href(next: &str) -> String {
-    reqwest::Url::parse_with_params("http://certdesk/auth/login", [("step_up", "1"), ("next", next)])
-        .ok()
-        .and_then(|url| url.query().map(|query| format!("/auth/login?{query}")))
-        .unwrap_or_else(|| "/auth/login?step_up=1".to_owned())
-}
-
 fn problem(status: StatusCode, message: &str, back: &str, step_up: Option<&str>) -> Response {
-    let action = match step_up {
-        Some(href) => format!(r#"<a class="button primary" href="{}">Confirm it's you</a> "#, escape(href)),
-        None => String::new(),
-    };
-    let main = format!(
-        r#"<section class="error-panel" role="alert"><h1>Export not possible</h1><p>{message}</p>
-<p>{action}<a class="button" href="{back}">Back to the audit log</a></p><p class="muted small">HTTP {code}</p></section>"#,
-        message = escape(message),
-        back = escape(back),
-        code = status.as_u16(),
-    );
-    document(status, "Export not possible", &main)
+    let way_back = WayBack { href: back, label: "Back to the audit log", step_up };
+    refused(status, "Export not possible", message, &way_back)
 }
 
 #[cfg(test)]
@@ -143,7 +126,7 @@ mod tests {
         let back = viewer_href(&query);
         assert_eq!(back, "/admin/audit?actor=Ada+L&action=certificate.");
         assert_eq!(
-            step_up_href(&back),
+            crate::auth::step_up::href(&back),
             "/auth/login?step_up=1&next=%2Fadmin%2Faudit%3Factor%3DAda%2BL%26action%3Dcertificate."
         );
         assert_eq!(viewer_href(&AuditQuery::default()), "/admin/audit");

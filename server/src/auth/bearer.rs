@@ -34,7 +34,7 @@ pub async fn require_token(State(state): State<AppState>, mut request: Request, 
     };
     let now = OffsetDateTime::now_utc();
     let refused = Refused::of(&request);
-    let (caller, scope, token_id) = match tokens::authenticate(&state.pool, &presented, now).await {
+    let (caller, scope, token_id) = match tokens::authenticate(&state.pool, &state.config.auth, &presented, now).await {
         Ok(Ok(found)) => found,
         Ok(Err(refusal)) => {
             refused.record(&state, "anonymous", refusal.reason()).await;
@@ -57,7 +57,6 @@ pub async fn require_token(State(state): State<AppState>, mut request: Request, 
             .into_response();
     }
     request.extensions_mut().insert(caller);
-    request.extensions_mut().insert(scope);
     next.run(request).await
 }
 

@@ -1,9 +1,10 @@
 //! The session gate: every route except the public ones needs a live signed-in session. Pages redirect to
 //! sign-in (and come back), server functions answer 401. Authenticated responses are never cached, so the back
-//! button after sign-out cannot show a page.
+//! button after sign-out cannot show a page. A session stands for the person as they are now: their role comes
+//! from their current groups, and off-boarding ends it at its next request.
 
 use app::AppError;
-use app::ssr::Caller;
+use app::ssr::{Caller, Credential};
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -13,7 +14,10 @@ use http::{HeaderValue, Method, StatusCode};
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
+use super::roles;
 use super::session::{SIGNED_IN, SessionState, SignedIn};
+use crate::config::AuthConfig;
+use crate::db;
 use crate::state::AppState;
 
 /// Served the same to everyone (assets, probes, CRLs and CA certificates for relying parties): no session lookup,
@@ -69,16 +73,27 @@ pub async fn require_session(
         }
         None => None,
     };
+    let caller = match live {
+        Some(signed_in) => match db::users::standing(&state.pool, signed_in.user_id).await {
+            Ok(standing) => {
+                let caller = standing.and_then(|standing| caller_now(signed_in, &standing, &state.config.auth));
+                if caller.is_none() {
+                    let _ = session.flush().await;
+                }
+                caller
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot read the signed-in person");
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(AppError::Unavailable { service: "sign-in".into() }))
+                    .into_response();
+            }
+        },
+        None => None,
+    };
     let path = request.uri().path().to_owned();
-    match live {
-        Some(signed_in) => {
-            request.extensions_mut().insert(Caller {
-                user_id: signed_in.user_id,
-                display_name: signed_in.display_name,
-                role: signed_in.role,
-                csrf_token: signed_in.csrf_token,
-                mfa_at: signed_in.mfa_at,
-            });
+    match caller {
+        Some(caller) => {
+            request.extensions_mut().insert(caller);
             let mut response = next.run(request).await;
             response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
@@ -93,6 +108,24 @@ pub async fn require_session(
             Redirect::to(&format!("/auth/login?next={encoded}")).into_response()
         }
     }
+}
+
+/// The caller a session stands for now, or `None` when it no longer stands: the person was off-boarded, their
+/// sessions were ended after this one began, or their groups no longer grant access.
+fn caller_now(signed_in: SignedIn, standing: &db::users::Standing, auth: &AuthConfig) -> Option<Caller> {
+    let ended =
+        standing.sessions_valid_after.is_some_and(|after| signed_in.login_at_ms <= super::routes::unix_millis(after));
+    if standing.disabled_at.is_some() || ended || !roles::grants_access(&standing.groups, auth) {
+        return None;
+    }
+    Some(Caller {
+        user_id: signed_in.user_id,
+        display_name: standing.display_name.clone(),
+        role: roles::role_for(&standing.groups, auth),
+        csrf_token: signed_in.csrf_token,
+        mfa_at: signed_in.mfa_at,
+        credential: Credential::Session,
+    })
 }
 
 fn url_encode(value: &str) -> String {

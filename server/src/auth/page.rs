@@ -18,6 +18,31 @@ pub fn problem(status: StatusCode, title: &str, message: &str, request_id: &str)
     document(status, title, &main)
 }
 
+/// Where a refused form leads: back to where it came from, and to a step-up sign-in when that is what is missing.
+pub struct WayBack<'a> {
+    pub href: &'a str,
+    pub label: &'a str,
+    pub step_up: Option<&'a str>,
+}
+
+/// A refused form post (a download, an export): what went wrong and the way back.
+pub fn refused(status: StatusCode, title: &str, message: &str, back: &WayBack<'_>) -> Response {
+    let action = match back.step_up {
+        Some(href) => format!(r#"<a class="button primary" href="{}">Confirm it's you</a> "#, escape(href)),
+        None => String::new(),
+    };
+    let main = format!(
+        r#"<section class="error-panel" role="alert"><h1>{title}</h1><p>{message}</p>
+<p>{action}<a class="button" href="{back}">{label}</a></p><p class="muted small">HTTP {code}</p></section>"#,
+        title = escape(title),
+        message = escape(message),
+        back = escape(back.href),
+        label = escape(back.label),
+        code = status.as_u16(),
+    );
+    document(status, title, &main)
+}
+
 /// A whole page around `main_html` (already escaped), never cached, under a CSP that allows no script at all:
 /// these pages work with plain HTML forms.
 pub fn document(status: StatusCode, title: &str, main_html: &str) -> Response {

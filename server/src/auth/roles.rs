@@ -1,11 +1,16 @@
-//! Roles from the provider's groups, re-evaluated at every sign-in, and what each role may see.
+//! Roles from the provider's groups (as of the last sign-in, re-evaluated on every request and token use), whether
+//! those groups grant access at all, and what each role may see.
 
 use app::model::Role;
 
 use crate::config::AuthConfig;
 
+fn member_of(groups: &[String], wanted: &[String]) -> bool {
+    groups.iter().any(|group| wanted.contains(group))
+}
+
 pub fn role_for(groups: &[String], config: &AuthConfig) -> Role {
-    let member_of = |wanted: &[String]| groups.iter().any(|group| wanted.contains(group));
+    let member_of = |wanted: &[String]| member_of(groups, wanted);
     if member_of(&config.admin_groups) {
         Role::Admin
     } else if member_of(&config.auditor_groups) {
@@ -13,6 +18,15 @@ pub fn role_for(groups: &[String], config: &AuthConfig) -> Role {
     } else {
         Role::User
     }
+}
+
+/// Whether these groups let a person use certdesk: always when `user_groups` is empty, else a member of it or of
+/// the admin or auditor groups.
+pub fn grants_access(groups: &[String], config: &AuthConfig) -> bool {
+    config.user_groups.is_empty()
+        || [&config.user_groups, &config.admin_groups, &config.auditor_groups]
+            .into_iter()
+            .any(|wanted| member_of(groups, wanted))
 }
 
 /// Whose certificates a caller sees: admins and auditors everyone's (`None`), everyone else their own.

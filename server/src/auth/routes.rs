@@ -164,6 +164,16 @@ async fn callback(
         )
         .await;
     }
+    if !roles::grants_access(&login.groups, &state.config.auth) {
+        return refuse(
+            &state,
+            meta,
+            &identity,
+            "no group grants access",
+            "Your account is not in a group that may use certdesk. Ask your administrator for access.",
+        )
+        .await;
+    }
     if !mfa::proves_mfa(&login.amr, login.acr.as_deref(), &state.config.auth) {
         if state.config.auth.local_totp {
             return match local_totp::routes::begin(&state, &session, meta, &login, &pending, now).await {
@@ -197,7 +207,10 @@ async fn callback(
     else {
         return unavailable(meta);
     };
-    match open_session(&session, user_id, &login.display_name, role, &login.id_token, now).await {
+    // The second factor is as fresh as the provider's authentication, never the moment of this callback: a silent
+    // single-sign-on round trip proves nothing new. Without `auth_time` nothing counts as fresh.
+    let mfa_at = provider_mfa_time(login.auth_time, now);
+    match open_session(&session, user_id, &login.display_name, role, &login.id_token, now, mfa_at).await {
         Ok(()) => Redirect::to(&pending.next).into_response(),
         Err(()) => unavailable(meta),
     }
@@ -235,7 +248,19 @@ pub(super) fn sign_in_event(
     }
 }
 
-/// Rotates the session id (so a session id planted before sign-in is worthless) and stores the signed-in state.
+pub fn unix_millis(time: OffsetDateTime) -> i64 {
+    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// When the provider last proved the person's second factor: its `auth_time`, unless absent or in the future
+/// (beyond clock skew), which counts as never (0).
+pub fn provider_mfa_time(auth_time: Option<i64>, now: OffsetDateTime) -> i64 {
+    const CLOCK_SKEW_SECS: i64 = 30;
+    auth_time.filter(|time| *time > 0 && *time <= now.unix_timestamp() + CLOCK_SKEW_SECS).unwrap_or(0)
+}
+
+/// Rotates the session id (so a session id planted before sign-in is worthless) and stores the signed-in state;
+/// `mfa_at` is when the second factor was last proven (Unix seconds), which step-up actions look at.
 pub(super) async fn open_session(
     session: &Session,
     user_id: uuid::Uuid,
@@ -243,6 +268,7 @@ pub(super) async fn open_session(
     role: Role,
     id_token: &str,
     now: OffsetDateTime,
+    mfa_at: i64,
 ) -> Result<(), ()> {
     session.cycle_id().await.map_err(|_| ())?;
     let signed_in = SignedIn {
@@ -250,8 +276,9 @@ pub(super) async fn open_session(
         display_name: display_name.to_owned(),
         role,
         login_at: now.unix_timestamp(),
+        login_at_ms: unix_millis(now),
         last_seen: now.unix_timestamp(),
-        mfa_at: now.unix_timestamp(),
+        mfa_at,
         id_token: id_token.to_owned(),
         csrf_token: random_token(),
     };
@@ -349,7 +376,17 @@ pub fn same_site_path(next: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::same_site_path;
+    use super::{provider_mfa_time, same_site_path};
+    use time::OffsetDateTime;
+
+    #[test]
+    fn the_second_factor_is_as_old_as_the_providers_authentication() {
+        let now = OffsetDateTime::from_unix_timestamp(100_000).unwrap();
+        assert_eq!(provider_mfa_time(Some(90_000), now), 90_000, "an old provider login stays old");
+        assert_eq!(provider_mfa_time(None, now), 0, "no auth_time: never fresh");
+        assert_eq!(provider_mfa_time(Some(100_020), now), 100_020, "within clock skew");
+        assert_eq!(provider_mfa_time(Some(200_000), now), 0, "from the future: never fresh");
+    }
 
     #[test]
     fn next_accepts_only_same_site_paths() {

@@ -37,6 +37,10 @@ pub struct SignedIn {
     pub role: Role,
     /// Unix seconds of the sign-in; the absolute timeout counts from here.
     pub login_at: i64,
+    /// The sign-in to the millisecond, to tell a session begun just before an off-boarding from one begun just after
+    /// (0 for sessions from before it was kept: they end at any off-boarding).
+    #[serde(default)]
+    pub login_at_ms: i64,
     /// Unix seconds of the last request; the idle timeout counts from here.
     pub last_seen: i64,
     /// Unix seconds of the last multi-factor proof (for step-up).
@@ -85,6 +89,7 @@ mod tests {
             display_name: "Bob".into(),
             role: Role::User,
             login_at,
+            login_at_ms: login_at * 1000,
             last_seen,
             mfa_at: login_at,
             id_token: String::new(),

@@ -1,7 +1,8 @@
-//! Step-up: sensitive actions (creating API tokens; later admin revocation and audit export) need a second factor
-//! proven recently. An older proof answers `StepUpRequired`, and the UI sends the person through
-//! `/auth/login?step_up=1`, which asks the provider to authenticate again (`prompt=login`, `max_age=0`) and checks
-//! the new `auth_time`.
+//! Step-up: sensitive actions (creating API tokens, exporting the audit log, an admin revoking, renewing or
+//! exporting the key of someone else's certificate, changing a webhook URL) need a second factor proven recently —
+//! at the provider (`auth_time`) or by certdesk's own TOTP, never merely a new session. An older proof answers
+//! `StepUpRequired`, and the UI sends the person through `/auth/login?step_up=1`, which asks the provider to
+//! authenticate again (`prompt=login`, `max_age=0`) and checks the new `auth_time`.
 
 use std::time::Duration;
 
@@ -16,6 +17,14 @@ pub fn require_recent_mfa(caller: &Caller, now: OffsetDateTime, max_age: Duratio
     } else {
         Err(AppError::StepUpRequired)
     }
+}
+
+/// Where to confirm it's you before coming back to `next` (a same-site path).
+pub fn href(next: &str) -> String {
+    reqwest::Url::parse_with_params("http://certdesk/auth/login", [("step_up", "1"), ("next", next)])
+        .ok()
+        .and_then(|url| url.query().map(|query| format!("/auth/login?{query}")))
+        .unwrap_or_else(|| "/auth/login?step_up=1".to_owned())
 }
 
 /// A step-up sign-in must have authenticated after it started (`auth_time`), allowing for clock skew.
@@ -36,6 +45,7 @@ mod tests {
             role: Role::Admin,
             csrf_token: String::new(),
             mfa_at,
+            credential: app::ssr::Credential::Session,
         }
     }
 

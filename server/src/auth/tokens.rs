@@ -2,16 +2,18 @@
 //! token. Stored as SHA-256; a token acts with its owner's current role, never more, and within its scope.
 
 use app::AppError;
-use app::model::{ApiTokenView, CreatedApiToken, NewApiToken, Role, TokenScope};
-use app::ssr::{Caller, RequestMeta};
+use app::model::{ApiTokenView, CreatedApiToken, NewApiToken, OwnedApiTokenView, Role, TokenScope};
+use app::ssr::{Caller, Credential, RequestMeta};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::roles;
 use super::session::random_token;
 use crate::audit::{self, AuditEntry, ChainKey, Outcome};
+use crate::config::AuthConfig;
 use crate::db;
 use crate::db::api_tokens::TokenRow;
 use crate::error::ServerError;
@@ -50,6 +52,7 @@ pub async fn create(
             owner_id: caller.user_id,
             name,
             scope: input.scope.as_str(),
+            private_keys: input.private_keys,
             token_hash: &token_hash,
             prefix: &prefix,
             created_at: now,
@@ -57,7 +60,8 @@ pub async fn create(
         },
     )
     .await?;
-    let details = json!({ "name": name, "scope": input.scope.as_str(), "expires_at": format_time(expires_at) });
+    let details = json!({ "name": name, "scope": input.scope.as_str(), "private_keys": input.private_keys,
+                          "expires_at": format_time(expires_at) });
     audit::append(&mut tx, key, &event(request, caller, "api_token.create", id, Outcome::Success, details), now)
         .await?;
     tx.commit().await?;
@@ -65,6 +69,7 @@ pub async fn create(
         id,
         name: name.to_owned(),
         scope: input.scope,
+        private_keys: input.private_keys,
         prefix,
         created_at: format_time(now),
         expires_at: format_time(expires_at),
@@ -88,14 +93,55 @@ pub async fn revoke(
     now: OffsetDateTime,
 ) -> Result<(), ServerError> {
     let caller = request.caller().map_err(ServerError::Client)?;
+    // Admins revoke anyone's token (taking access away needs no step-up); everyone else only their own.
+    let owner_id = match db::api_tokens::owner_of(pool, id).await? {
+        Some(owner_id) if owner_id == caller.user_id || caller.role == Role::Admin => owner_id,
+        _ => return Err(ServerError::Client(AppError::not_found("API token"))),
+    };
     let mut tx = pool.begin().await?;
-    if !db::api_tokens::revoke(&mut tx, caller.user_id, id, now).await? {
+    if !db::api_tokens::revoke(&mut tx, owner_id, id, now).await? {
         return Err(ServerError::Client(AppError::not_found("API token")));
     }
-    audit::append(&mut tx, key, &event(request, caller, "api_token.revoke", id, Outcome::Success, json!({})), now)
+    let details = json!({ "owner": owner_id });
+    audit::append(&mut tx, key, &event(request, caller, "api_token.revoke", id, Outcome::Success, details), now)
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Admins: every token that still works, with its owner, newest first.
+pub async fn list_everyones(
+    pool: &PgPool,
+    request: &RequestMeta,
+    now: OffsetDateTime,
+) -> Result<Vec<OwnedApiTokenView>, ServerError> {
+    let caller = request.caller().map_err(ServerError::Client)?;
+    if caller.role != Role::Admin {
+        return Err(ServerError::Client(AppError::Forbidden));
+    }
+    let rows = db::api_tokens::list_live(pool, None, now).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let token = view(TokenRow {
+                id: row.id,
+                name: row.name,
+                scope: row.scope,
+                private_keys: row.private_keys,
+                prefix: row.prefix,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+                last_used_at: row.last_used_at,
+                revoked_at: row.revoked_at,
+            })?;
+            Some(OwnedApiTokenView {
+                token,
+                owner_id: row.owner_id,
+                owner_name: row.owner_name,
+                owner_email: row.owner_email,
+            })
+        })
+        .collect())
 }
 
 /// Why a presented token is refused; all of them answer 401 without saying which.
@@ -105,6 +151,8 @@ pub enum TokenRefusal {
     Unknown,
     Revoked,
     Expired,
+    /// Its owner was off-boarded, or their groups no longer grant access.
+    OwnerWithoutAccess,
 }
 
 impl TokenRefusal {
@@ -114,13 +162,16 @@ impl TokenRefusal {
             Self::Unknown => "unknown token",
             Self::Revoked => "revoked token",
             Self::Expired => "expired token",
+            Self::OwnerWithoutAccess => "owner off-boarded or without access",
         }
     }
 }
 
-/// The caller a presented bearer token stands for, with the token's scope.
+/// The caller a presented bearer token stands for, with the token's scope. Its authority is its owner's as they
+/// stand now: role from their current groups under the current configuration, nothing once off-boarded.
 pub async fn authenticate(
     pool: &PgPool,
+    auth: &AuthConfig,
     presented: &str,
     now: OffsetDateTime,
 ) -> Result<Result<(Caller, TokenScope, Uuid), TokenRefusal>, sqlx::Error> {
@@ -136,16 +187,26 @@ pub async fn authenticate(
     if token.expires_at <= now {
         return Ok(Err(TokenRefusal::Expired));
     }
-    let (Some(scope), Some(role)) = (TokenScope::parse(&token.scope), Role::parse(&token.owner_role)) else {
+    if token.owner_disabled_at.is_some() || !roles::grants_access(&token.owner_groups, auth) {
+        return Ok(Err(TokenRefusal::OwnerWithoutAccess));
+    }
+    let Some(scope) = TokenScope::parse(&token.scope) else {
         return Ok(Err(TokenRefusal::Unknown));
     };
+    let role = roles::role_for(&token.owner_groups, auth);
     // "Last used" is for people, to the minute: a busy job must not turn every API read into a write.
     let stale = token.last_used_at.is_none_or(|last| now - last >= time::Duration::minutes(1));
     if stale {
         db::api_tokens::touch(pool, token.id, now).await?;
     }
-    let caller =
-        Caller { user_id: token.owner_id, display_name: token.owner_name, role, csrf_token: String::new(), mfa_at: 0 };
+    let caller = Caller {
+        user_id: token.owner_id,
+        display_name: token.owner_name,
+        role,
+        csrf_token: String::new(),
+        mfa_at: 0,
+        credential: Credential::Token { scope, private_keys: token.private_keys },
+    };
     Ok(Ok((caller, scope, token.id)))
 }
 
@@ -154,6 +215,7 @@ fn view(row: TokenRow) -> Option<ApiTokenView> {
         id: row.id,
         name: row.name,
         scope: TokenScope::parse(&row.scope)?,
+        private_keys: row.private_keys,
         prefix: row.prefix,
         created_at: format_time(row.created_at),
         expires_at: format_time(row.expires_at),

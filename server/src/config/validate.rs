@@ -242,9 +242,22 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
     if !(1..=24 * 30).contains(&raw.session_absolute_hours) {
         return Err(ConfigError::invalid("auth.session_absolute_hours", "must be between 1 and 720"));
     }
-    if !(1..=24 * 60).contains(&raw.step_up_max_age_minutes) {
-        return Err(ConfigError::invalid("auth.step_up_max_age_minutes", "must be between 1 and 1440"));
-    }
+    let step_up_max_age = match (raw.step_up_max_age_minutes, raw.step_up_max_age_seconds) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::invalid(
+                "auth.step_up_max_age_seconds",
+                "set either step_up_max_age_minutes or step_up_max_age_seconds, not both",
+            ));
+        }
+        (_, Some(seconds)) if !(10..=24 * 3600).contains(&seconds) => {
+            return Err(ConfigError::invalid("auth.step_up_max_age_seconds", "must be between 10 and 86400"));
+        }
+        (_, Some(seconds)) => Duration::from_secs(seconds),
+        (Some(minutes), None) if !(1..=24 * 60).contains(&minutes) => {
+            return Err(ConfigError::invalid("auth.step_up_max_age_minutes", "must be between 1 and 1440"));
+        }
+        (minutes, None) => Duration::from_secs(minutes.unwrap_or(super::DEFAULT_STEP_UP_MINUTES) * 60),
+    };
     let ca_bundle_pem = match &raw.ca_bundle {
         Some(path) => Some(read_pem_bundle("auth.ca_bundle", path)?),
         None => None,
@@ -257,12 +270,13 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         groups_claim: raw.groups_claim,
         admin_groups: raw.admin_groups,
         auditor_groups: raw.auditor_groups,
+        user_groups: raw.user_groups,
         mfa_accepted_amr: raw.mfa_accepted_amr,
         mfa_accepted_acr: raw.mfa_accepted_acr,
         acr_values: raw.acr_values,
         session_idle: Duration::from_secs(raw.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(raw.session_absolute_hours * 3600),
-        step_up_max_age: Duration::from_secs(raw.step_up_max_age_minutes * 60),
+        step_up_max_age,
         ca_bundle_pem,
         local_totp: raw.local_totp,
     })

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::download;
-use crate::auth::page::{document, escape};
+use crate::auth::page::{WayBack, refused};
 use crate::bundle::{DownloadFormat, RenderOptions, Rendered};
 use crate::http::RequestContext;
 use crate::state::AppState;
@@ -39,7 +39,7 @@ async fn get_download(
     if format.needs_private_key() {
         return problem(StatusCode::METHOD_NOT_ALLOWED, "Use the download form for the private key.", &id);
     }
-    respond(&state, &context, &id, format, RenderOptions::default()).await
+    respond(&state, &context, &id, format, RenderOptions::default(), None).await
 }
 
 #[derive(Deserialize)]
@@ -53,6 +53,9 @@ struct DownloadForm {
     namespace: String,
     #[serde(default)]
     secret_name: String,
+    /// An admin's reason for exporting someone else's key on their behalf.
+    #[serde(default)]
+    reason: String,
 }
 
 async fn post_download(
@@ -76,7 +79,7 @@ async fn post_download(
         secret_name: (!form.secret_name.trim().is_empty()).then(|| form.secret_name.trim().to_owned()),
         namespace: (!form.namespace.trim().is_empty()).then(|| form.namespace.trim().to_owned()),
     };
-    respond(&state, &context, &id, format, options).await
+    respond(&state, &context, &id, format, options, Some(&form.reason)).await
 }
 
 /// The requested format, or the page explaining which formats exist.
@@ -92,6 +95,7 @@ async fn respond(
     id: &str,
     format: DownloadFormat,
     options: RenderOptions,
+    on_behalf_reason: Option<&str>,
 ) -> Response {
     let meta = &context.meta;
     let caller = match meta.caller() {
@@ -101,16 +105,20 @@ async fn respond(
     let Ok(uuid) = uuid::Uuid::parse_str(id) else {
         return problem(StatusCode::NOT_FOUND, "There is no such certificate.", "");
     };
-    match download(state, meta, caller, uuid, format, &options).await {
+    match download(state, meta, caller, uuid, format, &options, on_behalf_reason).await {
         Ok(rendered) => attachment(rendered),
         Err(error) => {
             let error = error.into_app_error(meta);
             let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let message = match &error {
                 AppError::NotFound { .. } => "There is no such certificate, or it is not yours.".to_owned(),
-                other => other.to_string(),
+                AppError::StepUpRequired => "Exporting someone else's private key needs a recent sign-in with your \
+                                             second factor. Confirm it's you, then export again."
+                    .to_owned(),
+                other => sentence(&other.to_string()),
             };
-            problem(status, &message, id)
+            let step_up = (error == AppError::StepUpRequired).then(|| crate::auth::step_up::href(&back_to(id)));
+            problem_with(status, &message, id, step_up.as_deref())
         }
     }
 }
@@ -128,13 +136,30 @@ pub fn attachment(rendered: Rendered) -> Response {
     response
 }
 
+fn back_to(id: &str) -> String {
+    if id.is_empty() { "/certificates".to_owned() } else { format!("/certificates/{id}") }
+}
+
+/// A message that starts with a capital and ends with a full stop, as the page's other sentences do.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut text: String = chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
 fn problem(status: StatusCode, message: &str, id: &str) -> Response {
-    let back = if id.is_empty() { "/certificates".to_owned() } else { format!("/certificates/{}", escape(id)) };
-    let main = format!(
-        r#"<section class="error-panel" role="alert"><h1>Download not possible</h1><p>{message}</p>
-<p><a class="button primary" href="{back}">Back to the certificate</a></p><p class="muted small">HTTP {code}</p></section>"#,
-        message = escape(message),
-        code = status.as_u16(),
-    );
-    document(status, "Download not possible", &main)
+    problem_with(status, message, id, None)
+}
+
+fn problem_with(status: StatusCode, message: &str, id: &str, step_up: Option<&str>) -> Response {
+    let back = back_to(id);
+    refused(
+        status,
+        "Download not possible",
+        message,
+        &WayBack { href: &back, label: "Back to the certificate", step_up },
+    )
 }

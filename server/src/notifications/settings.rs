@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::webhook;
 use crate::audit::{self, AuditEntry, Outcome};
+use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::error::ServerError;
 use crate::state::AppState;
@@ -44,6 +45,12 @@ pub async fn save(
         }
     };
     let current = db::notifications::settings_of(&state.pool, caller.user_id).await?;
+    // Pointing notices at a new address is how a stolen session would reroute them: a step-up action. Turning the
+    // webhook off, or saving the same address again, is not.
+    let new_destination = url.as_ref().is_some_and(|url| current.webhook_url.as_deref() != Some(url.as_str()));
+    if new_destination {
+        require_recent_mfa(caller, now, state.config.auth.step_up_max_age).map_err(ServerError::Client)?;
+    }
     let wants_secret = url.is_some() && (input.new_secret || current.webhook_secret.is_none());
     let new_secret = if wants_secret {
         let Some(sealer) = state.config.encryption.as_ref() else {

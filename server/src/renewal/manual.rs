@@ -9,11 +9,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::roles::owner_scope;
+use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::error::ServerError;
 use crate::inventory::stored_status;
 use crate::issuance::flow::Actor;
-use crate::revocation::authority_over;
+use crate::revocation::{Authority, authority_over};
 use crate::state::AppState;
 
 fn conflict(message: impl Into<String>) -> ServerError {
@@ -31,9 +32,14 @@ pub async fn renew_now(
     let Some(record) = db::certificates::find_visible(&state.pool, id, owner_scope(caller)).await? else {
         return Err(ServerError::Client(AppError::not_found("certificate")));
     };
-    // An auditor sees everyone's certificates but renews only their own.
-    if authority_over(caller, record.owner_id).is_none() {
-        return Err(ServerError::Client(AppError::Forbidden));
+    match authority_over(caller, record.owner_id) {
+        // An auditor sees everyone's certificates but renews only their own.
+        None => return Err(ServerError::Client(AppError::Forbidden)),
+        // Renewing someone else's certificate makes a new one in their name: a step-up action.
+        Some(Authority::Admin) => {
+            require_recent_mfa(caller, now, state.config.auth.step_up_max_age).map_err(ServerError::Client)?;
+        }
+        Some(Authority::Owner) => {}
     }
     let replay = match &idempotency_key {
         Some(key) => db::certificates::find_by_idempotency_key(&state.pool, record.owner_id, key).await?.is_some(),

@@ -1,15 +1,12 @@
-//! Revoking many certificates at once (the admin screen, the API) and off-boarding: everything one person owns
-//! that can still be revoked. Each certificate is revoked on its own, so one failure names itself and stops
-//! nothing else.
+//! Revoking many certificates at once (the admin screen, the API). Each certificate is revoked on its own, so one
+//! failure names itself and stops nothing else.
 
 use app::AppError;
-use app::model::{OwnerRevocationPlan, RevocableCertificate, RevocationReason, RevocationResult, Role};
+use app::model::{RevocationReason, RevocationResult};
 use app::ssr::{Caller, RequestMeta};
 use serde::Serialize;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db;
 use crate::error::ServerError;
 use crate::state::AppState;
 
@@ -55,47 +52,4 @@ pub async fn revoke_many(
         results.push(item);
     }
     Ok(results)
-}
-
-/// Admins only: the person named by `who` (e-mail address or display name) and their revocable certificates.
-pub async fn owner_plan(state: &AppState, caller: &Caller, who: &str) -> Result<OwnerRevocationPlan, ServerError> {
-    if caller.role != Role::Admin {
-        return Err(ServerError::Client(AppError::Forbidden));
-    }
-    let who = who.trim();
-    if who.is_empty() || who.len() > 200 {
-        return Err(ServerError::Client(AppError::invalid("owner", "enter the person's e-mail address or name")));
-    }
-    let mut people = db::users::find_people(&state.pool, who).await?;
-    let person = match people.len() {
-        0 => {
-            return Err(ServerError::Client(AppError::invalid(
-                "owner",
-                format!("nobody is called or reachable at `{who}`"),
-            )));
-        }
-        1 => people.remove(0),
-        many => {
-            return Err(ServerError::Client(AppError::invalid(
-                "owner",
-                format!("{many} people match `{who}`; use their e-mail address"),
-            )));
-        }
-    };
-    let certificates = db::revocations::revocable_of_owner(&state.pool, person.id, OffsetDateTime::now_utc())
-        .await?
-        .into_iter()
-        .map(|row| RevocableCertificate {
-            id: row.id,
-            common_name: row.common_name,
-            serial: row.serial,
-            issuer_id: row.issuer_id,
-        })
-        .collect();
-    Ok(OwnerRevocationPlan {
-        owner_id: person.id,
-        owner_name: person.display_name,
-        owner_email: person.email,
-        certificates,
-    })
 }

@@ -15,14 +15,10 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::issuance::{Api, api_as, audit_actions, openssl, temp_file};
-use crate::support::{Gate, state_for};
+use crate::support::{Gate, stack_dir, state_for};
 use pebble::{Behaviour, Pebble};
 
 const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-fn stack_dir() -> Option<String> {
-    std::env::var("CERTDESK_TEST_STACK_DIR").ok()
-}
 
 /// An ACME issuer `public` on `directory_url` (Pebble's, or a gate in front of it), names under pub.example.test
 /// for platform-team.
@@ -81,7 +77,7 @@ async fn challenge_rows(pool: &PgPool) -> i64 {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_http01_order_issues_a_chain_that_verifies_and_revocation_reaches_the_ca(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
     let responder = responder(&state, pebble.http01_port);
@@ -184,7 +180,7 @@ async fn renewal_state(pool: &PgPool, id: uuid::Uuid) -> RenewalState {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_retried_after_backoff(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
     let responder = responder(&state, pebble.http01_port);
@@ -237,6 +233,7 @@ async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_ret
         role: Role::User,
         csrf_token: String::new(),
         mfa_at: 0,
+        credential: app::ssr::Credential::Session,
     };
     let shown = certdesk::inventory::detail(&state, &caller, second).await.unwrap().renewal;
     let (start, end) = shown.ca_window.clone().expect("the CA's window on the page");
@@ -284,7 +281,7 @@ async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_ret
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_failing_http01_challenge_fails_the_request_with_what_the_ca_saw(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     // Nothing answers on Pebble's HTTP-01 port: its validator's connection is refused.
     let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
@@ -305,7 +302,7 @@ async fn a_failing_http01_challenge_fails_the_request_with_what_the_ca_saw(pool:
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_ca_is_retried_and_the_order_completes_when_it_is_back(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let port: u16 = pebble.directory_url.split(':').nth(2).unwrap().split('/').next().unwrap().parse().unwrap();
     let gate = Gate::start(([127, 0, 0, 1], port).into()).await;
@@ -337,7 +334,7 @@ async fn an_unreachable_ca_is_retried_and_the_order_completes_when_it_is_back(po
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_restarted_certdesk_resumes_the_stored_order_under_random_bad_nonces_and_sleeps(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     // Pebble's defaults: random badNonce rejections and validations delayed by up to 15 s.
     let pebble = Pebble::start(&stack, Behaviour::Defaults).await;
     let extra = acme_extra(&stack, &pebble, &pebble.directory_url);
@@ -415,7 +412,7 @@ async fn a_restarted_certdesk_resumes_the_stored_order_under_random_bad_nonces_a
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn names_no_challenge_can_prove_are_refused_before_any_order(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let mut extra = acme_extra(&stack, &pebble, &pebble.directory_url);
     extra.push_str("allow_wildcards = true\n");
@@ -455,7 +452,7 @@ fn dns01_extra(stack: &str, pebble: &Pebble, secret: Option<&str>) -> String {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn dns01_through_bind_issues_a_wildcard_and_takes_the_records_down(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let state = state_for(&pool, &dns01_extra(&stack, &pebble, None));
     let zone = std::fs::read_to_string(format!("{stack}/bind/zone")).unwrap().trim().to_owned();
@@ -495,7 +492,7 @@ async fn dns01_through_bind_issues_a_wildcard_and_takes_the_records_down(pool: P
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_refused_dns01_update_fails_the_order_and_leaves_no_record(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     // A TSIG secret BIND does not know: every update is refused.
     let wrong = "c2VjcmV0IHRoYXQgYmluZCBkb2VzIG5vdCBrbm93IGF0IGFsbA==";

@@ -19,10 +19,12 @@ struct Bind {
     key_name: String,
 }
 
-fn bind() -> Option<Bind> {
-    let dir = format!("{}/bind", std::env::var("CERTDESK_TEST_STACK_DIR").ok()?);
-    let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).map(|text| text.trim().to_owned());
-    Some(Bind { address: read("address").ok()?, zone: read("zone").ok()?, key_name: read("key_name").ok()?, dir })
+fn bind() -> Bind {
+    let dir = format!("{}/bind", crate::support::stack_dir());
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("{dir}/{name}")).map(|text| text.trim().to_owned()).expect("the stack's BIND")
+    };
+    Bind { address: read("address"), zone: read("zone"), key_name: read("key_name"), dir }
 }
 
 impl Bind {
@@ -74,7 +76,7 @@ fn sorted(mut values: Vec<String>) -> Vec<String> {
 
 #[tokio::test]
 async fn values_are_added_coexist_and_are_removed_one_at_a_time() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     // Through the configuration file as an operator writes it, with the secret in the stack's file.
     let extra = format!(
         "[[dns_servers]]\nid = \"bind\"\naddress = \"{}\"\nzone = \"{}.\"\ntsig_key_name = \"{}\"\n\
@@ -112,7 +114,7 @@ async fn values_are_added_coexist_and_are_removed_one_at_a_time() {
 
 #[tokio::test]
 async fn a_wrong_secret_is_refused_naming_the_key_and_publishes_nothing() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     let good = bind.publisher(|_| {});
     let wrong = bind.publisher(|config| {
         config.tsig_secret = SecretString::from("d3JvbmctdHNpZy1zZWNyZXQtZm9yLXRoZS10ZXN0cyE=");
@@ -132,7 +134,7 @@ async fn a_wrong_secret_is_refused_naming_the_key_and_publishes_nothing() {
 
 #[tokio::test]
 async fn an_unknown_key_name_or_algorithm_is_refused() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     let record = bind.fresh_record();
     let unknown = bind.publisher(|config| config.tsig_key_name = "no-such-key".into());
     let error = unknown.add_txt(&record, "value", 30).await.unwrap_err();
@@ -147,7 +149,7 @@ async fn an_unknown_key_name_or_algorithm_is_refused() {
 
 #[tokio::test]
 async fn a_zone_the_server_does_not_serve_is_reported_as_such() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     // The configuration claims the parent zone; BIND only serves dns01.certdesk.test.
     let parent = bind.zone.split_once('.').unwrap().1.to_owned();
     let misconfigured = bind.publisher(|config| config.zone = parent.clone());
@@ -161,7 +163,7 @@ async fn a_zone_the_server_does_not_serve_is_reported_as_such() {
 
 #[tokio::test]
 async fn a_name_outside_the_zone_is_refused_before_sending() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     let publisher = bind.publisher(|_| {});
     let error = publisher.add_txt("_acme-challenge.www.example.com", "value", 30).await.unwrap_err();
     assert!(matches!(error, DnsUpdateError::OutsideZone { .. }), "{error:?}");
@@ -170,7 +172,7 @@ async fn a_name_outside_the_zone_is_refused_before_sending() {
 
 #[tokio::test]
 async fn an_unreachable_or_silent_server_fails_within_the_timeout() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     let record = bind.fresh_record();
     let timeout = Duration::from_secs(2);
 
@@ -220,7 +222,7 @@ async fn an_unreachable_or_silent_server_fails_within_the_timeout() {
 
 #[tokio::test]
 async fn bind_forwards_every_other_name_to_challtestsrv() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     assert_eq!(bind.dig("anything.example.com", "A"), ["127.0.0.1"]);
     // Names in the zone answer 127.0.0.1 too (the zone's wildcard), so HTTP-01 works for them as well.
     assert_eq!(bind.dig(&format!("www.{}", bind.zone), "A"), ["127.0.0.1"]);
@@ -254,7 +256,7 @@ async fn tampering_proxy(upstream: String) -> (String, tokio::task::JoinHandle<(
 
 #[tokio::test]
 async fn an_answer_whose_signature_does_not_verify_is_not_believed() {
-    let Some(bind) = bind() else { return };
+    let bind = bind();
     let (address, proxy) = tampering_proxy(bind.address.clone()).await;
     let tampered = bind.publisher(|config| config.address = address.clone());
     let record = bind.fresh_record();

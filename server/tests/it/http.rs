@@ -50,7 +50,7 @@ async fn readyz_names_each_unreachable_issuer(pool: PgPool) {
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn readyz_reports_the_real_stack_issuers_when_configured(pool: PgPool) {
     // Only meaningful under end2end/stack.sh test, which starts OpenBao and Pebble and says where.
-    let Ok(stack) = std::env::var("CERTDESK_TEST_STACK_DIR") else { return };
+    let stack = crate::support::stack_dir();
     let read = |path: &str| std::fs::read_to_string(format!("{stack}/{path}")).unwrap().trim().to_owned();
     let issuers = format!(
         "[[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"{}\"\nmount = \"pki_private_issuer\"\nrole = \"certdesk-demo\"\n\
@@ -227,6 +227,7 @@ async fn the_dashboard_counts_come_from_the_database_scoped_to_the_caller(pool: 
         role,
         csrf_token: String::new(),
         mfa_at: 0,
+        credential: app::ssr::Credential::Session,
     };
     let now = time::OffsetDateTime::now_utc();
     let all = app::model::DashboardScope::All;

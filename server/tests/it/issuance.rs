@@ -15,20 +15,19 @@ use time::OffsetDateTime;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::support::{free_port, state_for};
+use crate::support::{free_port, stack_dir, state_for};
 
 const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-fn stack_dir() -> Option<String> {
-    std::env::var("CERTDESK_TEST_STACK_DIR").ok()
-}
 
 /// Configuration: encryption plus the stack's OpenBao as issuer `private` (or `address` instead of it).
 pub fn extra(stack: &str, address: Option<&str>) -> String {
     let bao = format!("{stack}/openbao");
     let address = address.map(str::to_owned).unwrap_or_else(|| std::fs::read_to_string(format!("{bao}/addr")).unwrap());
+    // The [auth] keys come first (the configuration continues the [auth] table): tokens take their owner's role
+    // from their groups.
     format!(
-        "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n\
+        "admin_groups = [\"certdesk-admins\"]\nauditor_groups = [\"certdesk-auditors\"]\n\
+         [encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n\
          [[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"{address}\"\nmount = \"pki_private_issuer\"\n\
          role = \"certdesk-demo\"\nrole_id_file = \"{bao}/role_id\"\nsecret_id_file = \"{bao}/secret_id\"\n\
          root_ca = \"{bao}/root_ca.pem\"\n\
@@ -74,10 +73,16 @@ pub async fn api_as(
         .await
         .unwrap();
     let now = OffsetDateTime::now_utc();
-    let caller =
-        Caller { user_id, display_name: "Pat".into(), role, csrf_token: String::new(), mfa_at: now.unix_timestamp() };
+    let caller = Caller {
+        user_id,
+        display_name: "Pat".into(),
+        role,
+        csrf_token: String::new(),
+        mfa_at: now.unix_timestamp(),
+        credential: app::ssr::Credential::Session,
+    };
     let meta = RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
-    let new = NewApiToken { name: "it".into(), scope, expires_in_days: 30 };
+    let new = NewApiToken { name: "it".into(), scope, expires_in_days: 30, private_keys: true };
     let created =
         tokens::create(pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now).await.unwrap();
     Api { router: certdesk::http::router(state), token: created.secret, user_id }
@@ -171,7 +176,7 @@ pub async fn audit_actions(pool: &PgPool) -> Vec<String> {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_server_key_certificate_downloads_in_every_format(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let (status, created) =
         api.request(server_key(&["App.Cluster.Local.", "api.cluster.local"], "ec-p256", 30), None).await;
@@ -258,7 +263,7 @@ async fn a_server_key_certificate_downloads_in_every_format(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_csr_certificate_has_no_key_to_download_and_bad_csrs_are_refused(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let dir = std::env::temp_dir().join(format!("certdesk-csr-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -304,7 +309,7 @@ async fn a_csr_certificate_has_no_key_to_download_and_bad_csrs_are_refused(pool:
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn policy_and_input_refusals_name_the_field_and_never_reach_the_issuer(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let cases = [
         (server_key(&["www.example.com"], "ec-p256", 30), "dns_names"),
@@ -349,7 +354,7 @@ async fn policy_and_input_refusals_name_the_field_and_never_reach_the_issuer(poo
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_double_submit_issues_one_certificate_and_others_cannot_see_it(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let body = server_key(&["twice.cluster.local"], "ec-p384", 30);
     let (first, second) =
@@ -377,7 +382,7 @@ async fn a_double_submit_issues_one_certificate_and_others_cannot_see_it(pool: P
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_issuer_leaves_a_failed_request_that_can_be_retried(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let down = format!("http://127.0.0.1:{}", free_port());
     let api = api(&pool, &stack, Some(&down), &["platform-team"]).await;
     let (status, answer) = api.request(server_key(&["retry.cluster.local"], "ec-p256", 30), Some("k1")).await;
@@ -403,7 +408,7 @@ async fn the_reconciler_completes_a_request_interrupted_after_signing_and_fails_
     use certdesk::issuers::SigningRequest;
     use certdesk::keys::{self, KeyType};
     use certdesk::names::normalize_dns_name;
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = Uuid::new_v4();
     sqlx::query(

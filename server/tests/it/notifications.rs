@@ -140,7 +140,16 @@ pub(crate) fn notifying(smtp_port: u16) -> String {
 }
 
 fn meta_for(user_id: Uuid, role: Role) -> RequestMeta {
-    let caller = Caller { user_id, display_name: "Pat".into(), role, csrf_token: String::new(), mfa_at: 0 };
+    // Just signed in with a second factor: pointing the webhook somewhere new is a step-up action.
+    let mfa_at = time::OffsetDateTime::now_utc().unix_timestamp();
+    let caller = Caller {
+        user_id,
+        display_name: "Pat".into(),
+        role,
+        csrf_token: String::new(),
+        mfa_at,
+        credential: app::ssr::Credential::Session,
+    };
     RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) }
 }
 
@@ -153,7 +162,7 @@ fn expiry_counts(smtp: &SmtpServer, receiver: &Receiver) -> (usize, usize) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn each_threshold_gives_exactly_one_notice_per_channel_through_restarts_and_outages(pool: PgPool) {
-    let Some(stack) = std::env::var("CERTDESK_TEST_STACK_DIR").ok() else { return };
+    let stack = crate::support::stack_dir();
     let mut smtp = SmtpServer::start().await;
     let receiver = Receiver::default();
     let hook = receiver.start().await;
@@ -265,7 +274,7 @@ async fn each_threshold_gives_exactly_one_notice_per_channel_through_restarts_an
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn renewal_notices_digests_and_channel_choices(pool: PgPool) {
-    let Some(stack) = std::env::var("CERTDESK_TEST_STACK_DIR").ok() else { return };
+    let stack = crate::support::stack_dir();
     let smtp = SmtpServer::start().await;
     let state = state_for(&pool, &config(&stack, smtp.port, "admin_digest = true\n"));
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
@@ -329,7 +338,7 @@ async fn renewal_notices_digests_and_channel_choices(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn bad_webhook_settings_are_refused_naming_the_field(pool: PgPool) {
-    let Some(stack) = std::env::var("CERTDESK_TEST_STACK_DIR").ok() else { return };
+    let stack = crate::support::stack_dir();
     // The default policy: no private, loopback or link-local targets.
     let state = state_for(&pool, &extra(&stack, None));
     let person = crate::support::person(&pool, "Max", Role::User).await;

@@ -139,6 +139,43 @@ impl Portal {
         self.begin_at("/auth/login").await
     }
 
+    /// Signs the stand-in's person in through `login_path` with a second factor proven at `auth_time`; answers the
+    /// session cookie.
+    pub async fn sign_in(
+        &self,
+        stand_in: &StandIn,
+        login_path: &str,
+        auth_time: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> String {
+        let (cookie, state, nonce) = self.begin_at(login_path).await;
+        let claims = Claims {
+            issuer: stand_in.issuer.clone(),
+            audience: "certdesk".into(),
+            nonce,
+            expires_in: 300,
+            amr: vec!["pwd", "otp"],
+            auth_time,
+        };
+        *stand_in.token.lock().unwrap() = sign(&claims, &stand_in.key);
+        let response = self.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "the sign-in completes");
+        response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+    }
+
+    /// Calls a server function as the browser would (same origin, JSON); answers status and body.
+    pub async fn rpc(&self, name: &str, cookie: &str, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
+        let request = Request::post(format!("/rpc/{name}"))
+            .header("cookie", cookie)
+            .header("origin", "http://127.0.0.1:3999")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
     pub async fn begin_at(&self, login_path: &str) -> (String, String, String) {
         let response = self.get(login_path, None).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -16,11 +16,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::issuance::{Api, api_as, audit_actions, extra, server_key};
-use crate::support::{Gate, state_for};
-
-fn stack_dir() -> Option<String> {
-    std::env::var("CERTDESK_TEST_STACK_DIR").ok()
-}
+use crate::support::{Gate, stack_dir, state_for};
 
 struct Renewal {
     status: String,
@@ -71,7 +67,7 @@ async fn owner_api(pool: &PgPool, state: AppState) -> Api {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_certificate_past_its_renewal_point_is_renewed_with_a_new_key_unless_reuse_was_asked(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     let api = owner_api(&pool, state.clone()).await;
     // Default: a third of the lifetime, a fresh key.
@@ -163,12 +159,19 @@ async fn a_certificate_past_its_renewal_point_is_renewed_with_a_new_key_unless_r
 }
 
 fn caller_of(api: &Api) -> Caller {
-    Caller { user_id: api.user_id, display_name: "Pat".into(), role: Role::User, csrf_token: String::new(), mfa_at: 0 }
+    Caller {
+        user_id: api.user_id,
+        display_name: "Pat".into(),
+        role: Role::User,
+        csrf_token: String::new(),
+        mfa_at: 0,
+        credential: app::ssr::Credential::Session,
+    }
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_openbao_is_retried_with_backoff_and_the_old_certificate_stays_current(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let bao = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap();
     let upstream = reqwest::Url::parse(bao.trim()).unwrap();
     let gate = Gate::start(format!("127.0.0.1:{}", upstream.port().unwrap()).parse().unwrap()).await;
@@ -228,8 +231,8 @@ async fn an_unreachable_openbao_is_retried_with_backoff_and_the_old_certificate_
     assert_eq!(row(&pool, id).await.status, "superseded");
 }
 
-/// The same person with another token of `scope`.
-async fn token_for(pool: &PgPool, state: &AppState, user_id: Uuid, scope: TokenScope) -> Api {
+/// The same person with another token of `scope`, made for private keys or not.
+pub async fn token_for(pool: &PgPool, state: &AppState, user_id: Uuid, scope: TokenScope, private_keys: bool) -> Api {
     let now = OffsetDateTime::now_utc();
     let caller = Caller {
         user_id,
@@ -237,9 +240,10 @@ async fn token_for(pool: &PgPool, state: &AppState, user_id: Uuid, scope: TokenS
         role: Role::User,
         csrf_token: String::new(),
         mfa_at: now.unix_timestamp(),
+        credential: app::ssr::Credential::Session,
     };
     let meta = RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
-    let new = NewApiToken { name: format!("{scope:?}"), scope, expires_in_days: 30 };
+    let new = NewApiToken { name: format!("{scope:?}-{private_keys}"), scope, expires_in_days: 30, private_keys };
     let created =
         certdesk::auth::tokens::create(pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
             .await
@@ -273,11 +277,11 @@ async fn insert_with_status(pool: &PgPool, owner: Uuid, status: &str) -> Uuid {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn renew_now_answers_the_owner_once_and_refuses_what_cannot_be_renewed(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     let api = owner_api(&pool, state.clone()).await;
     let other = owner_api(&pool, state.clone()).await;
-    let read_only = token_for(&pool, &state, api.user_id, TokenScope::Read).await;
+    let read_only = token_for(&pool, &state, api.user_id, TokenScope::Read, false).await;
     let (_, created) = api.request(server_key(&["renew.cluster.local"], "ec-p256", 30), None).await;
     let id = id_of(&created).to_string();
 

@@ -15,11 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::issuance::{Api, api_as, audit_actions, extra, openssl, server_key, temp_file};
-use crate::support::{eventually, free_port, state_for};
-
-fn stack_dir() -> Option<String> {
-    std::env::var("CERTDESK_TEST_STACK_DIR").ok()
-}
+use crate::support::{eventually, free_port, stack_dir, state_for};
 
 async fn issue(api: &Api, name: &str) -> Value {
     let (status, created) = api.request(server_key(&[name], "ec-p256", 7), None).await;
@@ -51,13 +47,14 @@ fn admin_caller(user_id: Uuid, fresh_mfa: bool) -> RequestMeta {
         role: Role::Admin,
         csrf_token: String::new(),
         mfa_at: if fresh_mfa { now } else { now - 3600 },
+        credential: app::ssr::Credential::Session,
     };
     RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) }
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_owner_revokes_and_the_served_crl_lists_it_within_seconds(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     state.crls.spawn_all(&state);
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
@@ -151,7 +148,7 @@ async fn an_owner_revokes_and_the_served_crl_lists_it_within_seconds(pool: PgPoo
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn bad_revocation_requests_are_refused_naming_what_is_wrong(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let stranger = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
@@ -217,7 +214,7 @@ async fn bad_revocation_requests_are_refused_naming_what_is_wrong(pool: PgPool) 
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_admin_needs_step_up_and_a_batch_reports_each_certificate(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let admin = api_as(&pool, state.clone(), &["certdesk-admins"], Role::Admin, TokenScope::ReadWrite).await;
@@ -299,18 +296,19 @@ async fn an_admin_needs_step_up_and_a_batch_reports_each_certificate(pool: PgPoo
     assert_eq!((status, body["results"][0]["outcome"].as_str()), (StatusCode::OK, Some("already_revoked")), "{body}");
 
     // Off-boarding: the plan names the person and what is left to revoke.
-    let plan = certdesk::revocation::bulk::owner_plan(&state, caller, &format!("{}@example.test", owner.user_id))
-        .await
-        .unwrap();
+    let plan =
+        certdesk::revocation::offboarding::owner_plan(&state, caller, &format!("{}@example.test", owner.user_id))
+            .await
+            .unwrap();
     assert_eq!(plan.owner_id, owner.user_id);
     assert_eq!(plan.certificates.len(), 1, "only the foreign-issuer certificate is still valid: {plan:?}");
-    let missing = certdesk::revocation::bulk::owner_plan(&state, caller, "nobody@example.test").await;
+    let missing = certdesk::revocation::offboarding::owner_plan(&state, caller, "nobody@example.test").await;
     assert!(matches!(missing, Err(certdesk::error::ServerError::Client(app::AppError::Invalid { .. }))));
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_issuer_leaves_the_certificate_valid(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let id = issue(&owner, "stays.cluster.local").await["id"].as_str().unwrap().to_owned();
@@ -327,7 +325,7 @@ async fn an_unreachable_issuer_leaves_the_certificate_valid(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_revocation_made_in_openbao_is_adopted_from_its_crl(pool: PgPool) {
-    let Some(stack) = stack_dir() else { return };
+    let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let created = issue(&owner, "elsewhere.cluster.local").await;

@@ -20,6 +20,18 @@ pub fn test_issuer_url() -> String {
         .unwrap_or_else(|| "http://127.0.0.1:9".to_owned())
 }
 
+/// The test stack's state folder. A test that needs the stack fails, saying how to start it, when there is none:
+/// it never passes by skipping.
+pub fn stack_dir() -> String {
+    match std::env::var("CERTDESK_TEST_STACK_DIR") {
+        Ok(dir) if std::path::Path::new(&dir).is_dir() => dir,
+        _ => panic!(
+            "this test needs the running test stack (OpenBao, Pebble, BIND, the OpenID provider): run the tests with \
+             `end2end/stack.sh test`, or start the stack and set CERTDESK_TEST_STACK_DIR to its folder (.stack/test)"
+        ),
+    }
+}
+
 /// The URL of the database a `#[sqlx::test]` pool points at (same server and credentials as `DATABASE_URL`).
 pub fn database_url_of(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL must point at the test stack's PostgreSQL");
@@ -127,7 +139,14 @@ pub async fn person(pool: &PgPool, name: &str, role: Role) -> Caller {
     .execute(pool)
     .await
     .unwrap();
-    Caller { user_id: id, display_name: name.into(), role, csrf_token: String::new(), mfa_at: 0 }
+    Caller {
+        user_id: id,
+        display_name: name.into(),
+        role,
+        csrf_token: String::new(),
+        mfa_at: 0,
+        credential: app::ssr::Credential::Session,
+    }
 }
 
 /// Runs `statements` on the audit log with its append-only trigger switched off, as someone tampering with the

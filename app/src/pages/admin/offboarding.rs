@@ -1,14 +1,14 @@
-//! Off-boarding: find a person by e-mail address or name, see everything they own that can still be revoked
-//! (with the count), confirm, and revoke it all with one reason.
+//! Off-boarding: find a person by e-mail address or name, see everything they hold (certificates that can still
+//! be revoked, live API tokens, the account), confirm with one reason, and end it all in one step: the account
+//! disabled and its sessions ended, every token revoked, every certificate revoked — each outcome listed.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::batch::{BatchProgress, BatchRun, ReasonSelect};
-use crate::api::plan_owner_revocation;
+use super::batch::ReasonSelect;
+use crate::api::{offboard_person, plan_owner_revocation};
 use crate::components::error_panel::ErrorPanel;
-use crate::model::{OwnerRevocationPlan, RevocationReason};
-
+use crate::model::{OffboardingReport, OwnerRevocationPlan, RevocationReason};
 #[component]
 pub fn Offboarding() -> impl IntoView {
     let who = RwSignal::new(String::new());
@@ -19,8 +19,10 @@ pub fn Offboarding() -> impl IntoView {
     };
     view! {
         <section class="panel" aria-labelledby="offboarding-heading">
-            <h2 id="offboarding-heading">"Revoke everything a person owns"</h2>
-            <p class="help">"For off-boarding: every certificate of theirs that is issued and not yet expired."</p>
+            <h2 id="offboarding-heading">"Off-board a person"</h2>
+            <p class="help">"Ends everything they hold: their account and sessions, their API tokens, and every \
+                certificate of theirs that is issued and not yet expired. Signing in again works only while their \
+                groups still grant access."</p>
             <form class="form inline" on:submit=on_submit>
                 <div class="field">
                     <label for="offboard-who">"Person"</label>
@@ -29,7 +31,7 @@ pub fn Offboarding() -> impl IntoView {
                         on:input=move |event| who.set(event_target_value(&event)) />
                 </div>
                 <button class="button" type="submit" disabled=move || find.pending().get()>
-                    {move || if find.pending().get() { "Looking…" } else { "Find their certificates" }}
+                    {move || if find.pending().get() { "Looking…" } else { "Find what they hold" }}
                 </button>
             </form>
             {move || find.value().get().map(|result| match result {
@@ -43,20 +45,16 @@ pub fn Offboarding() -> impl IntoView {
 #[component]
 fn Plan(plan: OwnerRevocationPlan) -> impl IntoView {
     let count = plan.certificates.len();
+    let tokens = plan.live_tokens;
     let who = match &plan.owner_email {
         Some(email) => format!("{} ({email})", plan.owner_name),
         None => plan.owner_name.clone(),
     };
-    if count == 0 {
-        return view! { <p class="empty" role="status">{format!("{who} owns no certificate that can be revoked.")}</p> }
-            .into_any();
-    }
     let reason = RwSignal::new(None::<RevocationReason>);
     let confirmed = RwSignal::new(false);
     let problem = RwSignal::new(None::<&'static str>);
-    let run = BatchRun::new();
-    let ids: Vec<uuid::Uuid> = plan.certificates.iter().map(|certificate| certificate.id).collect();
-    let plural = if count == 1 { "" } else { "s" };
+    let owner_id = plan.owner_id;
+    let offboard = Action::new(move |reason: &RevocationReason| offboard_person(owner_id, *reason));
     let start = move |event: SubmitEvent| {
         event.prevent_default();
         match (reason.get_untracked(), confirmed.get_untracked()) {
@@ -64,40 +62,86 @@ fn Plan(plan: OwnerRevocationPlan) -> impl IntoView {
             (Some(_), false) => problem.set(Some("Tick the confirmation first.")),
             (Some(chosen), true) => {
                 problem.set(None);
-                run.start(ids.clone(), chosen);
+                offboard.dispatch(chosen);
             }
         }
     };
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    let summary = format!(
+        " holds {} that can be revoked and {}.",
+        plural(count, "certificate", "certificates"),
+        plural(tokens as usize, "live API token", "live API tokens"),
+    );
+    let account = if plan.disabled {
+        "Their account is already disabled; off-boarding again revokes what they still hold."
+    } else {
+        "Their account will be disabled and every session of theirs ended at its next request."
+    };
     view! {
         <form class="form offboarding-plan" on:submit=start novalidate>
-            <p role="status"><strong>{who.clone()}</strong>{format!(" owns {count} certificate{plural} that can be revoked:")}</p>
-            <ul class="plan">
-                {plan.certificates.into_iter().map(|certificate| {
-                    let id = certificate.id;
-                    view! {
+            <p role="status"><strong>{who.clone()}</strong>{summary}</p>
+            <p class="help">{account}</p>
+            {(count > 0).then(|| view! {
+                <ul class="plan">
+                    {plan.certificates.into_iter().map(|certificate| view! {
                         <li>
-                            <a href=format!("/certificates/{id}")>{certificate.common_name}</a>
+                            <a href=format!("/certificates/{}", certificate.id)>{certificate.common_name}</a>
                             " · " <span class="muted">{certificate.issuer_id}</span>
                             " · " <code class="serial">{certificate.serial.unwrap_or_default()}</code>
-                            " " {move || run.state_of(id).map(|state| view! { <span class=state.class()>{state.label()}</span> })}
                         </li>
-                    }
-                }).collect_view()}
-            </ul>
+                    }).collect_view()}
+                </ul>
+            })}
             <div class="field">
-                <label for="offboard-reason">"Reason"</label>
+                <label for="offboard-reason">"Reason for revoking their certificates"</label>
                 <ReasonSelect id="offboard-reason" reason />
             </div>
             <label class="choice">
                 <input type="checkbox" prop:checked=confirmed on:change=move |_| confirmed.update(|value| *value = !*value) />
-                {format!("I want to revoke all {count} certificate{plural} of {who}; this cannot be undone.")}
+                {format!("I want to off-board {who}; revocations cannot be undone.")}
             </label>
             <p class="field-error" role="alert">{move || problem.get()}</p>
-            <button class="button danger" type="submit" disabled=move || run.running.get()>
-                {format!("Revoke all {count} certificate{plural}")}
+            <button class="button danger" type="submit" disabled=move || offboard.pending().get()>
+                {move || if offboard.pending().get() { "Off-boarding…".to_owned() } else { format!("Off-board {}", plan.owner_name) }}
             </button>
-            <BatchProgress run />
+            <p class="muted" role="status" aria-live="polite">
+                {move || offboard.pending().get().then(|| format!("Revoking {count} certificates; this can take a moment."))}
+            </p>
+            {move || offboard.value().get().map(|result| match result {
+                Ok(report) => view! { <Report report /> }.into_any(),
+                Err(error) => view! { <ErrorPanel error /> }.into_any(),
+            })}
         </form>
     }
-    .into_any()
+}
+
+/// What off-boarding did, one line per effect and per certificate.
+#[component]
+fn Report(report: OffboardingReport) -> impl IntoView {
+    let failed = report.certificates.iter().filter(|certificate| certificate.outcome == "failed").count();
+    let account =
+        if report.newly_disabled { "Account disabled; every session ended." } else { "Account was already disabled." };
+    view! {
+        <div class="notice offboarding-report" role="status">
+            <p><strong>{format!("{} is off-boarded.", report.owner_name)}</strong></p>
+            <ul>
+                <li class="result ok">{account}</li>
+                <li class="result ok">{format!("{} API token(s) revoked.", report.tokens_revoked)}</li>
+                {report.certificates.into_iter().map(|certificate| {
+                    let (class, label) = match (certificate.outcome.as_str(), certificate.message) {
+                        ("revoked", _) => ("result ok", "revoked".to_owned()),
+                        ("already_revoked", _) => ("result ok", "already revoked".to_owned()),
+                        (_, message) => ("result failed", format!("failed: {}", message.unwrap_or_default())),
+                    };
+                    view! {
+                        <li class=class><a href=format!("/certificates/{}", certificate.id)>{certificate.common_name}</a>
+                            {format!(" — {label}")}</li>
+                    }
+                }).collect_view()}
+            </ul>
+            {(failed > 0).then(|| view! {
+                <p class="field-error">{format!("{failed} certificate(s) could not be revoked now; off-board again to retry them.")}</p>
+            })}
+        </div>
+    }
 }

@@ -171,9 +171,18 @@ async fn submit(
     match outcome {
         Ok(Step::Admitted { recovery_codes }) => {
             if session.remove::<PendingSecondFactor>(PENDING_SECOND_FACTOR).await.is_err()
-                || open_session(&session, waiting.user_id, &waiting.display_name, waiting.role, &waiting.id_token, now)
-                    .await
-                    .is_err()
+                || open_session(
+                    &session,
+                    waiting.user_id,
+                    &waiting.display_name,
+                    waiting.role,
+                    &waiting.id_token,
+                    now,
+                    // certdesk's own factor was proven just now.
+                    now.unix_timestamp(),
+                )
+                .await
+                .is_err()
             {
                 return unavailable(meta);
             }

@@ -122,7 +122,7 @@ fn profile(der: &[u8]) -> (Vec<&'static str>, Vec<&'static str>, Vec<String>, Ve
 
 #[tokio::test]
 async fn bootstrap_twice_then_issue_through_the_roles_with_the_approle() {
-    let Ok(stack) = std::env::var("CERTDESK_TEST_STACK_DIR") else { return };
+    let stack = crate::support::stack_dir();
     let suffix = format!("{:08x}", rand::random::<u32>());
     let (mount, role, approle) = (format!("pki_it_{suffix}"), format!("it{suffix}"), format!("certdesk_it_{suffix}"));
     let dir = temp_dir("bootstrap");
@@ -266,7 +266,7 @@ async fn bootstrap_twice_then_issue_through_the_roles_with_the_approle() {
 
 #[tokio::test]
 async fn bootstrap_refuses_a_bad_token_and_an_unreachable_address() {
-    let Ok(stack) = std::env::var("CERTDESK_TEST_STACK_DIR") else { return };
+    let stack = crate::support::stack_dir();
     let dir = temp_dir("bootstrap-errors");
     init_root(&dir);
     let (root_cert, root_key) = (dir.join("root/root_ca.pem"), dir.join("root/root_ca.key"));

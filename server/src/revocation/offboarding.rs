@@ -1,0 +1,146 @@
+//! Off-boarding (admins; the admin screen and `POST /api/v1/people/{id}/offboard`): everything one person holds
+//! ends. First their access, in one transaction — the account disabled, every session ended, every API token
+//! revoked, one audit event per effect — then each certificate they own that can still be revoked, on its own, so
+//! one issuer's failure names itself and stops nothing else. A later sign-in whose groups still grant access
+//! enables the account again (see `auth::routes`).
+
+use app::AppError;
+use app::model::{
+    OffboardedCertificate, OffboardingReport, OwnerRevocationPlan, RevocableCertificate, RevocationReason, Role,
+};
+use app::ssr::{Caller, Credential, RequestMeta};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::auth::step_up::require_recent_mfa;
+use crate::db;
+use crate::error::ServerError;
+use crate::state::AppState;
+
+fn admins_only(caller: &Caller) -> Result<(), ServerError> {
+    if caller.role == Role::Admin { Ok(()) } else { Err(ServerError::Client(AppError::Forbidden)) }
+}
+
+/// The person named by `who` (e-mail address or display name) and what they hold, for a confirmation.
+pub async fn owner_plan(state: &AppState, caller: &Caller, who: &str) -> Result<OwnerRevocationPlan, ServerError> {
+    admins_only(caller)?;
+    let who = who.trim();
+    if who.is_empty() || who.len() > 200 {
+        return Err(ServerError::Client(AppError::invalid("owner", "enter the person's e-mail address or name")));
+    }
+    let mut people = db::users::find_people(&state.pool, who).await?;
+    let person = match people.len() {
+        0 => {
+            return Err(ServerError::Client(AppError::invalid(
+                "owner",
+                format!("nobody is called or reachable at `{who}`"),
+            )));
+        }
+        1 => people.remove(0),
+        many => {
+            return Err(ServerError::Client(AppError::invalid(
+                "owner",
+                format!("{many} people match `{who}`; use their e-mail address"),
+            )));
+        }
+    };
+    let now = OffsetDateTime::now_utc();
+    let certificates = db::revocations::revocable_of_owner(&state.pool, person.id, now)
+        .await?
+        .into_iter()
+        .map(|row| RevocableCertificate {
+            id: row.id,
+            common_name: row.common_name,
+            serial: row.serial,
+            issuer_id: row.issuer_id,
+        })
+        .collect();
+    let live_tokens = db::api_tokens::list_live(&state.pool, Some(person.id), now).await?.len();
+    Ok(OwnerRevocationPlan {
+        owner_id: person.id,
+        owner_name: person.display_name,
+        owner_email: person.email,
+        certificates,
+        live_tokens: u32::try_from(live_tokens).unwrap_or(u32::MAX),
+        disabled: person.disabled_at.is_some(),
+    })
+}
+
+/// Off-boards `person_id`, revoking their certificates for `reason`. In the browser a step-up action; an admin's
+/// read-write API token may do it too (the HR pipeline's path), since it only takes access away.
+pub async fn offboard(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    person_id: Uuid,
+    reason: RevocationReason,
+) -> Result<OffboardingReport, ServerError> {
+    admins_only(caller)?;
+    let now = OffsetDateTime::now_utc();
+    if caller.credential == Credential::Session {
+        require_recent_mfa(caller, now, state.config.auth.step_up_max_age).map_err(ServerError::Client)?;
+    }
+    if person_id == caller.user_id {
+        return Err(ServerError::Client(AppError::invalid("person", "you cannot off-board yourself")));
+    }
+    let Some(person) = db::users::person(&state.pool, person_id).await? else {
+        return Err(ServerError::Client(AppError::not_found("person")));
+    };
+    let effect = |action: &str, object: String, details: serde_json::Value| AuditEntry {
+        actor: format!("user:{}", caller.user_id),
+        action: action.into(),
+        object,
+        outcome: Outcome::Success,
+        request_id: meta.request_id.clone(),
+        client_addr: meta.client_addr.clone(),
+        details,
+    };
+    let mut tx = state.pool.begin().await?;
+    let newly_disabled = db::users::disable(&mut tx, person_id, now).await?;
+    if newly_disabled {
+        let object = format!("user:{person_id}");
+        let details = json!({ "reason": reason.as_str(), "by": "offboarding" });
+        audit::append(&mut tx, &state.chain_key, &effect("user.disabled", object.clone(), details.clone()), now)
+            .await?;
+        audit::append(&mut tx, &state.chain_key, &effect("user.sessions_ended", object, details), now).await?;
+    }
+    let tokens = db::api_tokens::revoke_all_of(&mut tx, person_id, now).await?;
+    for token in &tokens {
+        let details = json!({ "owner": person_id, "by": "offboarding" });
+        audit::append(
+            &mut tx,
+            &state.chain_key,
+            &effect("api_token.revoke", format!("api_token:{token}"), details),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let mut certificates = Vec::new();
+    for row in db::revocations::revocable_of_owner(&state.pool, person_id, now).await? {
+        let Some(record) = db::certificates::find_visible(&state.pool, row.id, None).await? else { continue };
+        let started = std::time::Instant::now();
+        let outcome = super::revoke_authorized(state, meta, caller, record, reason, now, started).await;
+        let (outcome, message) = match outcome {
+            Ok(result) if result.already_revoked => ("already_revoked", None),
+            Ok(_) => ("revoked", None),
+            Err(ServerError::Client(error)) => ("failed", Some(error.to_string())),
+            Err(other) => return Err(other),
+        };
+        certificates.push(OffboardedCertificate {
+            id: row.id,
+            common_name: row.common_name,
+            outcome: outcome.to_owned(),
+            message,
+        });
+    }
+    Ok(OffboardingReport {
+        owner_id: person_id,
+        owner_name: person.display_name,
+        newly_disabled,
+        tokens_revoked: u32::try_from(tokens.len()).unwrap_or(u32::MAX),
+        certificates,
+    })
+}
