@@ -322,6 +322,9 @@ pub struct IssuerOption {
     pub suffixes: Vec<String>,
     pub wildcard_suffixes: Vec<String>,
     pub ip_sans: bool,
+    /// The ranges IP addresses may come from ("10.20.0.0/16"), for the form's hint.
+    #[serde(default)]
+    pub ip_ranges: Vec<String>,
     pub client_auth: bool,
     pub max_validity_days: Option<u32>,
     pub key_types: Vec<String>,
@@ -414,6 +417,9 @@ pub struct CertificateDetail {
     pub client_auth: bool,
     pub serial: Option<String>,
     pub subject: Option<String>,
+    /// Set when the issued certificate's subject common name is not its first DNS name (none at all when that
+    /// name is longer than the 64 characters a common name may have): a sentence saying so.
+    pub common_name_note: Option<String>,
     pub issuer_dn: Option<String>,
     /// RFC 3339.
     pub not_before: Option<String>,

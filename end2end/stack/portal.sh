@@ -97,6 +97,7 @@ name = "platform services"
 groups = ["platform-team", "certdesk-admins"]
 domains = ["cluster.local", "priv.example.test"]
 allow_wildcards = false
+ip_ranges = ["10.20.0.0/16", "fd00:20::/32"]
 max_validity_days = 90
 allow_client_auth = true
 

@@ -20,6 +20,7 @@ use crate::revocation::{authority_over, is_revocable};
 use crate::state::AppState;
 
 mod cursor;
+mod subject_note;
 
 const PAGE_SIZE: i64 = 50;
 const MAX_SEARCH: usize = 200;
@@ -145,6 +146,9 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         client_auth: record.client_auth,
         serial: record.serial,
         subject: facts.as_ref().map(|facts| facts.subject.clone()),
+        common_name_note: facts
+            .as_ref()
+            .and_then(|facts| subject_note::common_name_note(&record.common_name, facts.common_name.as_deref())),
         issuer_dn: facts.as_ref().map(|facts| facts.issuer.clone()),
         not_before: record.not_before.and_then(|time| time.format(&Rfc3339).ok()),
         not_after: record.not_after.and_then(|time| time.format(&Rfc3339).ok()),
@@ -182,7 +186,8 @@ pub async fn request_options(state: &AppState, caller: &Caller) -> Result<Reques
                 can_request: allowed.can_request() && issuer.authority().is_ok(),
                 suffixes: allowed.suffixes.iter().map(|name| name.as_str().to_owned()).collect(),
                 wildcard_suffixes: allowed.wildcard_suffixes.iter().map(|name| name.as_str().to_owned()).collect(),
-                ip_sans: allowed.ip_sans,
+                ip_sans: allowed.ip_sans(),
+                ip_ranges: allowed.ip_ranges.iter().map(ToString::to_string).collect(),
                 client_auth: allowed.client_auth,
                 max_validity_days: allowed.max_validity_days,
                 key_types: allowed.key_types.iter().map(|key| key.as_str().to_owned()).collect(),

@@ -19,6 +19,11 @@ pub use private_key::{PrivateKey, generate};
 pub use public_key::KeyDescription;
 
 pub(crate) use pem_text::encode_pem;
+
+/// X.520 ub-common-name: a subject common name has at most 64 characters, and CAs refuse longer ones. A longer DNS
+/// name (a 63-character label under a zone, up to 253 characters in all) is legal and goes in the subjectAltName
+/// only, as public CAs issue it.
+pub const MAX_COMMON_NAME_LEN: usize = 64;
 pub(crate) use public_key::PublicKeyKind;
 
 /// Why a key or CSR could not be produced. Never carries key material.

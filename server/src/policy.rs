@@ -13,6 +13,8 @@ mod validate;
 
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use crate::keys::KeyType;
 use crate::names::DnsName;
 
@@ -36,7 +38,8 @@ pub struct PolicyRule {
     /// DNS suffixes; the suffix itself is allowed too.
     pub domains: Vec<DnsName>,
     pub allow_wildcards: bool,
-    pub allow_ip_sans: bool,
+    /// The ranges IP SANs may come from (IPv4 and IPv6); empty means no IP SANs at all.
+    pub ip_ranges: Vec<IpNet>,
     pub max_validity_days: u32,
     pub key_types: Vec<KeyType>,
     pub allow_client_auth: bool,
@@ -53,6 +56,11 @@ impl PolicyRule {
     /// rule allows wildcards (that is its own refusal).
     pub fn covers(&self, name: &DnsName) -> bool {
         self.domains.iter().any(|suffix| name.matches_suffix(suffix.as_str()))
+    }
+
+    /// Whether `ip` lies in one of this rule's IP ranges.
+    pub fn allows_ip(&self, ip: IpAddr) -> bool {
+        self.ip_ranges.iter().any(|range| range.contains(&ip))
     }
 }
 

@@ -116,7 +116,7 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
                 {row("Key", format!("{}{}", detail.key_algorithm, if detail.key_held { " (made by certdesk, stored encrypted)" } else { " (your CSR; certdesk never had the key)" }))}
                 {row("Key usage", detail.key_usage.join(", "))}
                 {row("Extended key usage", detail.extended_key_usage.join(", "))}
-                {row("Subject", detail.subject.clone().unwrap_or_else(|| "—".into()))}
+                {row("Subject", detail.subject.clone().filter(|subject| !subject.is_empty()).unwrap_or_else(|| "—".into()))}
                 {row("CRL", if detail.crl_distribution_points.is_empty() {
                     "— (the certificate names none)".to_owned()
                 } else {
@@ -124,6 +124,7 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
                 })}
                 {row("Policy rule", detail.policy_rule.clone().unwrap_or_else(|| "—".into()))}
             </dl>
+            {detail.common_name_note.clone().map(|note| view! { <p class="help subject-note">{note}</p> })}
         </section>
     }
     .into_any();
@@ -145,7 +146,7 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
         <section class="panel">
             <h2>"Chain"</h2>
             <ol class="chain">
-                <li><strong>{detail.subject.clone().unwrap_or_else(|| detail.common_name.clone())}</strong></li>
+                <li><strong>{detail.subject.clone().filter(|subject| !subject.is_empty()).unwrap_or_else(|| detail.common_name.clone())}</strong></li>
                 {detail.chain.iter().map(|subject| view! { <li>{subject.clone()}</li> }).collect_view()}
             </ol>
         </section>

@@ -136,6 +136,9 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
     let hint = move || selected.get().map(|issuer| validate::hint(&issuer)).unwrap_or_default();
     let max_days = move || selected.get().and_then(|issuer| issuer.max_validity_days).unwrap_or(398);
     let allows_ips = move || selected.get().is_some_and(|issuer| issuer.ip_sans);
+    let ip_ranges_hint = move || {
+        selected.get().map(|issuer| format!("Allowed ranges: {}.", issuer.ip_ranges.join(", "))).unwrap_or_default()
+    };
     let allows_client_auth = move || selected.get().is_some_and(|issuer| issuer.client_auth);
     let key_types = options.key_types.clone();
     let other_error = move || match submit.value().get() {
@@ -204,8 +207,9 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
             <Show when=allows_ips>
                 <div class="field">
                     <label for="ips">"IP addresses (optional)"</label>
-                    <input id="ips" name="ips" type="text" autocomplete="off" aria-describedby="ips-error"
+                    <input id="ips" name="ips" type="text" autocomplete="off" aria-describedby="ips-help ips-error"
                         prop:value=move || ips.get() on:input=move |event| ips.set(event_target_value(&event)) />
+                    <span id="ips-help" class="help">{ip_ranges_hint}</span>
                     <span id="ips-error" class="field-error" role="alert">
                         {move || field_error("ip_sans")().or_else(server_error("ip_sans"))}
                     </span>

@@ -97,7 +97,7 @@ pub async fn issue_for(
                 .await
                 .map_err(|error| ServerError::Internal(format!("key generation task: {error}")))?
                 .map_err(|error| ServerError::Internal(format!("key generation: {error}")))?;
-            let csr = keys::build_csr(&key, Some(request.common_name.as_str()), &request.dns_names, &request.ip_sans)
+            let csr = keys::build_csr(&key, request.subject_common_name(), &request.dns_names, &request.ip_sans)
                 .map_err(|error| ServerError::Internal(format!("CSR: {error}")))?;
             (csr, Some(sealer.seal(key.pkcs8_der(), &private_key_context(id))?), "server")
         }
@@ -170,7 +170,7 @@ pub async fn issue_for(
 
     let signing = SigningRequest {
         csr_pem: &csr_pem,
-        common_name: Some(request.common_name.as_str()),
+        common_name: request.subject_common_name(),
         key_family: request.key_type.family(),
         client_auth: request.client_auth,
         validity: std::time::Duration::from_secs(u64::from(request.validity_days) * 86_400),
@@ -313,7 +313,8 @@ pub(crate) async fn complete(
     Ok(RequestedCertificate {
         id,
         status: CertStatus::Issued,
-        common_name: facts.common_name.clone().unwrap_or_default(),
+        // A certificate without a subject common name (its first name is too long for one) is known by that name.
+        common_name: facts.common_name.clone().or_else(|| dns.first().cloned()).unwrap_or_default(),
         serial: Some(serial),
         not_after: facts.not_after.format(&Rfc3339).ok(),
         replayed: false,

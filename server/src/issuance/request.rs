@@ -26,6 +26,8 @@ pub enum CheckedKey {
 
 pub struct CheckedRequest {
     pub issuer_id: String,
+    /// The first DNS name: the certificate's name in certdesk, and its subject common name when it fits (see
+    /// [`CheckedRequest::subject_common_name`]).
     pub common_name: DnsName,
     /// Every DNS name, the common name first.
     pub dns_names: Vec<DnsName>,
@@ -38,6 +40,14 @@ pub struct CheckedRequest {
     /// SHA-256 over the request as understood: a reused idempotency key must come with the same request.
     pub fingerprint: Vec<u8>,
     pub renewal: crate::renewal::RenewalSettings,
+}
+
+impl CheckedRequest {
+    /// The subject common name to ask for: the first DNS name, or none when it is longer than a common name may
+    /// be; every name is in the subjectAltName either way.
+    pub fn subject_common_name(&self) -> Option<&str> {
+        Some(self.common_name.as_str()).filter(|name| name.chars().count() <= keys::MAX_COMMON_NAME_LEN)
+    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -150,4 +160,36 @@ pub fn search_text(names: &[String], serial: Option<&str>, fingerprint: Option<&
     parts.extend(serial.map(str::to_ascii_lowercase));
     parts.extend(fingerprint.map(|fingerprint| fingerprint.replace(':', "").to_ascii_lowercase()));
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use app::model::{CertificateRequest, KeyChoice};
+
+    use super::check;
+
+    fn request(names: &[String]) -> CertificateRequest {
+        CertificateRequest {
+            issuer_id: "private".into(),
+            common_name: String::new(),
+            dns_names: names.to_vec(),
+            ip_sans: vec![],
+            validity_days: 30,
+            key: KeyChoice::Generate { key_type: "ec-p256".into() },
+            client_auth: false,
+            idempotency_key: None,
+            renewal: None,
+        }
+    }
+
+    #[test]
+    fn the_first_name_is_the_subject_common_name_only_when_it_fits_in_64_characters() {
+        let fits = format!("{}.example.test", "a".repeat(64 - ".example.test".len()));
+        let too_long = format!("{}.example.test", "a".repeat(63));
+        let checked = check(request(&[fits.clone(), "b.example.test".into()])).unwrap();
+        assert_eq!(checked.subject_common_name(), Some(fits.as_str()));
+        let checked = check(request(&[too_long.clone(), "b.example.test".into()])).unwrap();
+        assert_eq!(checked.common_name.as_str(), too_long, "still the certificate's name in certdesk");
+        assert_eq!(checked.subject_common_name(), None, "left out, not replaced by another name");
+    }
 }

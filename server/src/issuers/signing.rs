@@ -15,6 +15,8 @@ use crate::keys::KeyFamily;
 #[derive(Debug, Clone)]
 pub struct SigningRequest<'a> {
     pub csr_pem: &'a str,
+    /// The subject common name to ask for; `None` leaves it out (the first name is longer than a common name may
+    /// be), the names being in the subjectAltName either way.
     pub common_name: Option<&'a str>,
     pub key_family: KeyFamily,
     pub client_auth: bool,

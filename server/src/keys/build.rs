@@ -5,11 +5,8 @@ use std::net::IpAddr;
 use rcgen::string::Ia5String;
 use rcgen::{CertificateParams, DistinguishedName, DnType, SanType};
 
-use super::{KeyError, PrivateKey};
+use super::{KeyError, MAX_COMMON_NAME_LEN, PrivateKey};
 use crate::names::DnsName;
-
-/// X.520 ub-common-name: CAs refuse longer common names.
-const MAX_COMMON_NAME_LEN: usize = 64;
 
 /// Builds a PEM CSR signed by `key`, with the common name (when given) as the subject and the DNS names and
 /// IP addresses as the requested subjectAltName.

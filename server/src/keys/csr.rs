@@ -2,6 +2,7 @@
 
 mod input;
 mod names;
+mod signature;
 
 use std::net::IpAddr;
 
@@ -10,7 +11,7 @@ use x509_parser::error::X509Error;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
-use super::{KeyDescription, PublicKeyKind, encode_pem};
+use super::{KeyDescription, MAX_COMMON_NAME_LEN, PublicKeyKind, encode_pem};
 use crate::names::{DnsName, NameError};
 
 pub use input::MAX_CSR_BYTES;
@@ -50,10 +51,18 @@ pub enum CsrError {
     UnsupportedKey { algorithm: String },
     #[error("the CSR is signed with an algorithm certdesk cannot check ({algorithm})")]
     UnsupportedSignatureAlgorithm { algorithm: String },
+    #[error("the CSR is signed with {hash} ({algorithm}); sign it with SHA-256 or better")]
+    WeakSignature { hash: &'static str, algorithm: &'static str },
     #[error("the CSR's signature does not verify")]
     BadSignature,
     #[error("the CSR asks for a {kind} name ({value}); only DNS names and IP addresses are supported")]
     UnsupportedSan { kind: &'static str, value: String },
+    #[error(
+        "the CSR's common name '{common_name}' is {len} characters long, and certificates allow at most 64: make \
+        the CSR without a common name (the subjectAltName carries the names) or with a name of at most 64 \
+        characters"
+    )]
+    CommonNameTooLong { common_name: String, len: usize },
     #[error("the CSR's {field} is not acceptable: {source}")]
     InvalidName {
         field: &'static str,
@@ -136,6 +145,10 @@ fn inspect(der: &[u8]) -> Result<CsrParts, CsrError> {
     // The key is judged before the signature: for a refused key type (P-521, DSA) the signature cannot be
     // checked at all, and "signature does not verify" would send the user looking in the wrong place.
     let key = PublicKeyKind::from_spki(&info.subject_pki).check()?;
+    // Refused before verifying: x509-parser still verifies SHA-1 RSA signatures.
+    if let Some(weak) = signature::weak(&csr.signature_algorithm.algorithm.to_id_string()) {
+        return Err(CsrError::WeakSignature { hash: weak.hash, algorithm: weak.algorithm });
+    }
     csr.verify_signature().map_err(|e| match e {
         X509Error::SignatureUnsupportedAlgorithm => {
             CsrError::UnsupportedSignatureAlgorithm { algorithm: csr.signature_algorithm.algorithm.to_id_string() }
@@ -154,6 +167,13 @@ fn inspect(der: &[u8]) -> Result<CsrParts, CsrError> {
     };
     if common_names.next().is_some() {
         return Err(CsrError::Malformed { reason: "the subject has more than one common name".to_owned() });
+    }
+    // X.520's upper bound: an issuer would either refuse it or sign a certificate that breaks RFC 5280, and the
+    // CSR's own signature keeps certdesk from leaving it out.
+    if let Some(common_name) = &common_name
+        && common_name.chars().count() > MAX_COMMON_NAME_LEN
+    {
+        return Err(CsrError::CommonNameTooLong { common_name: common_name.clone(), len: common_name.chars().count() });
     }
 
     let (dns_names, ip_addresses) = requested_sans(&csr)?;

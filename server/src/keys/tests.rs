@@ -270,3 +270,54 @@ fn csr_with_email_san_or_odd_cn_is_explained() {
     assert!(err.to_string().starts_with("the CSR's common name is not acceptable: 'My Server'"), "{err}");
     let _ = openssl(&["version"], scratch.dir());
 }
+
+#[test]
+fn csrs_signed_with_md5_or_sha1_are_refused_naming_the_algorithm() {
+    let scratch = Scratch::new("weak-csr");
+    for (digest, key, message) in [
+        ("-md5", &["-newkey", "rsa:2048"][..], "the CSR is signed with MD5 (md5WithRSAEncryption)"),
+        ("-sha1", &["-newkey", "rsa:2048"][..], "the CSR is signed with SHA-1 (sha1WithRSAEncryption)"),
+        (
+            "-sha1",
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"][..],
+            "the CSR is signed with SHA-1 (ecdsa-with-SHA1)",
+        ),
+    ] {
+        let mut args = key.to_vec();
+        args.push(digest);
+        let csr = openssl_csr(&scratch, &args);
+        let error = parse_csr(&csr).expect_err(digest);
+        assert_eq!(error.to_string(), format!("{message}; sign it with SHA-256 or better"));
+    }
+    let mut sha256 = vec!["-newkey", "rsa:2048", "-sha256"];
+    assert!(parse_csr(&openssl_csr(&scratch, &sha256)).is_ok());
+    sha256[2] = "-sha384";
+    assert!(parse_csr(&openssl_csr(&scratch, &sha256)).is_ok());
+}
+
+#[test]
+fn a_csr_common_name_longer_than_64_characters_is_refused_naming_it() {
+    // openssl refuses to write such a subject ("string too long ... maxsize=64"); other tools do not.
+    let long = format!("{}.example.com", "a".repeat(63));
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::new(vec![long.clone()]).expect("params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, long.as_str());
+    let pem = params.serialize_request(&key).expect("CSR").pem().expect("PEM");
+    let error = parse_csr(pem.as_bytes()).expect_err("CN of 75 characters");
+    assert!(matches!(error, CsrError::CommonNameTooLong { len: 75, .. }), "{error:?}");
+    assert!(error.to_string().contains(&format!("'{long}' is 75 characters long")), "{error}");
+
+    // Without a common name, the same long name in the SAN is a fine CSR (openssl makes this one).
+    let scratch = Scratch::new("long-cn");
+    let san = format!("subjectAltName=DNS:{long}");
+    openssl_ok(
+        &["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", "key.pem"]
+            .into_iter()
+            .chain(["-out", "nocn.pem", "-subj", "/", "-addext", &san])
+            .collect::<Vec<_>>(),
+        scratch.dir(),
+    );
+    let csr = parse_csr(&scratch.read("nocn.pem")).expect("SAN only");
+    assert_eq!((csr.common_name(), csr.dns_names()), (None, vec![long]));
+}

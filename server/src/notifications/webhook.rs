@@ -3,10 +3,14 @@
 //! repeats `id` for de-duplication.
 //!
 //! SSRF: a webhook is a URL chosen by any signed-in person that certdesk then calls from inside its network. Unless
-//! `[notifications] webhook_allow_private` is on, a URL whose host is, or resolves to, a loopback, private,
-//! link-local (cloud metadata), shared, multicast or unspecified address is refused when saved, every address is
-//! checked again at delivery and the connection pinned to the checked address (no DNS rebinding in between), and
-//! redirects are never followed.
+//! `[notifications] webhook_allow_private` is on, a URL whose host is, or resolves to, an address that is not
+//! globally routable (loopback, private, link-local and cloud metadata, shared, multicast, benchmarking,
+//! documentation, or an IPv6 form embedding IPv4 such as NAT64 and 6to4; see `address`) is refused when saved,
+//! every address is checked again at delivery and the connection pinned to the checked address (no DNS rebinding
+//! in between), and redirects are never followed. Delivery ignores proxies from the environment (HTTPS_PROXY and
+//! the like): a proxy would connect on its own, to whatever the name resolves to there, and undo the pinning.
+
+mod address;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -19,6 +23,8 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use address::is_public;
+
 use super::deliver::DeliveryError;
 use crate::db;
 use crate::db::notifications::Due;
@@ -29,6 +35,7 @@ pub const SIGNATURE_HEADER: &str = "x-certdesk-signature";
 pub const TIMESTAMP_HEADER: &str = "x-certdesk-timestamp";
 pub const EVENT_ID_HEADER: &str = "x-certdesk-event-id";
 const TIMEOUT: Duration = Duration::from_secs(10);
+const PRIVATE_ADDRESS: &str = "points at a private or reserved address; webhooks must go to a public address";
 
 /// A URL a person may save: http(s), a host, no credentials, not too long; addresses checked by `resolve`.
 pub fn parse_url(value: &str) -> Result<Url, String> {
@@ -62,44 +69,11 @@ pub async fn resolve(url: &Url, allow_private: bool) -> Result<Vec<SocketAddr>, 
     if addresses.is_empty() {
         return Err(format!("the host {host} cannot be resolved"));
     }
-    if !allow_private && let Some(private) = addresses.iter().find(|address| !is_public(address.ip())) {
-        return Err(format!(
-            "points at {}, a private, loopback or link-local address; webhooks must go to a public address",
-            private.ip()
-        ));
+    // The resolved address is not echoed: it would tell whoever saves URLs what internal names resolve to.
+    if !allow_private && addresses.iter().any(|address| !is_public(address.ip())) {
+        return Err(PRIVATE_ADDRESS.to_owned());
     }
     Ok(addresses)
-}
-
-/// Globally routable, as far as a webhook is concerned.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)) // shared address space (carrier-grade NAT)
-                || (a == 192 && b == 0 && v4.octets()[2] == 0)
-                || a >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80) // link-local
-        }
-    }
 }
 
 /// `sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>.<body>"). (HMAC takes keys of any length: never `None`.)
@@ -150,7 +124,7 @@ pub async fn send(state: &AppState, notice: &Due, now: OffsetDateTime) -> Result
     .map_err(|error| DeliveryError::Skip(error.to_string()))?;
     let timestamp = now.unix_timestamp();
     let signed = signature(&secret, timestamp, &body).ok_or_else(|| DeliveryError::Skip("cannot sign".into()))?;
-    let mut client = reqwest::Client::builder().timeout(TIMEOUT).redirect(reqwest::redirect::Policy::none());
+    let mut client = reqwest::Client::builder().timeout(TIMEOUT).redirect(reqwest::redirect::Policy::none()).no_proxy();
     if let Some(host) = url.host_str() {
         // Pinned: the request goes to an address just checked, whatever DNS says a moment later.
         client = client.resolve_to_addrs(host, &addresses);
@@ -188,26 +162,21 @@ fn without_url(error: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn private_loopback_and_metadata_addresses_are_not_public() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
+    #[tokio::test]
+    async fn a_refused_address_is_not_echoed() {
+        for (url, address) in [
+            ("http://10.20.30.40/hook", "10.20.30.40"),
+            ("http://[64:ff9b::a14:1e28]/hook", "64:ff9b::a14:1e28"),
+            ("http://198.18.7.9:8080/hook", "198.18.7.9"),
         ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
+            let why = resolve(&parse_url(url).unwrap(), false).await.unwrap_err();
+            assert!(why.contains("private or reserved address"), "{url}: {why}");
+            assert!(!why.contains(address), "{url}: {why}");
         }
-        for public in ["93.184.216.34", "2606:2800:220:1::1"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
+        // A name resolving to loopback: the answer says neither the address nor that it is loopback.
+        let why = resolve(&parse_url("http://localhost:9/hook").unwrap(), false).await.unwrap_err();
+        assert_eq!(why, PRIVATE_ADDRESS);
+        assert!(resolve(&parse_url("http://10.20.30.40/hook").unwrap(), true).await.is_ok());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! 3. A DNS name no applicable rule covers → `NameNotAllowed`, listing every suffix the person may use.
 //! 4. Every name is covered by some rule but no single rule covers them all → `NamesInDifferentRules`.
 //! 5. Otherwise, among the rules covering all the names, the "closest" is the one with the fewest other
-//!    violations (wildcards, IP SANs, validity, key type, client authentication), the earlier rule in the
+//!    violations (wildcards, IP SANs outside its ranges, validity, key type, client authentication), the earlier rule in the
 //!    configuration winning a tie; its first violation in that order is reported, naming that rule. Rules
 //!    that do not cover the names are never blamed: their domains say the request is not theirs to judge.
 
@@ -54,10 +54,12 @@ fn violations(rule: &PolicyRule, request: &PolicyRequest) -> Vec<PolicyRefusal> 
     {
         refusals.push(PolicyRefusal::WildcardNotAllowed { name: wildcard.clone(), rule: name() });
     }
-    if !rule.allow_ip_sans
-        && let Some(ip) = request.ip_sans.first()
-    {
-        refusals.push(PolicyRefusal::IpSansNotAllowed { ip: *ip, rule: name() });
+    if let Some(ip) = request.ip_sans.iter().find(|ip| !rule.allows_ip(**ip)) {
+        refusals.push(if rule.ip_ranges.is_empty() {
+            PolicyRefusal::IpSansNotAllowed { ip: *ip, rule: name() }
+        } else {
+            PolicyRefusal::IpNotInRanges { ip: *ip, allowed: rule.ip_ranges.clone(), rule: name() }
+        });
     }
     if request.validity_days > rule.max_validity_days {
         refusals.push(PolicyRefusal::ValidityTooLong {

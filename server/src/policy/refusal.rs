@@ -4,6 +4,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use crate::keys::KeyType;
 use crate::names::DnsName;
 
@@ -41,6 +43,8 @@ pub enum PolicyRefusal {
         instead"
     )]
     IpSansNotAllowed { ip: IpAddr, rule: String },
+    #[error("the IP address {ip} is outside the ranges the issuance policy '{rule}' allows: {}", Alternatives(allowed))]
+    IpNotInRanges { ip: IpAddr, allowed: Vec<IpNet>, rule: String },
     #[error("a validity of {requested} days is longer than the issuance policy '{rule}' allows: at most {max} days")]
     ValidityTooLong { requested: u32, max: u32, rule: String },
     #[error("the issuance policy '{rule}' does not allow {key_type} keys; use {}", Alternatives(allowed))]
@@ -61,7 +65,7 @@ impl PolicyRefusal {
             | Self::NameNotAllowed { .. }
             | Self::NamesInDifferentRules { .. }
             | Self::WildcardNotAllowed { .. } => "dns_names",
-            Self::IpSansNotAllowed { .. } => "ip_sans",
+            Self::IpSansNotAllowed { .. } | Self::IpNotInRanges { .. } => "ip_sans",
             Self::ValidityTooLong { .. } => "validity_days",
             Self::KeyTypeNotAllowed { .. } => "key_type",
             Self::ClientAuthNotAllowed { .. } => "client_auth",

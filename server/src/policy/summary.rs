@@ -1,5 +1,6 @@
 //! What one person may request from one issuer, for the request form's hints and inline validation.
 
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::PolicyRule;
@@ -18,7 +19,8 @@ pub struct AllowedSummary {
     pub suffixes: Vec<DnsName>,
     /// The suffixes under which wildcard names are allowed; empty means no wildcards at all.
     pub wildcard_suffixes: Vec<DnsName>,
-    pub ip_sans: bool,
+    /// The ranges IP SANs may come from, in configuration order; empty means no IP SANs at all.
+    pub ip_ranges: Vec<IpNet>,
     pub client_auth: bool,
     /// The longest validity any applicable rule allows; `None` when no rule applies.
     pub max_validity_days: Option<u32>,
@@ -34,6 +36,10 @@ impl AllowedSummary {
     pub fn wildcards(&self) -> bool {
         !self.wildcard_suffixes.is_empty()
     }
+
+    pub fn ip_sans(&self) -> bool {
+        !self.ip_ranges.is_empty()
+    }
 }
 
 pub fn allowed_for(rules: &[PolicyRule], groups: &[String]) -> AllowedSummary {
@@ -42,7 +48,15 @@ pub fn allowed_for(rules: &[PolicyRule], groups: &[String]) -> AllowedSummary {
         rules: applicable.iter().map(|rule| rule.name.clone()).collect(),
         suffixes: suffixes(applicable.iter().copied()),
         wildcard_suffixes: suffixes(applicable.iter().copied().filter(|rule| rule.allow_wildcards)),
-        ip_sans: applicable.iter().any(|rule| rule.allow_ip_sans),
+        ip_ranges: {
+            let mut ranges: Vec<IpNet> = Vec::new();
+            for range in applicable.iter().flat_map(|rule| &rule.ip_ranges) {
+                if !ranges.contains(range) {
+                    ranges.push(*range);
+                }
+            }
+            ranges
+        },
         client_auth: applicable.iter().any(|rule| rule.allow_client_auth),
         max_validity_days: applicable.iter().map(|rule| rule.max_validity_days).max(),
         key_types: KeyType::ALL

@@ -11,7 +11,7 @@ use super::{PolicyRule, RawPolicyRule, validate_rules};
 use crate::config::ConfigError;
 
 /// `platform` is the everyday rule; `platform-wildcards` grants what it refuses (wildcards) to fewer people for
-/// less time; `devices` allows IP SANs and client auth; `lab` is open to everyone signed in.
+/// less time; `devices` allows IP SANs from its ranges and client auth; `lab` is open to everyone signed in.
 const RULES: &str = r#"
 [[policy]]
 name = "platform"
@@ -31,7 +31,7 @@ max_validity_days = 30
 name = "devices"
 groups = ["iot", "platform-leads"]
 domains = ["devices.example.test"]
-allow_ip_sans = true
+ip_ranges = ["10.20.0.0/16", "fd00:20::/32"]
 allow_client_auth = true
 max_validity_days = 365
 

@@ -2,7 +2,9 @@
 //! names the exact key, such as `issuers[0].policy[1].domains[2]`.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use super::{EVERYONE, PolicyRule};
@@ -25,8 +27,11 @@ pub struct RawPolicyRule {
     pub domains: Vec<String>,
     #[serde(default)]
     pub allow_wildcards: bool,
+    /// CIDR ranges (or single addresses) IP SANs may come from.
     #[serde(default)]
-    pub allow_ip_sans: bool,
+    pub ip_ranges: Vec<String>,
+    /// Replaced by `ip_ranges`; read only to tell an operator whose configuration still says `true` what to write.
+    pub allow_ip_sans: Option<bool>,
     /// Signed so that a negative value is refused here with the range rather than as a type error.
     pub max_validity_days: i64,
     /// Absent means every key type certdesk supports.
@@ -73,7 +78,7 @@ fn validate_rule(raw: RawPolicyRule, key: &str) -> Result<PolicyRule, ConfigErro
         groups: groups(raw.groups, key)?,
         domains: domains(raw.domains, key)?,
         allow_wildcards: raw.allow_wildcards,
-        allow_ip_sans: raw.allow_ip_sans,
+        ip_ranges: ip_ranges(raw.ip_ranges, raw.allow_ip_sans, key)?,
         max_validity_days,
         key_types: key_types(raw.key_types, key)?,
         allow_client_auth: raw.allow_client_auth,
@@ -119,7 +124,7 @@ pub(crate) fn domains(raw: Vec<String>, key: &str) -> Result<Vec<DnsName>, Confi
         let suffix = normalize_dns_name(trimmed.strip_prefix('.').unwrap_or(trimmed)).map_err(|error| match error {
             NameError::IpAddressLiteral(_) => ConfigError::invalid(
                 &entry_key,
-                "is an IP address, not a DNS suffix; allow IP SANs with allow_ip_sans = true",
+                "is an IP address, not a DNS suffix; allow IP SANs with ip_ranges = [\"10.20.0.0/16\"]",
             ),
             other => ConfigError::invalid(&entry_key, other.to_string()),
         })?;
@@ -137,6 +142,44 @@ pub(crate) fn domains(raw: Vec<String>, key: &str) -> Result<Vec<DnsName>, Confi
         }
     }
     Ok(domains)
+}
+
+/// The IP ranges under `{key}.ip_ranges`: CIDR ranges of either family, a bare address meaning just itself. A range
+/// with host bits set (`10.20.1.0/16`) is refused rather than widened: it is a typo for /24 as often as for /16.
+/// `allow_ip_sans = true` (the switch `ip_ranges` replaced) is refused, naming the ranges to write instead;
+/// `allow_ip_sans = false` says what an empty list says and is accepted.
+fn ip_ranges(raw: Vec<String>, allow_ip_sans: Option<bool>, key: &str) -> Result<Vec<IpNet>, ConfigError> {
+    if allow_ip_sans == Some(true) {
+        return Err(ConfigError::invalid(
+            format!("{key}.allow_ip_sans"),
+            "was replaced by ip_ranges: list the ranges IP addresses may come from, such as \
+            ip_ranges = [\"10.20.0.0/16\", \"fd00:20::/32\"] (\"0.0.0.0/0\" and \"::/0\" allow any address)",
+        ));
+    }
+    let mut ranges: Vec<IpNet> = Vec::with_capacity(raw.len());
+    for (index, text) in raw.iter().enumerate() {
+        let entry_key = format!("{key}.ip_ranges[{index}]");
+        let text = text.trim();
+        let range = match text.parse::<IpNet>() {
+            Ok(range) => range,
+            Err(_) => text.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
+                ConfigError::invalid(
+                    &entry_key,
+                    format!("`{text}` is not an IP range; write one such as \"10.20.0.0/16\" or \"fd00:20::/32\""),
+                )
+            })?,
+        };
+        if range.trunc() != range {
+            return Err(ConfigError::invalid(
+                &entry_key,
+                format!("`{text}` has bits set after the prefix; the range starts at {}", range.trunc()),
+            ));
+        }
+        if !ranges.contains(&range) {
+            ranges.push(range);
+        }
+    }
+    Ok(ranges)
 }
 
 fn key_types(raw: Option<Vec<String>>, key: &str) -> Result<Vec<KeyType>, ConfigError> {

@@ -1,7 +1,7 @@
 //! The PKI ceremony through the real binary: `pki init-root`, `pki sign-intermediate` and `pki root-crl` checked
 //! with openssl, and `vault bootstrap` against the test stack's OpenBao.
 
-mod bootstrap;
+pub mod bootstrap;
 mod pki;
 
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@ mod dns_update;
 mod http;
 mod inventory;
 mod issuance;
+mod issuance_input;
 mod issuer_sealed;
 mod jobs;
 mod key_access;

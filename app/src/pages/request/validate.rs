@@ -113,6 +113,7 @@ mod tests {
             suffixes: vec!["cluster.local".into()],
             wildcard_suffixes: vec![],
             ip_sans: false,
+            ip_ranges: vec![],
             client_auth: false,
             max_validity_days: Some(90),
             key_types: vec!["ec-p256".into()],

@@ -101,11 +101,45 @@ fn requests_are_granted_or_refused_with_the_most_helpful_reason() {
                 "the issuance policy 'platform' does not allow IP addresses in certificates, such as 192.0.2.1; use \
                  DNS names instead",
             )),
-            ..Case { ips: &["192.0.2.1"], ..case("IP SANs need allow_ip_sans", team, &["a.cluster.local"]) }
+            ..Case { ips: &["192.0.2.1"], ..case("IP SANs need ip_ranges", team, &["a.cluster.local"]) }
         },
         Case {
             expect: Ok("devices"),
-            ..Case { ips: &["192.0.2.1"], client_auth: true, ..case("IP-only client certificate", &["iot"], &[]) }
+            ..Case { ips: &["10.20.3.4"], client_auth: true, ..case("IP-only client certificate", &["iot"], &[]) }
+        },
+        Case {
+            expect: Ok("devices"),
+            ..Case {
+                ips: &["10.20.0.1", "fd00:20:1::7", "10.20.255.255"],
+                ..case("IPv4 and IPv6 addresses inside the ranges", &["iot"], &["a.devices.example.test"])
+            }
+        },
+        Case {
+            expect: Err((
+                "ip_sans",
+                "the IP address 10.21.0.1 is outside the ranges the issuance policy 'devices' allows: 10.20.0.0/16 \
+                 or fd00:20::/32",
+            )),
+            ..Case {
+                ips: &["10.20.0.1", "10.21.0.1"],
+                ..case("an IPv4 address just outside the range", &["iot"], &["a.devices.example.test"])
+            }
+        },
+        Case {
+            expect: Err((
+                "ip_sans",
+                "the IP address fd00:21::1 is outside the ranges the issuance policy 'devices' allows: 10.20.0.0/16 \
+                 or fd00:20::/32",
+            )),
+            ..Case { ips: &["fd00:21::1"], ..case("an IPv6 address outside the range", &["iot"], &[]) }
+        },
+        Case {
+            expect: Err((
+                "ip_sans",
+                "the IP address ::ffff:10.20.0.1 is outside the ranges the issuance policy 'devices' allows: \
+                 10.20.0.0/16 or fd00:20::/32",
+            )),
+            ..Case { ips: &["::ffff:10.20.0.1"], ..case("an IPv4-mapped IPv6 address is IPv6", &["iot"], &[]) }
         },
         Case {
             expect: Err((

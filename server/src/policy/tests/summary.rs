@@ -12,7 +12,9 @@ fn the_summary_is_the_union_of_the_applicable_rules() {
     assert_eq!(suffixes, ["cluster.local", "priv.example.test", "devices.example.test", "lab.example.test"]);
     let wildcard_suffixes: Vec<&str> = summary.wildcard_suffixes.iter().map(|suffix| suffix.as_str()).collect();
     assert_eq!(wildcard_suffixes, ["cluster.local"]);
-    assert!(summary.can_request() && summary.wildcards() && summary.ip_sans && summary.client_auth);
+    assert!(summary.can_request() && summary.wildcards() && summary.ip_sans() && summary.client_auth);
+    let ranges: Vec<String> = summary.ip_ranges.iter().map(ToString::to_string).collect();
+    assert_eq!(ranges, ["10.20.0.0/16", "fd00:20::/32"]);
     assert_eq!(summary.max_validity_days, Some(365));
     assert_eq!(summary.key_types, KeyType::ALL);
 }
@@ -21,7 +23,7 @@ fn the_summary_is_the_union_of_the_applicable_rules() {
 fn the_summary_follows_the_groups() {
     let team = allowed_for(&rules(), &groups(&["platform-team"]));
     assert_eq!(team.rules, ["platform", "lab"]);
-    assert!(!team.wildcards() && !team.ip_sans && !team.client_auth);
+    assert!(!team.wildcards() && !team.ip_sans() && !team.client_auth);
     assert_eq!(team.max_validity_days, Some(90));
     assert_eq!(team.key_types, KeyType::ALL, "`lab` allows every key type");
 
@@ -45,7 +47,7 @@ fn the_summary_serialises_for_the_form() {
             "rules": ["platform"],
             "suffixes": ["cluster.local", "priv.example.test"],
             "wildcard_suffixes": [],
-            "ip_sans": false,
+            "ip_ranges": [],
             "client_auth": false,
             "max_validity_days": 90,
             "key_types": ["ec-p256", "ec-p384"],

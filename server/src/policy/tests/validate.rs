@@ -33,7 +33,8 @@ fn valid_rules_are_normalised_with_defaults() {
     assert_eq!(domains, ["cluster.local", "xn--bcher-kva.example"]);
     assert_eq!(rule.groups, ["a", "*"]);
     assert_eq!(rule.key_types, KeyType::ALL, "no key_types means all of them");
-    assert!(!rule.allow_wildcards && !rule.allow_ip_sans && !rule.allow_client_auth, "all default to false");
+    assert!(!rule.allow_wildcards && !rule.allow_client_auth, "all default to false");
+    assert!(rule.ip_ranges.is_empty(), "no IP SANs unless ranges are listed");
     assert_eq!(rule.max_validity_days, 90);
 }
 
@@ -43,6 +44,23 @@ fn key_types_accept_certdesk_names_and_the_hyphenated_rsa_spelling() {
         parse(&rule(&[("key_types", r#"["ec-p256", "EC-P384", "rsa2048", "rsa-3072", "rsa-4096", "ed25519"]"#)]))
             .unwrap();
     assert_eq!(rules[0].key_types, KeyType::ALL);
+}
+
+#[test]
+fn ip_ranges_take_cidr_ranges_of_both_families_and_single_addresses() {
+    let rules = parse(&rule(&[(
+        "ip_ranges",
+        r#"[" 10.20.0.0/16 ", "fd00:20::/32", "192.0.2.7", "2001:db8::1", "10.20.0.0/16", "0.0.0.0/0"]"#,
+    )]))
+    .unwrap();
+    let ranges: Vec<String> = rules[0].ip_ranges.iter().map(ToString::to_string).collect();
+    assert_eq!(ranges, ["10.20.0.0/16", "fd00:20::/32", "192.0.2.7/32", "2001:db8::1/128", "0.0.0.0/0"]);
+}
+
+#[test]
+fn the_old_switch_set_to_false_still_means_no_ip_sans() {
+    let rules = parse(&rule(&[("allow_ip_sans", "false")])).unwrap();
+    assert!(rules[0].ip_ranges.is_empty());
 }
 
 #[test]
@@ -83,6 +101,32 @@ fn errors_name_the_exact_key() {
         (two(&[("key_types", "[]")]), "issuers[0].policy[1].key_types", "leave the key out to allow all"),
         (two(&[("name", "\"first\"")]), "issuers[0].policy[1].name", "`first` is used twice"),
         (two(&[("name", "\"  \"")]), "issuers[0].policy[1].name", "1 to 64 printable characters"),
+        (
+            two(&[("ip_ranges", r#"["10.20.0.0/16", "10.30.0.0/33"]"#)]),
+            "issuers[0].policy[1].ip_ranges[1]",
+            "`10.30.0.0/33` is not an IP range; write one such as \"10.20.0.0/16\"",
+        ),
+        (
+            two(&[("ip_ranges", r#"["printers.example.test"]"#)]),
+            "issuers[0].policy[1].ip_ranges[0]",
+            "`printers.example.test` is not an IP range",
+        ),
+        (
+            two(&[("ip_ranges", r#"["10.20.1.0/16"]"#)]),
+            "issuers[0].policy[1].ip_ranges[0]",
+            "`10.20.1.0/16` has bits set after the prefix; the range starts at 10.20.0.0/16",
+        ),
+        (
+            two(&[("ip_ranges", r#"["fd00:20::1/32"]"#)]),
+            "issuers[0].policy[1].ip_ranges[0]",
+            "the range starts at fd00:20::/32",
+        ),
+        (
+            two(&[("allow_ip_sans", "true")]),
+            "issuers[0].policy[1].allow_ip_sans",
+            "was replaced by ip_ranges: list the ranges IP addresses may come from, such as ip_ranges = \
+             [\"10.20.0.0/16\"",
+        ),
     ];
     for (toml, expected_key, expected_reason) in cases {
         match parse(&toml) {

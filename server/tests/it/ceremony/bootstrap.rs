@@ -12,7 +12,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use super::{certdesk, init_root, openssl, openssl_csr, path, stderr, stdout, temp_dir};
 
 const PUBLIC_URL: &str = "https://certdesk.example.test";
-const DOMAIN: &str = "priv.example.test";
+pub const DOMAIN: &str = "priv.example.test";
 
 struct Bao {
     http: reqwest::Client,
@@ -33,35 +33,53 @@ impl Bao {
 }
 
 fn bootstrap(stack: &str, dir: &Path, mount: &str, role: &str, approle: &str) -> std::process::Output {
+    bootstrap_with(stack, dir, mount, role, approle, &[])
+}
+
+/// `vault bootstrap` of `mount` with the root in `dir/root` (see `init_root`), the roles allowing names under
+/// `priv.example.test`, plus `extra` arguments; the AppRole's files land in `dir/out`.
+pub fn bootstrap_with(
+    stack: &str,
+    dir: &Path,
+    mount: &str,
+    role: &str,
+    approle: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let addr = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap();
     let token_file = format!("{stack}/openbao/root_token");
     let (root_cert, root_key) = (dir.join("root/root_ca.pem"), dir.join("root/root_ca.key"));
-    certdesk(&[
-        "vault",
-        "bootstrap",
-        "--address",
-        addr.trim(),
-        "--token-file",
-        &token_file,
-        "--mount",
-        mount,
-        "--root-cert",
-        path(&root_cert),
-        "--root-key",
-        path(&root_key),
-        "--public-url",
-        PUBLIC_URL,
-        "--role",
-        role,
-        "--allowed-domain",
-        DOMAIN,
-        "--max-ttl",
-        "720h",
-        "--out-dir",
-        path(&dir.join("out")),
-        "--approle",
-        approle,
-    ])
+    certdesk(
+        &[
+            "vault",
+            "bootstrap",
+            "--address",
+            addr.trim(),
+            "--token-file",
+            &token_file,
+            "--mount",
+            mount,
+            "--root-cert",
+            path(&root_cert),
+            "--root-key",
+            path(&root_key),
+            "--public-url",
+            PUBLIC_URL,
+            "--role",
+            role,
+            "--allowed-domain",
+            DOMAIN,
+            "--max-ttl",
+            "720h",
+            "--out-dir",
+            path(&dir.join("out")),
+            "--approle",
+            approle,
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
+    )
 }
 
 fn pem_der(pem_text: &str) -> Vec<u8> {
