@@ -27,6 +27,9 @@ pub enum AppError {
     NotFound { what: String },
     #[error("{message}")]
     Conflict { message: String },
+    /// Too many requests from this person or address; retrying after the wait succeeds.
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     /// A dependency (database, issuer) is down; retrying later can succeed.
     #[error("{service} is unavailable right now; please try again shortly")]
     Unavailable { service: String },
@@ -54,6 +57,7 @@ impl AppError {
             Self::Forbidden | Self::NotPermitted { .. } | Self::StepUpRequired => 403,
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
+            Self::TooManyRequests { .. } => 429,
             Self::Unavailable { .. } => 503,
             Self::Internal { .. } => 500,
             Self::Transport { .. } => 502,
@@ -69,6 +73,7 @@ impl AppError {
             Self::StepUpRequired => "Confirm it's you",
             Self::NotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",
+            Self::TooManyRequests { .. } => "Too many requests",
             Self::Unavailable { .. } => "Temporarily unavailable",
             Self::Internal { .. } => "Unexpected error",
             Self::Transport { .. } => "Connection problem",

@@ -8,6 +8,7 @@ pub mod local_totp;
 pub mod mfa;
 pub mod oidc;
 pub(crate) mod page;
+pub mod refusals;
 pub mod roles;
 pub mod routes;
 pub mod session;
@@ -20,18 +21,36 @@ use app::ssr::RequestMeta;
 use time::OffsetDateTime;
 
 use crate::audit::{self, AuditEntry, Outcome};
+
+/// The actor of a refusal nobody could be identified for.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// Counts and logs an anonymous refusal; `Some(n)` when it should also be audited, noting the `n` refusals of
+/// the same kind from the same source that were not audited since the last row.
+pub fn anonymous_refusal(state: &AppState, meta: &RequestMeta, action: &str, reason: &str) -> Option<u64> {
+    crate::metrics::refusal(action);
+    tracing::info!(request_id = %meta.request_id, client_addr = %meta.client_addr, action, reason, "anonymous request refused");
+    state.refusals.admit(&meta.client_addr, action, reason)
+}
 use crate::state::AppState;
 
 /// Audits a refused request in its own transaction. The refusal stands even if the audit write fails (that is
-/// logged): refusing is the safe side.
+/// logged): refusing is the safe side. Anonymous refusals are throttled (see `refusals`).
 pub async fn audit_refusal(
     state: &AppState,
     meta: RequestMeta,
     actor: &str,
     action: &str,
     object: String,
-    details: serde_json::Value,
+    mut details: serde_json::Value,
 ) {
+    if actor == ANONYMOUS {
+        let reason = details.get("reason").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        let Some(unaudited) = anonymous_refusal(state, &meta, action, &reason) else { return };
+        if let Some(fields) = details.as_object_mut() {
+            fields.insert("unaudited_before".into(), unaudited.into());
+        }
+    }
     let entry = AuditEntry {
         actor: actor.to_owned(),
         action: action.to_owned(),

@@ -5,6 +5,7 @@
 mod acme;
 mod dns;
 mod jobs;
+mod limits;
 mod notifications;
 mod secrets;
 mod validate;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 pub use acme::{AcmeConfig, AcmeIssuerConfig, ChallengeKind, ChallengeRule, ExternalAccountBinding};
 pub use dns::{DnsServerConfig, TsigAlgorithm};
 pub use jobs::JobsConfig;
+pub use limits::{LimitsConfig, Rate};
 pub use notifications::{NotificationsConfig, SmtpConfig, SmtpTls};
 pub use secrets::SecretSource;
 
@@ -66,6 +68,7 @@ struct RawConfig {
     jobs: Option<jobs::RawJobs>,
     smtp: Option<notifications::RawSmtp>,
     notifications: Option<notifications::RawNotifications>,
+    limits: Option<limits::RawLimits>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -74,6 +77,8 @@ struct RawConfig {
 struct RawMetrics {
     bearer_token: Option<SecretString>,
     bearer_token_file: Option<PathBuf>,
+    #[serde(default)]
+    expose_owners_without_token: bool,
 }
 
 /// Key-encryption keys for secrets at rest.
@@ -103,6 +108,10 @@ struct RawServer {
     request_timeout_secs: u64,
     #[serde(default = "default_site_root")]
     site_root: PathBuf,
+    #[serde(default = "default_max_body_kib")]
+    max_body_kib: u64,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,12 +247,24 @@ pub struct Config {
     /// `None`: no e-mail is sent.
     pub smtp: Option<SmtpConfig>,
     pub notifications: NotificationsConfig,
+    /// Request rates and per-person quotas.
+    pub limits: LimitsConfig,
 }
 
 #[derive(Debug, Clone)]
 pub struct MetricsConfig {
     /// When set, scrapers must send it as `Authorization: Bearer`.
     pub bearer_token: Option<SecretString>,
+    /// Serve the per-certificate expiry series (names, serials, owners' e-mail) even without a token.
+    pub expose_owners_without_token: bool,
+}
+
+impl MetricsConfig {
+    /// Whether a scrape carries one series per certificate, labelled with its owner: only behind the token, or
+    /// when the operator said so explicitly. Otherwise counts only.
+    pub fn per_certificate_series(&self) -> bool {
+        self.bearer_token.is_some() || self.expose_owners_without_token
+    }
 }
 
 /// Sign-in through an OpenID Connect provider.
@@ -282,6 +303,10 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     pub request_timeout: Duration,
     pub site_root: PathBuf,
+    /// Larger request bodies are refused with 413 before any handler reads them.
+    pub max_body_bytes: usize,
+    /// Peers whose `X-Forwarded-For` names the client (see `http::client_addr`); nobody's by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone)]
@@ -406,6 +431,10 @@ fn default_true() -> bool {
 }
 fn default_request_timeout() -> u64 {
     30
+}
+/// Far above any certdesk form or JSON request (a CSR is a few KiB), far below what could exhaust memory.
+fn default_max_body_kib() -> u64 {
+    256
 }
 fn default_site_root() -> PathBuf {
     PathBuf::from("target/site")

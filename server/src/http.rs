@@ -1,10 +1,15 @@
 //! The HTTP surface: the router (Leptos pages, server functions, health) and the middleware every request
-//! passes through (request id, tracing, timeout, security headers, panic guard).
+//! passes through (request id and client address, tracing, timeout, security headers, panic guard, rate limits,
+//! body limit).
 
+mod body_limit;
+mod client_addr;
 mod context;
 mod health;
+mod rate_limit;
 mod request_id;
 mod security_headers;
+mod single_flight;
 
 use std::sync::Arc;
 
@@ -29,7 +34,10 @@ use crate::backend::ServerBackend;
 use crate::state::AppState;
 
 pub use context::{RequestContext, meta_of};
+pub use health::{READINESS_FRESH_FOR, ReadinessAnswer};
+pub use rate_limit::RateLimits;
 pub use request_id::RequestId;
+pub use single_flight::SingleFlight;
 
 /// The whole application as one `Router`, ready to serve (tests drive it with `oneshot`).
 pub fn router(state: AppState) -> Router {
@@ -39,6 +47,9 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let hsts = state.config.server.public_url.scheme() == "https";
     let timeout = state.config.server.request_timeout;
+    let body_limit = body_limit::BodyLimit { max_bytes: state.config.server.max_body_bytes };
+    let trusted_proxies = request_id::TrustedProxies(state.config.server.trusted_proxies.clone().into());
+    let rate_limits = state.rate_limits.clone();
     let security = security_headers::SecurityHeaders { hsts, form_action: state.oidc.issuer_origin() };
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
         .with_name(auth::session::COOKIE_NAME)
@@ -76,7 +87,8 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         // Inner to outer: the gate needs the session; CSRF is checked before the gate so a forged request is
-        // refused even for a signed-in victim.
+        // refused even for a signed-in victim. The per-person rate limit needs the caller both establish.
+        .layer(axum::middleware::from_fn_with_state(rate_limits.clone(), rate_limit::limit_by_caller))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::bearer::require_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate::require_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf::protect))
@@ -85,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             // Outermost first: every response, even a timeout or a caught panic, gets an id and the headers.
             ServiceBuilder::new()
-                .layer(axum::middleware::from_fn(request_id::assign_request_id))
+                .layer(axum::middleware::from_fn_with_state(trusted_proxies, request_id::assign_request_id))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_id::span_for_request)
@@ -95,7 +107,11 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(axum::middleware::from_fn_with_state(security, security_headers::set_security_headers))
                 .layer(CatchPanicLayer::custom(health::panic_response))
-                .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout)),
+                .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+                .layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit_by_address))
+                .layer(axum::middleware::from_fn_with_state(body_limit, body_limit::limit_request_body))
+                // Extractors (JSON, forms) get the same ceiling instead of axum's own 2 MiB.
+                .layer(axum::extract::DefaultBodyLimit::max(body_limit.max_bytes)),
         )
 }
 

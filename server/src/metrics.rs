@@ -59,6 +59,10 @@ fn describe() {
     metrics::describe_gauge!("certdesk_job_leader", "1 while this replica holds the job leader lock, else 0.");
     metrics::describe_counter!("certdesk_notifications_total", "Notice deliveries by channel and outcome.");
     metrics::describe_counter!(
+        "certdesk_refusals_total",
+        "Refused anonymous requests by action (request.csrf, api.auth, auth.login), audited or not."
+    );
+    metrics::describe_counter!(
         "certdesk_renewals_total",
         "Renewal attempts by issuer and outcome (started: an ACME order placed; failed: retried after backoff)."
     );
@@ -120,4 +124,10 @@ pub fn notice(channel: &str, outcome: &'static str) {
     recorder();
     metrics::counter!("certdesk_notifications_total", "channel" => channel.to_owned(), "outcome" => outcome)
         .increment(1);
+}
+
+/// One anonymous request refused (`request.csrf`, `api.auth`, `auth.login`); counted whether or not it was audited.
+pub fn refusal(action: &str) {
+    recorder();
+    metrics::counter!("certdesk_refusals_total", "action" => action.to_owned()).increment(1);
 }

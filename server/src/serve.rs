@@ -50,6 +50,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         .env(Env::PROD)
         .site_addr(config.server.listen)
         .build();
+    let rate_limits = crate::http::RateLimits::new(config.limits.anonymous, config.limits.caller);
     Ok(AppState {
         chain_key: ChainKey::new(config.audit.chain_key.clone()),
         chain_monitor: ChainMonitor::new(),
@@ -62,6 +63,9 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         crls,
         dns_servers,
         jobs,
+        readiness: crate::http::SingleFlight::new(crate::http::READINESS_FRESH_FOR),
+        rate_limits,
+        refusals: crate::auth::refusals::RefusalThrottle::new(crate::auth::refusals::WINDOW),
     })
 }
 

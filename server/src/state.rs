@@ -9,9 +9,11 @@ use sqlx::PgPool;
 
 use crate::audit::{ChainKey, ChainMonitor};
 use crate::auth::OidcClient;
+use crate::auth::refusals::RefusalThrottle;
 use crate::config::Config;
 use crate::crl::CrlRefresher;
 use crate::dns_update::DnsServers;
+use crate::http::{RateLimits, ReadinessAnswer, SingleFlight};
 use crate::issuers::IssuerRegistry;
 use crate::jobs::JobStatus;
 
@@ -32,6 +34,12 @@ pub struct AppState {
     pub dns_servers: DnsServers,
     /// This replica's name and whether it runs the background jobs now.
     pub jobs: JobStatus,
+    /// The last readiness probe, shared by the `/readyz` requests of the next few seconds.
+    pub readiness: SingleFlight<ReadinessAnswer>,
+    /// Request rates per client address and per person (this replica's buckets).
+    pub rate_limits: RateLimits,
+    /// Which anonymous refusals still get an audit row this minute.
+    pub refusals: RefusalThrottle,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -37,7 +37,7 @@ pub async fn require_token(State(state): State<AppState>, mut request: Request, 
     let (caller, scope, token_id) = match tokens::authenticate(&state.pool, &state.config.auth, &presented, now).await {
         Ok(Ok(found)) => found,
         Ok(Err(refusal)) => {
-            refused.record(&state, "anonymous", refusal.reason()).await;
+            refused.record(&state, super::ANONYMOUS, refusal.reason()).await;
             return unauthorized("the token is not valid (unknown, revoked or expired)");
         }
         Err(error) => {

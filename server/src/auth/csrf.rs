@@ -74,7 +74,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let meta = crate::http::meta_of(request.extensions());
     let object = request.uri().path().chars().take(200).collect();
     let details = json!({ "reason": refusal.reason(), "method": request.method().as_str() });
-    super::audit_refusal(&state, meta, "anonymous", "request.csrf", object, details).await;
+    super::audit_refusal(&state, meta, super::ANONYMOUS, "request.csrf", object, details).await;
     let error = AppError::Forbidden;
     tracing::info!(reason = refusal.reason(), "cross-site request refused");
     (

@@ -86,7 +86,7 @@ async fn callback(
         return refuse(
             &state,
             meta,
-            "anonymous",
+            super::ANONYMOUS,
             "no pre-login session",
             "This sign-in has expired or was already completed. Please start again.",
         )
@@ -94,13 +94,13 @@ async fn callback(
     };
     if let Some(error) = query.error {
         let reason = format!("identity provider error: {}", error.chars().take(64).collect::<String>());
-        return refuse(&state, meta, "anonymous", &reason, "Your identity provider did not sign you in.").await;
+        return refuse(&state, meta, super::ANONYMOUS, &reason, "Your identity provider did not sign you in.").await;
     }
     let (Some(code), Some(returned_state)) = (query.code, query.state) else {
         return refuse(
             &state,
             meta,
-            "anonymous",
+            super::ANONYMOUS,
             "callback without code or state",
             "The sign-in response was incomplete.",
         )
@@ -110,7 +110,7 @@ async fn callback(
         return refuse(
             &state,
             meta,
-            "anonymous",
+            super::ANONYMOUS,
             "state mismatch",
             "The sign-in response did not belong to this browser session.",
         )
@@ -120,7 +120,7 @@ async fn callback(
         return refuse(
             &state,
             meta,
-            "anonymous",
+            super::ANONYMOUS,
             "sign-in took too long",
             "The sign-in took too long. Please start again.",
         )
@@ -136,7 +136,7 @@ async fn callback(
             return refuse(
                 &state,
                 meta,
-                "anonymous",
+                super::ANONYMOUS,
                 &format!("authorization code rejected: {detail}"),
                 "The identity provider refused this sign-in (the link may have been used already).",
             )
@@ -146,7 +146,7 @@ async fn callback(
             return refuse(
                 &state,
                 meta,
-                "anonymous",
+                super::ANONYMOUS,
                 &format!("invalid ID token: {detail}"),
                 "The identity provider's answer could not be verified.",
             )
@@ -342,7 +342,15 @@ fn login_event(meta: &RequestMeta, actor: &str, outcome: Outcome, details: serde
 
 async fn refuse(state: &AppState, meta: &RequestMeta, actor: &str, reason: &str, message: &str) -> Response {
     tracing::info!(request_id = %meta.request_id, reason, "sign-in refused");
-    let entry = login_event(meta, actor, Outcome::Denied, json!({ "reason": reason }));
+    let mut details = json!({ "reason": reason });
+    if actor == super::ANONYMOUS {
+        // Anyone can call the callback with rubbish: counted always, audited once a minute per source and reason.
+        let Some(unaudited) = super::anonymous_refusal(state, meta, "auth.login", reason) else {
+            return page::problem(StatusCode::BAD_REQUEST, "Sign-in refused", message, &meta.request_id);
+        };
+        details["unaudited_before"] = unaudited.into();
+    }
+    let entry = login_event(meta, actor, Outcome::Denied, details);
     if audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await.is_err() {
         return unavailable(meta);
     }

@@ -15,6 +15,8 @@ use crate::sealing::{KEY_BYTES, Sealer};
 
 /// An HMAC-SHA256 key shorter than its output weakens the chain for no benefit.
 const MIN_CHAIN_KEY_BYTES: usize = 32;
+/// `server.max_body_kib` at most 64 MiB: bodies are held in memory while a request is handled.
+const MAX_BODY_KIB_CEILING: u64 = 64 * 1024;
 
 pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let listen: SocketAddr =
@@ -30,6 +32,12 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     }
     if !(1..=600).contains(&raw.server.request_timeout_secs) {
         return Err(ConfigError::invalid("server.request_timeout_secs", "must be between 1 and 600"));
+    }
+    if !(1..=MAX_BODY_KIB_CEILING).contains(&raw.server.max_body_kib) {
+        return Err(ConfigError::invalid(
+            "server.max_body_kib",
+            format!("must be between 1 and {MAX_BODY_KIB_CEILING} (KiB)"),
+        ));
     }
     let database_url =
         SecretSource { key: "database.url", inline: raw.database.url, file: raw.database.url_file }.resolve()?;
@@ -68,6 +76,9 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             secure_cookies: raw.server.secure_cookies,
             request_timeout: Duration::from_secs(raw.server.request_timeout_secs),
             site_root: raw.server.site_root,
+            // Bounded above by the check: 64 MiB fits any usize.
+            max_body_bytes: usize::try_from(raw.server.max_body_kib * 1024).unwrap_or(usize::MAX),
+            trusted_proxies: trusted_proxies(&raw.server.trusted_proxies)?,
         },
         database: DatabaseConfig { url: database_url, max_connections: raw.database.max_connections },
         audit: AuditConfig { chain_key },
@@ -81,7 +92,26 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         jobs: super::jobs::validate(raw.jobs)?,
         smtp: raw.smtp.map(super::notifications::smtp).transpose()?,
         notifications: super::notifications::notifications(raw.notifications)?,
+        limits: super::limits::validate(raw.limits)?,
     })
+}
+
+/// Addresses (`10.0.0.5`) or networks (`10.0.0.0/8`, `fd00::/8`).
+fn trusted_proxies(entries: &[String]) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    entries
+        .iter()
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::invalid(
+                        "server.trusted_proxies",
+                        format!("`{entry}` is neither an IP address nor a network such as 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn encryption(raw: RawEncryption) -> Result<Sealer, ConfigError> {
@@ -317,7 +347,7 @@ fn metrics(raw: RawMetrics) -> Result<MetricsConfig, ConfigError> {
     if bearer_token.as_ref().is_some_and(|token| token.expose_secret().len() < MIN_TOKEN) {
         return Err(ConfigError::invalid("metrics.bearer_token", format!("must be at least {MIN_TOKEN} characters")));
     }
-    Ok(MetricsConfig { bearer_token })
+    Ok(MetricsConfig { bearer_token, expose_owners_without_token: raw.expose_owners_without_token })
 }
 
 #[cfg(test)]
@@ -339,6 +369,29 @@ mod tests {
             Err(ConfigError::Invalid { key, .. }) => key,
             other => panic!("expected an invalid key, got {other:?}"),
         }
+    }
+
+    /// The minimal configuration with `lines` added to `[server]`.
+    fn with_server(lines: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_str(&format!(
+            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://127.0.0.1:3000\"\n{lines}\n\
+             [database]\nurl = \"postgres://u:p@127.0.0.1/db\"\n[audit]\nchain_key = \"{KEY}\"\n{AUTH}"
+        ))
+    }
+
+    #[test]
+    fn limits_have_sane_defaults_and_name_the_bad_key() {
+        let defaults = config("").unwrap();
+        assert_eq!(defaults.server.max_body_bytes, 256 * 1024);
+        assert!(defaults.server.trusted_proxies.is_empty(), "no proxy is trusted unless configured");
+        assert_eq!((defaults.limits.anonymous.burst, defaults.limits.anonymous.per_second), (60, 5));
+        let proxies = with_server("trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\", \"fd00::/8\"]").unwrap();
+        assert_eq!(proxies.server.trusted_proxies.len(), 3);
+        assert!(proxies.server.trusted_proxies[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
+        assert_eq!(invalid_key(with_server("trusted_proxies = [\"proxy.internal\"]")), "server.trusted_proxies");
+        assert_eq!(invalid_key(with_server("max_body_kib = 0")), "server.max_body_kib");
+        assert_eq!(invalid_key(config("[limits]\nanonymous_burst = 0\n")), "limits.anonymous_burst");
+        assert_eq!(invalid_key(config("[limits]\ncaller_per_second = 0\n")), "limits.caller_per_second");
     }
 
     #[test]

@@ -86,27 +86,55 @@ pub async fn accept_step(
     Ok(accepted.rows_affected() == 1)
 }
 
-/// Counts a wrong code; from the `lock_after`-th failure in a row the factor is locked until `lock_until`.
-/// Returns the failures so far and the lock, if any.
-pub async fn record_failure(
+/// What claiming an attempt found: the factor is locked (nothing may be checked), or this attempt may be
+/// checked and is already counted as a failure (a success clears it again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// `last_used_step` as of the claim: a code must be for a later step.
+    Allowed {
+        failures: i32,
+        locked_until: Option<OffsetDateTime>,
+        last_used_step: i64,
+    },
+    Locked {
+        until: OffsetDateTime,
+    },
+}
+
+/// Checks the lock and counts the attempt as a failure in one statement, before any code is verified: of many
+/// parallel guesses only `lock_after` get past this, the rest find the lock. From the `lock_after`-th failure in
+/// a row the factor locks until `lock_until` (a failure after a lock has run out locks it again at once).
+pub async fn claim_attempt(
     pool: &PgPool,
     user_id: Uuid,
     lock_after: i32,
     lock_until: OffsetDateTime,
-) -> Result<(i32, Option<OffsetDateTime>), sqlx::Error> {
-    let row = sqlx::query!(
+    now: OffsetDateTime,
+) -> Result<Attempt, sqlx::Error> {
+    let claimed = sqlx::query!(
         "UPDATE local_totp
          SET failed_attempts = failed_attempts + 1,
              locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END
-         WHERE user_id = $1
-         RETURNING failed_attempts, locked_until",
+         WHERE user_id = $1 AND (locked_until IS NULL OR locked_until <= $4)
+         RETURNING failed_attempts, locked_until, last_used_step",
         user_id,
         lock_after,
         lock_until,
+        now,
     )
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok((row.failed_attempts, row.locked_until))
+    if let Some(row) = claimed {
+        let (failures, locked_until, last_used_step) = (row.failed_attempts, row.locked_until, row.last_used_step);
+        return Ok(Attempt::Allowed { failures, locked_until, last_used_step });
+    }
+    // Refused: locked by a concurrent attempt (or the factor vanished, which must not open the door either).
+    let until = sqlx::query_scalar!("SELECT locked_until FROM local_totp WHERE user_id = $1", user_id)
+        .fetch_optional(pool)
+        .await?
+        .flatten()
+        .unwrap_or(lock_until);
+    Ok(Attempt::Locked { until })
 }
 
 /// Replaces the person's recovery codes with new ones (hashes only).

@@ -1,5 +1,6 @@
 //! `/healthz` (the process answers) and `/readyz` (the database and every issuer answer; CRLs are fresh; and how
 //! the background jobs fare). A stale CRL degrades readiness without failing it: the last good CRL is still served.
+//! One probe answers every `/readyz` for 5 s, and a burst shares one probe.
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -53,15 +54,28 @@ pub async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "alive" }))
 }
 
+/// How long one readiness probe answers for. Probes call every issuer (OpenBao, the ACME directory): a flood of
+/// `/readyz` must not become a flood of calls to them.
+pub const READINESS_FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// A probe's answer as served: status and JSON body.
+pub type ReadinessAnswer = (StatusCode, bytes::Bytes);
+
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let (database, issuers) = tokio::join!(database_probe(&state), state.issuers.probe_all());
+    let (status, body) = state.readiness.get_or_compute(|| probe(&state)).await;
+    let headers = [(http::header::CACHE_CONTROL, "no-store"), (http::header::CONTENT_TYPE, "application/json")];
+    (status, headers, body).into_response()
+}
+
+async fn probe(state: &AppState) -> ReadinessAnswer {
+    let (database, issuers) = tokio::join!(database_probe(state), state.issuers.probe_all());
     let mut down = Vec::new();
     if !database.ok {
         down.push("database".to_owned());
     }
     down.extend(issuers.iter().filter(|(_, probe)| !probe.ok).map(|(id, _)| format!("issuer:{id}")));
-    let crls = if database.ok { crl_readiness(&state).await } else { BTreeMap::new() };
-    let jobs = if database.ok { Some(crate::jobs::overview::overview(&state).await) } else { None };
+    let crls = if database.ok { crl_readiness(state).await } else { BTreeMap::new() };
+    let jobs = if database.ok { Some(crate::jobs::overview::overview(state).await) } else { None };
     let degraded: Vec<String> =
         crls.iter().filter(|(_, crl)| crl.stale).map(|(name, _)| format!("crl:{name}")).collect();
     let ready = down.is_empty();
@@ -72,7 +86,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     };
     let body = Readiness { status: label, database, issuers, crls, jobs, down, degraded };
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, [(http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+    let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"status":"unavailable"}"#.to_vec());
+    (status, body.into())
 }
 
 /// Every published CRL and every issuer whose CRL certdesk refreshes, with what is wrong with it, if anything.

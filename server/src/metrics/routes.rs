@@ -1,6 +1,7 @@
 //! `GET /metrics`: answered only when `[metrics]` is configured; with `bearer_token`, only to a scraper that
-//! presents it (compared in constant time). Certificate names and owners are in the labels, so keep the token
-//! unless the endpoint is reachable from the monitoring network alone.
+//! presents it (compared in constant time). The per-certificate expiry series carries names, serials and owners'
+//! e-mail addresses, so it is served only behind the token (or with `expose_owners_without_token`); without
+//! them a scrape has counts and aggregates only.
 
 use axum::Router;
 use axum::extract::State;
@@ -36,7 +37,7 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
             return response;
         }
     }
-    let mut body = match database_part(&state).await {
+    let mut body = match database_part(&state, config.per_certificate_series()).await {
         Ok(body) => body,
         Err(error) => {
             tracing::warn!(error = %error, "metrics: the database part is unavailable");
@@ -50,7 +51,7 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 /// The gauges that come from PostgreSQL, so every replica reports the same inventory.
-async fn database_part(state: &AppState) -> Result<String, sqlx::Error> {
+async fn database_part(state: &AppState, per_certificate: bool) -> Result<String, sqlx::Error> {
     let now = OffsetDateTime::now_utc();
     let mut out = String::new();
     let counts = db::metrics::counts_by_status(&state.pool).await?;
@@ -60,23 +61,21 @@ async fn database_part(state: &AppState) -> Result<String, sqlx::Error> {
         family.sample(&[("issuer", &count.issuer_id), ("status", &count.status)], count.count as f64);
     }
     let expiring = db::metrics::issued_expiries(&state.pool).await?;
+    let mut soonest = std::collections::BTreeMap::<&str, OffsetDateTime>::new();
+    for certificate in &expiring {
+        let at = soonest.entry(certificate.issuer_id.as_str()).or_insert(certificate.not_after);
+        *at = (*at).min(certificate.not_after);
+    }
     let mut family = Family::gauge(
         &mut out,
-        "certdesk_certificate_expiry_seconds",
-        "Seconds until an issued certificate expires (negative once expired).",
+        "certdesk_certificate_soonest_expiry_seconds",
+        "Seconds until the first issued certificate of an issuer expires (negative once expired).",
     );
-    for certificate in &expiring {
-        let id = certificate.id.to_string();
-        family.sample(
-            &[
-                ("id", &id),
-                ("subject_CN", &certificate.common_name),
-                ("issuer", &certificate.issuer_id),
-                ("serial_number", certificate.serial.as_deref().unwrap_or_default()),
-                ("owner", &certificate.owner),
-            ],
-            (certificate.not_after - now).as_seconds_f64().round(),
-        );
+    for (issuer, not_after) in &soonest {
+        family.sample(&[("issuer", *issuer)], (*not_after - now).as_seconds_f64().round());
+    }
+    if per_certificate {
+        per_certificate_expiries(&mut out, &expiring, now);
     }
     let crls = db::crls::list(&state.pool).await?;
     let mut family = Family::gauge(&mut out, "certdesk_crl_age_seconds", "Seconds since the served CRL's thisUpdate.");
@@ -107,4 +106,26 @@ async fn database_part(state: &AppState) -> Result<String, sqlx::Error> {
         family.sample(&[("crl", name)], f64::from(refresh.consecutive_failures));
     }
     Ok(out)
+}
+
+/// One series per issued certificate, labelled with its names, serial and owner (behind the token only).
+fn per_certificate_expiries(out: &mut String, expiring: &[db::metrics::Expiring], now: OffsetDateTime) {
+    let mut family = Family::gauge(
+        out,
+        "certdesk_certificate_expiry_seconds",
+        "Seconds until an issued certificate expires (negative once expired).",
+    );
+    for certificate in expiring {
+        let id = certificate.id.to_string();
+        family.sample(
+            &[
+                ("id", &id),
+                ("subject_CN", &certificate.common_name),
+                ("issuer", &certificate.issuer_id),
+                ("serial_number", certificate.serial.as_deref().unwrap_or_default()),
+                ("owner", &certificate.owner),
+            ],
+            (certificate.not_after - now).as_seconds_f64().round(),
+        );
+    }
 }

@@ -47,6 +47,56 @@ async fn readyz_names_each_unreachable_issuer(pool: PgPool) {
     assert!(!body.contains(&dead.to_string()), "addresses are not published: {body}");
 }
 
+/// A slow stand-in ACME CA whose directory counts how often it is asked.
+async fn counting_directory() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let directory = axum::Router::new().route(
+        "/dir",
+        axum::routing::get(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                // Slow enough that the whole burst arrives while the first probe is still waiting.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                axum::Json(serde_json::json!({ "newNonce": "http://127.0.0.1:9/nonce", "newAccount": "http://127.0.0.1:9/acct" }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, directory).await });
+    (port, hits)
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_burst_of_readiness_requests_shares_one_probe_for_five_seconds(pool: PgPool) {
+    use std::sync::atomic::Ordering;
+    let (port, hits) = counting_directory().await;
+    let issuers =
+        format!("[[issuers]]\nid = \"public\"\nkind = \"acme\"\ndirectory_url = \"http://127.0.0.1:{port}/dir\"\n");
+    let router = certdesk::http::router(state_for(&pool, &issuers));
+    let readyz = || router.clone().oneshot(Request::get("/readyz").body(Body::empty()).unwrap());
+
+    let burst = futures_util::future::join_all((0..20).map(|_| readyz())).await;
+    for response in burst {
+        let response = response.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let readiness: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(readiness["issuers"]["public"]["ok"], true, "{readiness}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "twenty concurrent requests, one probe of the CA");
+    assert_eq!(readyz().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "answered from the last probe");
+
+    tokio::time::sleep(certdesk::http::READINESS_FRESH_FOR + std::time::Duration::from_millis(100)).await;
+    assert_eq!(readyz().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "a probe older than five seconds is repeated");
+}
+
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn readyz_reports_the_real_stack_issuers_when_configured(pool: PgPool) {
     // Only meaningful under end2end/stack.sh test, which starts OpenBao and Pebble and says where.

@@ -190,14 +190,27 @@ async fn a_password_only_sign_in_enrols_then_verifies_certdesk_totp(pool: PgPool
     assert_eq!(second_factor, ["enrolment", "recovery code"]);
 }
 
-#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
-async fn five_wrong_codes_lock_the_factor_even_against_the_right_code(pool: PgPool) {
+/// A fresh person signed in at the provider with a password, on the enrolment page of the second factor.
+struct Enrolling {
+    portal: Portal,
+    cookie: String,
+    secret: String,
+    csrf: String,
+}
+
+async fn enrolling(pool: &PgPool) -> Enrolling {
     let stand_in = start_stand_in().await;
-    let portal = Portal::with_config(&pool, &stand_in.issuer, ENCRYPTION).await;
+    let portal = Portal::with_config(pool, &stand_in.issuer, ENCRYPTION).await;
     let cookie = password_sign_in(&portal, &stand_in).await;
     let enrol = read(portal.get("/signin/second-factor", Some(&cookie)).await).await;
     let secret = between(&enrol.body, "data-totp-secret aria-labelledby=\"secret-label\">", "<").to_owned();
     let csrf = csrf_of(&enrol);
+    Enrolling { portal, cookie, secret, csrf }
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn five_wrong_codes_lock_the_factor_even_against_the_right_code(pool: PgPool) {
+    let Enrolling { portal, cookie, secret, csrf } = enrolling(&pool).await;
     for attempt in 1..=4 {
         let page = post_code(&portal, &cookie, &csrf, &wrong_code(&secret)).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "attempt {attempt}");
@@ -215,4 +228,31 @@ async fn five_wrong_codes_lock_the_factor_even_against_the_right_code(pool: PgPo
     .await
     .unwrap();
     assert_eq!(locked_events, 1);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn parallel_guesses_cannot_outrun_the_lock(pool: PgPool) {
+    let Enrolling { portal, cookie, secret, csrf } = enrolling(&pool).await;
+    let wrong = wrong_code(&secret);
+    let started = time::OffsetDateTime::now_utc();
+
+    // Twenty wrong codes at once: only five may be checked, however the requests interleave.
+    let pages = futures_util::future::join_all((0..20).map(|_| post_code(&portal, &cookie, &csrf, &wrong))).await;
+    let statuses: Vec<StatusCode> = pages.iter().map(|page| page.status).collect();
+    let retried = statuses.iter().filter(|status| **status == StatusCode::BAD_REQUEST).count();
+    let locked = statuses.iter().filter(|status| **status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((retried, locked), (4, 16), "four retries, then the lock for the rest: {statuses:?}");
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'mfa.failed'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(failed, 5, "only five codes were checked");
+    let (failures, until): (i32, time::OffsetDateTime) =
+        sqlx::query_as("SELECT failed_attempts, locked_until FROM local_totp").fetch_one(&pool).await.unwrap();
+    assert_eq!(failures, 5);
+    let lock = until - started;
+    assert!(lock > time::Duration::minutes(14) && lock <= time::Duration::minutes(16), "locked for 15 minutes: {lock}");
+
+    let right = post_code(&portal, &cookie, &csrf, &code_at(&secret, now_unix())).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "still locked");
 }

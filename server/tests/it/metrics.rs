@@ -79,3 +79,52 @@ async fn metrics_are_off_without_their_section_and_a_short_token_is_refused(pool
     let error = certdesk::config::Config::from_toml_str(&short).unwrap_err();
     assert!(error.to_string().contains("metrics.bearer_token"), "{error}");
 }
+
+/// An issued certificate of `owner@example.test` for `private-name.cluster.local`, expiring in ten days.
+async fn issued_certificate_with_owner(pool: &PgPool) {
+    let owner = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO users (id, issuer, subject, email) VALUES ($1, 'https://idp', 'owner', 'owner@example.test')",
+    )
+    .bind(owner)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, key_algorithm, serial, not_after)
+         VALUES ($1, $2, 'private', 'issued', 'private-name.cluster.local', 'ec-p256', '1a:2b', now() + interval '10 days')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(owner)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn without_a_token_a_scrape_has_counts_but_no_certificate_names_or_owners(pool: PgPool) {
+    issued_certificate_with_owner(&pool).await;
+    let open = certdesk::http::router(state_for(&pool, "[metrics]\n"));
+    let (status, body) = scrape(&open, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let parsed = prometheus_parse::Scrape::parse(body.lines().map(|line| Ok(line.to_owned()))).unwrap();
+    assert_eq!(gauge(&parsed, "certdesk_certificates", &[("issuer", "private"), ("status", "issued")]), Some(1.0));
+    let soonest = gauge(&parsed, "certdesk_certificate_soonest_expiry_seconds", &[("issuer", "private")]).unwrap();
+    assert!((soonest - 10.0 * 86_400.0).abs() < 120.0, "the soonest expiry, per issuer: {soonest}");
+    assert!(!body.contains("certdesk_certificate_expiry_seconds{"), "no per-certificate series: {body}");
+    assert!(!body.contains("owner@example.test") && !body.contains("private-name"), "{body}");
+
+    // The token, or the explicit switch, brings the per-certificate series with its owner.
+    for extra in [
+        format!("[metrics]\nbearer_token = \"{TOKEN}\"\n"),
+        "[metrics]\nexpose_owners_without_token = true\n".to_owned(),
+    ] {
+        let router = certdesk::http::router(state_for(&pool, &extra));
+        let token = extra.contains(TOKEN).then_some(TOKEN);
+        let (status, body) = scrape(&router, token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let parsed = prometheus_parse::Scrape::parse(body.lines().map(|line| Ok(line.to_owned()))).unwrap();
+        let labels = [("subject_CN", "private-name.cluster.local"), ("owner", "owner@example.test")];
+        assert!(gauge(&parsed, "certdesk_certificate_expiry_seconds", &labels).is_some(), "{extra}: {body}");
+    }
+}

@@ -81,12 +81,24 @@ pub fn step_at(unix_seconds: i64) -> i64 {
     unix_seconds.div_euclid(STEP_SECONDS)
 }
 
+/// Six digits (spaces ignored): only such input is worth checking, and counting towards the lock.
+pub fn is_well_formed(code: &str) -> bool {
+    let mut digits = 0;
+    for c in code.chars().filter(|c| !c.is_whitespace()) {
+        if !c.is_ascii_digit() {
+            return false;
+        }
+        digits += 1;
+    }
+    digits == DIGITS
+}
+
 /// Checks `code` against the steps around `now` (one step either side, for clock drift and typing time).
 pub fn check_code(secret: &[u8], code: &str, now_unix: i64, last_used_step: i64) -> CodeCheck {
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_well_formed(code) {
         return CodeCheck::Malformed;
     }
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let current = step_at(now_unix);
     let mut replayed = false;
     for step in [current - 1, current, current + 1] {

@@ -99,8 +99,8 @@ pub async fn begin(
 /// The factor as it stands: locked, waiting for enrolment (with its secret), or enrolled.
 enum Factor {
     Locked { until: OffsetDateTime },
-    Enrolling { secret: zeroize::Zeroizing<Vec<u8>>, last_used_step: i64 },
-    Enrolled { secret: zeroize::Zeroizing<Vec<u8>>, last_used_step: i64 },
+    Enrolling { secret: zeroize::Zeroizing<Vec<u8>> },
+    Enrolled { secret: zeroize::Zeroizing<Vec<u8>> },
 }
 
 async fn show(State(state): State<AppState>, session: Session, context: RequestContext) -> Response {
@@ -160,12 +160,23 @@ async fn submit(
     let Some(sealer) = state.config.encryption.as_ref() else { return unavailable(meta) };
     let outcome = match load_factor(&state, sealer, &waiting, now).await {
         Ok(Factor::Locked { until }) => return pages::locked(until),
-        Ok(Factor::Enrolling { secret, last_used_step }) => {
-            confirm_enrolment(&state, meta, &waiting, &secret, last_used_step, &form.code, now).await
-        }
-        Ok(Factor::Enrolled { secret, last_used_step }) => {
-            verify_code(&state, meta, &waiting, &secret, last_used_step, &form.code, now).await
-        }
+        Ok(Factor::Enrolling { secret }) => match claim(&state, &waiting, &form.code, true, now).await {
+            Ok(Claim::Checkable(counted)) => {
+                confirm_enrolment(&state, meta, &waiting, &secret, &form.code, counted, now).await
+            }
+            Ok(Claim::Refused(Step::Retry { message, status, .. })) => {
+                Ok(Step::Retry { message, status, secret: Some(secret) })
+            }
+            Ok(Claim::Refused(step)) => Ok(step),
+            Err(error) => Err(error),
+        },
+        Ok(Factor::Enrolled { secret }) => match claim(&state, &waiting, &form.code, false, now).await {
+            Ok(Claim::Checkable(counted)) => {
+                verify_code(&state, meta, &waiting, &secret, &form.code, counted, now).await
+            }
+            Ok(Claim::Refused(step)) => Ok(step),
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     match outcome {
@@ -220,6 +231,55 @@ enum Step {
     },
 }
 
+/// Whether a submitted code may be checked: malformed input is only explained (it is no guess and does not
+/// count); anything else first claims an attempt, which counts it as a failure and finds a lock set by a
+/// parallel guess in the same statement (see `db::local_totp::claim_attempt`).
+enum Claim {
+    Checkable(Counted),
+    Refused(Step),
+}
+
+/// The failures so far including this attempt, the lock it set when it was the last one allowed, and the last
+/// time step used, all as of the claim.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    failures: i32,
+    locked_until: Option<OffsetDateTime>,
+    last_used_step: i64,
+}
+
+async fn claim(
+    state: &AppState,
+    waiting: &PendingSecondFactor,
+    code: &str,
+    enrolling: bool,
+    now: OffsetDateTime,
+) -> Result<Claim, ServerError> {
+    let recovery = !enrolling && codes::looks_like_recovery_code(code);
+    if !recovery && !codes::is_well_formed(code) {
+        return Ok(Claim::Refused(malformed(enrolling, None)));
+    }
+    let lock_until = now + codes::LOCK_FOR;
+    let attempt =
+        db::local_totp::claim_attempt(&state.pool, waiting.user_id, codes::LOCK_AFTER_FAILURES, lock_until, now)
+            .await?;
+    Ok(match attempt {
+        db::local_totp::Attempt::Allowed { failures, locked_until, last_used_step } => {
+            Claim::Checkable(Counted { failures, locked_until, last_used_step })
+        }
+        db::local_totp::Attempt::Locked { until } => Claim::Refused(Step::Locked { until }),
+    })
+}
+
+fn malformed(enrolling: bool, secret: Option<zeroize::Zeroizing<Vec<u8>>>) -> Step {
+    let message = if enrolling {
+        "Enter the 6-digit code your authenticator app shows."
+    } else {
+        "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
+    };
+    Step::Retry { message: message.into(), status: StatusCode::BAD_REQUEST, secret }
+}
+
 async fn waiting_sign_in(session: &Session, now: OffsetDateTime) -> Result<PendingSecondFactor, Response> {
     match session.get::<PendingSecondFactor>(PENDING_SECOND_FACTOR).await {
         Ok(Some(waiting)) if now.unix_timestamp() - waiting.started_at <= DEADLINE_SECS => Ok(waiting),
@@ -251,13 +311,13 @@ async fn load_factor(
         let opened = sealer.open(&row.secret, &context);
         match (row.confirmed_at, opened) {
             (Some(_), Ok(secret)) => {
-                return Ok(Factor::Enrolled { secret, last_used_step: row.last_used_step });
+                return Ok(Factor::Enrolled { secret });
             }
             // An enrolled secret that no configured key opens must not silently become a new enrolment: that
             // would let whoever holds the provider password replace the factor.
             (Some(_), Err(error)) => return Err(error.into()),
             (None, Ok(secret)) if (now - row.created_at).whole_seconds() < ENROLMENT_SECS => {
-                return Ok(Factor::Enrolling { secret, last_used_step: row.last_used_step });
+                return Ok(Factor::Enrolling { secret });
             }
             (None, _) => {}
         }
@@ -268,7 +328,7 @@ async fn load_factor(
         // Confirmed concurrently (another tab): read again.
         return Box::pin(load_factor(state, sealer, waiting, now)).await;
     }
-    Ok(Factor::Enrolling { secret, last_used_step: 0 })
+    Ok(Factor::Enrolling { secret })
 }
 
 async fn confirm_enrolment(
@@ -276,14 +336,15 @@ async fn confirm_enrolment(
     meta: &RequestMeta,
     waiting: &PendingSecondFactor,
     secret: &[u8],
-    last_used_step: i64,
     code: &str,
+    counted: Counted,
     now: OffsetDateTime,
 ) -> Result<Step, ServerError> {
-    let step = match codes::check_code(secret, code, now.unix_timestamp(), last_used_step) {
+    let step = match codes::check_code(secret, code, now.unix_timestamp(), counted.last_used_step) {
         CodeCheck::Accepted { step } => step,
         refused => {
-            return refuse(state, meta, waiting, refused, now, Some(zeroize::Zeroizing::new(secret.to_vec()))).await;
+            let secret = Some(zeroize::Zeroizing::new(secret.to_vec()));
+            return refuse(state, meta, waiting, refused, counted, now, secret).await;
         }
     };
     let recovery_codes = codes::new_recovery_codes();
@@ -291,8 +352,8 @@ async fn confirm_enrolment(
     let mut tx = state.pool.begin().await?;
     if !db::local_totp::accept_step(&mut tx, waiting.user_id, step, now).await? {
         drop(tx);
-        return refuse(state, meta, waiting, CodeCheck::Replayed, now, Some(zeroize::Zeroizing::new(secret.to_vec())))
-            .await;
+        let secret = Some(zeroize::Zeroizing::new(secret.to_vec()));
+        return refuse(state, meta, waiting, CodeCheck::Replayed, counted, now, secret).await;
     }
     db::local_totp::replace_recovery_codes(&mut tx, waiting.user_id, &hashes).await?;
     record_success(state, tx, meta, waiting, "mfa.enrolled", "enrolment", now).await?;
@@ -304,8 +365,8 @@ async fn verify_code(
     meta: &RequestMeta,
     waiting: &PendingSecondFactor,
     secret: &[u8],
-    last_used_step: i64,
     code: &str,
+    counted: Counted,
     now: OffsetDateTime,
 ) -> Result<Step, ServerError> {
     let mut tx = state.pool.begin().await?;
@@ -313,11 +374,11 @@ async fn verify_code(
         if !db::local_totp::spend_recovery_code(&mut tx, waiting.user_id, &codes::recovery_code_hash(code), now).await?
         {
             drop(tx);
-            return refuse(state, meta, waiting, CodeCheck::Wrong, now, None).await;
+            return refuse(state, meta, waiting, CodeCheck::Wrong, counted, now, None).await;
         }
         "recovery code"
     } else {
-        let check = codes::check_code(secret, code, now.unix_timestamp(), last_used_step);
+        let check = codes::check_code(secret, code, now.unix_timestamp(), counted.last_used_step);
         let accepted = match check {
             CodeCheck::Accepted { step } => db::local_totp::accept_step(&mut tx, waiting.user_id, step, now).await?,
             _ => false,
@@ -325,7 +386,7 @@ async fn verify_code(
         if !accepted {
             drop(tx);
             let refused = if matches!(check, CodeCheck::Accepted { .. }) { CodeCheck::Replayed } else { check };
-            return refuse(state, meta, waiting, refused, now, None).await;
+            return refuse(state, meta, waiting, refused, counted, now, None).await;
         }
         "totp"
     };
@@ -350,33 +411,25 @@ async fn record_success(
     Ok(())
 }
 
-/// A refused code: malformed input is only explained; wrong and replayed codes count towards the lock.
+/// A refused code, already counted when its attempt was claimed: audited, and the form again or the lock.
 async fn refuse(
     state: &AppState,
     meta: &RequestMeta,
     waiting: &PendingSecondFactor,
     check: CodeCheck,
+    counted: Counted,
     now: OffsetDateTime,
     secret: Option<zeroize::Zeroizing<Vec<u8>>>,
 ) -> Result<Step, ServerError> {
     let (reason, message) = match check {
-        CodeCheck::Malformed => {
-            let message = if secret.is_some() {
-                "Enter the 6-digit code your authenticator app shows."
-            } else {
-                "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
-            };
-            return Ok(Step::Retry { message: message.into(), status: StatusCode::BAD_REQUEST, secret });
-        }
+        CodeCheck::Malformed => return Ok(malformed(secret.is_some(), secret)),
         CodeCheck::Replayed => {
             ("code already used", "That code was already used. Wait for the next one and try again.")
         }
         _ => ("wrong code", "That code is not right. Check the time on your phone and try the current code."),
     };
-    let lock_until = now + codes::LOCK_FOR;
-    let (failures, locked) =
-        db::local_totp::record_failure(&state.pool, waiting.user_id, codes::LOCK_AFTER_FAILURES, lock_until).await?;
-    let locked = locked.filter(|until| *until > now);
+    let Counted { failures, locked_until, .. } = counted;
+    let locked = locked_until.filter(|until| *until > now);
     let details = json!({ "reason": reason, "failures": failures, "locked": locked.is_some() });
     audit::record(
         &state.pool,
