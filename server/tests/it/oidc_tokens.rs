@@ -240,8 +240,10 @@ async fn a_valid_token_signs_in_and_each_defect_is_refused(pool: PgPool) {
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         assert!(String::from_utf8_lossy(&body).contains("could not be verified"), "{case}");
     }
+    // Anonymous refusals are audited at most once a minute per source and reason (a flood must not stall the audit
+    // chain), so defects refused with the same words share one row.
     let reasons = denial_reasons(&pool).await;
-    assert_eq!(reasons.len(), cases.len());
+    assert!((1..=cases.len()).contains(&reasons.len()), "{reasons:?}");
     assert!(reasons.iter().all(|reason| reason.starts_with("invalid ID token")), "{reasons:?}");
 
     // A valid token without a second factor gets no session.
