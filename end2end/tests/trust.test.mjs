@@ -104,7 +104,11 @@ test('after an old provider login a silent sign-in cannot step up; a prompt=logi
   await confirm.waitFor();
   await screenshot(page, 'step-up-needed');
 
-  await confirm.click();
+  // The link leads to the provider's sign-in with prompt=login (followed here as a full navigation: it is a
+  // server route, not one of the app's).
+  const href = await confirm.getAttribute('href');
+  assert.match(href, /^\/auth\/login\?step_up=1&next=\/settings\/tokens$/);
+  await page.goto(baseUrl + href);
   await page.getByLabel('Username').waitFor();
   await submitIdpLogin(page, 'user19');
   await page.waitForURL((url) => url.href.startsWith(`${baseUrl}/settings/tokens`));
@@ -131,15 +135,16 @@ test('off-boarding ends the certificates, tokens and session of a person in one 
   const admin = await openPage(browser);
   await signIn(admin.page, baseUrl, 'admin19', '/admin');
   await waitForHydration(admin.page);
-  await admin.page.getByLabel('Person').fill('user20@certdesk.test');
+  await admin.page.getByLabel('Person', { exact: true }).fill('user20@certdesk.test');
   await admin.page.getByRole('button', { name: 'Find what they hold' }).click();
   const plan = admin.page.locator('form.offboarding-plan');
-  await plan.getByText('1 live API token').waitFor();
+  // At least the token made above (a kept demo stack may hold more of theirs).
+  await plan.getByText(/[1-9]\d* live API tokens?/).waitFor();
   await plan.getByLabel('Reason for revoking their certificates').selectOption('affiliationChanged');
   await plan.getByRole('checkbox').check();
   await plan.getByRole('button', { name: /^Off-board/ }).click();
   await admin.page.getByText('is off-boarded.').waitFor({ timeout: 60_000 });
-  await admin.page.getByText('1 API token(s) revoked.').waitFor();
+  await admin.page.getByText(/[1-9]\d* API token\(s\) revoked\./).waitFor();
   await screenshot(admin.page, 'offboarding-report');
   assert.deepEqual(admin.errors, []);
 

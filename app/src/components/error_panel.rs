@@ -13,7 +13,8 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     let step_up = (error == AppError::StepUpRequired).then(|| {
         let here = leptos_router::hooks::use_location().pathname.get_untracked();
         let href = format!("/auth/login?step_up=1&next={}", encode_path(&here));
-        view! { <a class="button primary" href=href>"Confirm it's you"</a> }
+        // A server route (the provider's sign-in), not one of the app's: the router must not take it over.
+        view! { <a class="button primary" href=href rel="external">"Confirm it's you"</a> }
     });
     view! {
         <section class="error-panel" role="alert">
