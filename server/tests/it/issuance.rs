@@ -131,6 +131,35 @@ pub fn openssl(args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
+/// A request for `names` with the requester's own CSR.
+pub fn with_csr(csr: &str, names: &[&str]) -> Value {
+    json!({ "issuer_id": "private", "dns_names": names, "validity_days": 30, "key": { "source": "csr", "csr_pem": csr } })
+}
+
+/// An openssl CSR with `subject` ("/" for none) and these SANs, signed with `digest` ("-sha256", "-sha1").
+pub fn openssl_csr(dir: &std::path::Path, subject: &str, sans: &[&str], digest: &str) -> String {
+    let path = dir.join(format!("{}.csr", Uuid::new_v4()));
+    let san = format!("subjectAltName={}", sans.iter().map(|name| format!("DNS:{name}")).collect::<Vec<_>>().join(","));
+    let (ok, text) = openssl(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "rsa:2048",
+        "-keyout",
+        dir.join(format!("{}.key", Uuid::new_v4())).to_str().unwrap(),
+        digest,
+        "-subj",
+        subject,
+        "-addext",
+        &san,
+        "-out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    std::fs::read_to_string(path).unwrap()
+}
+
 /// A request's intent for `names` from a CSR, written at `now` and left `pending`, as a crash right after the intent
 /// transaction leaves it; answers its id.
 pub async fn pending_intent(
@@ -267,25 +296,7 @@ async fn a_csr_certificate_has_no_key_to_download_and_bad_csrs_are_refused(pool:
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let dir = std::env::temp_dir().join(format!("certdesk-csr-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let csr_path = dir.join("req.csr");
-    let (ok, text) = openssl(&[
-        "req",
-        "-new",
-        "-nodes",
-        "-newkey",
-        "rsa:2048",
-        "-keyout",
-        dir.join("k").to_str().unwrap(),
-        "-subj",
-        "/CN=db.cluster.local",
-        "-addext",
-        "subjectAltName=DNS:db.cluster.local",
-        "-out",
-        csr_path.to_str().unwrap(),
-    ]);
-    assert!(ok, "{text}");
-    let csr = std::fs::read_to_string(&csr_path).unwrap();
-    let with_csr = |csr: &str, names: &[&str]| json!({ "issuer_id": "private", "dns_names": names, "validity_days": 30, "key": { "source": "csr", "csr_pem": csr } });
+    let csr = openssl_csr(&dir, "/CN=db.cluster.local", &["db.cluster.local"], "-sha256");
     let (status, created) = api.request(with_csr(&csr, &["db.cluster.local"]), None).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let (status, _) = api.download(created["id"].as_str().unwrap(), "key-pem", None).await;

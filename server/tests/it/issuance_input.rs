@@ -3,20 +3,14 @@
 //! and from CSRs with and without a common name), CSRs with a too-long common name or signed with SHA-1 (400s that
 //! name the value), and IP SANs judged against the policy's ranges.
 
-use std::path::Path;
-
 use http::{Request, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::ceremony::bootstrap::{DOMAIN, bootstrap_with};
-use crate::issuance::{Api, api_with, extra, openssl, server_key, temp_file};
-
-fn stack_dir() -> String {
-    std::env::var("CERTDESK_TEST_STACK_DIR")
-        .expect("CERTDESK_TEST_STACK_DIR must name the test stack (start it with end2end/stack.sh)")
-}
+use crate::issuance::{Api, api_with, extra, openssl, openssl_csr, server_key, temp_file, with_csr};
+use crate::support::stack_dir;
 
 /// `a…a.b…b.c…c.d…d.cluster.local` of exactly `len` characters, labels of at most 63.
 fn long_name(len: usize) -> String {
@@ -35,34 +29,6 @@ fn long_name(len: usize) -> String {
     let name = labels.join(".") + suffix;
     assert_eq!(name.len(), len, "{name}");
     name
-}
-
-fn with_csr(csr: &str, names: &[&str]) -> Value {
-    json!({ "issuer_id": "private", "dns_names": names, "validity_days": 30, "key": { "source": "csr", "csr_pem": csr } })
-}
-
-/// An openssl CSR with `subject` ("/" for none) and these SANs, signed with `digest` ("-sha256", "-sha1").
-fn openssl_csr(dir: &Path, subject: &str, sans: &[&str], digest: &str) -> String {
-    let path = dir.join(format!("{}.csr", Uuid::new_v4()));
-    let san = format!("subjectAltName={}", sans.iter().map(|name| format!("DNS:{name}")).collect::<Vec<_>>().join(","));
-    let (ok, text) = openssl(&[
-        "req",
-        "-new",
-        "-nodes",
-        "-newkey",
-        "rsa:2048",
-        "-keyout",
-        dir.join(format!("{}.key", Uuid::new_v4())).to_str().unwrap(),
-        digest,
-        "-subj",
-        subject,
-        "-addext",
-        &san,
-        "-out",
-        path.to_str().unwrap(),
-    ]);
-    assert!(ok, "{text}");
-    std::fs::read_to_string(path).unwrap()
 }
 
 /// The issued leaf of certificate `id`, as `openssl x509 -text` prints it.
