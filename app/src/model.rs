@@ -15,8 +15,8 @@ pub use notifications::{
 };
 pub use renewal::{CertificateVersion, RenewalRequest, RenewalView};
 pub use revocation::{
-    OffboardedCertificate, OffboardingReport, OwnerRevocationPlan, RevocableCertificate, RevocationReason,
-    RevocationResult, RevocationView, reason_label,
+    BatchItemState, OffboardingReport, OwnerRevocationPlan, RevocableCertificate, RevocationBatchItem,
+    RevocationBatchView, RevocationReason, RevocationResult, RevocationView, reason_label,
 };
 
 /// An issuer as configured (private PKI in OpenBao/Vault, or an ACME CA).

@@ -10,7 +10,8 @@ use crate::error::AppError;
 use crate::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
     CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OffboardingReport,
-    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
+    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationBatchView,
+    RevocationReason, RevocationResult,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -98,6 +99,16 @@ pub trait Backend: Send + Sync + 'static {
         owner_id: uuid::Uuid,
         reason: RevocationReason,
     ) -> Result<OffboardingReport, AppError>;
+    /// Queues the certificates for revocation as a batch carried out in the background (owners their own, admins
+    /// anyone's with step-up): where each one stands now.
+    async fn revoke_certificates(
+        &self,
+        request: &RequestMeta,
+        ids: Vec<uuid::Uuid>,
+        reason: RevocationReason,
+    ) -> Result<RevocationBatchView, AppError>;
+    /// Where a revocation batch stands (whoever asked for it, admins).
+    async fn revocation_batch(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RevocationBatchView, AppError>;
     /// Admins: everyone's API tokens that still work, with their owners.
     async fn list_everyones_api_tokens(&self, request: &RequestMeta) -> Result<Vec<OwnedApiTokenView>, AppError>;
     /// One page of the audit log with the chain's verification state (admins and auditors).

@@ -137,6 +137,8 @@ test('an admin revokes a selection with live results, then off-boards a person',
   await offboarding.getByRole('checkbox', { name: /I want to off-board/ }).check();
   await offboarding.getByRole('button', { name: /^Off-board / }).click();
   await offboarding.getByText('is off-boarded.').waitFor({ timeout: 60_000 });
+  // The certificates are revoked in the background; the report follows the batch until each has its outcome.
+  await offboarding.getByRole('status').filter({ hasText: `${count} of ${count} done: ${count} revoked` }).waitFor({ timeout: 60_000 });
   assert.equal(await offboarding.locator('li.result.ok').filter({ hasText: '— revoked' }).count(), count);
   await screenshot(page, 'admin-offboarding');
 

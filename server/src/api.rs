@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/certificates/{id}/revoke", axum::routing::post(revocation::revoke_one))
         .route("/api/v1/certificates/{id}/renew", axum::routing::post(renewal::renew))
         .route("/api/v1/certificates/revoke", axum::routing::post(revocation::revoke_batch))
+        .route("/api/v1/revocations/{id}", axum::routing::get(revocation::batch_progress))
         .route("/api/v1/people/{id}/offboard", axum::routing::post(revocation::offboard))
 }
 

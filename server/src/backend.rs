@@ -4,7 +4,8 @@ use app::AppError;
 use app::model::{
     ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
     CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OffboardingReport,
-    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationReason, RevocationResult,
+    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationBatchView,
+    RevocationReason, RevocationResult,
 };
 use app::ssr::{Backend, RequestMeta};
 use async_trait::async_trait;
@@ -123,6 +124,23 @@ impl Backend for ServerBackend {
         revocation::offboarding::offboard(&self.state, request, caller, owner_id, reason)
             .await
             .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn revoke_certificates(
+        &self,
+        request: &RequestMeta,
+        ids: Vec<uuid::Uuid>,
+        reason: RevocationReason,
+    ) -> Result<RevocationBatchView, AppError> {
+        let caller = request.caller()?;
+        revocation::bulk::submit(&self.state, request, caller, &ids, reason)
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn revocation_batch(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RevocationBatchView, AppError> {
+        let caller = request.caller()?;
+        revocation::bulk::progress(&self.state, caller, id).await.map_err(|error| error.into_app_error(request))
     }
 
     async fn list_everyones_api_tokens(&self, request: &RequestMeta) -> Result<Vec<OwnedApiTokenView>, AppError> {

@@ -11,6 +11,7 @@ pub mod local_totp;
 pub mod metrics;
 pub mod notifications;
 pub mod renewal;
+pub mod revocation_intents;
 pub mod revocations;
 pub mod sealed;
 pub mod users;

@@ -110,6 +110,7 @@ pub fn registry() -> JobRegistry {
     jobs.register(crate::notifications::Notifications);
     jobs.register(crate::renewal::Renewal);
     jobs.register(crate::acme::ResumeOrders);
+    jobs.register(crate::revocation::worker::Revocations);
     jobs
 }
 

@@ -1,26 +1,29 @@
-//! Revoking certificates: an owner their own, an admin anyone's (with a recent second factor). The issuer revokes
-//! first; only once it confirmed is the certificate recorded as revoked, with reason, actor and time, in one
-//! transaction with its audit row. Revoking twice is harmless. Then the issuer's CRL is rebuilt and republished.
+//! Revoking certificates: an owner their own, an admin anyone's (with a recent second factor). The intent to revoke
+//! is recorded (with its audit event) before the issuer is told; only once the issuer confirmed is the certificate
+//! recorded as revoked, with reason, actor and time, in one transaction with its audit row (`intent`). Revoking
+//! twice is harmless. Then the issuer's CRL is rebuilt and republished. Many at once run as a batch in the
+//! background (`bulk`, `worker`).
 
 pub mod bulk;
+pub mod intent;
 pub mod offboarding;
+pub mod worker;
 
 use app::AppError;
 use app::model::{CertStatus, RevocationReason, RevocationResult, Role};
 use app::ssr::{Caller, RequestMeta};
 use serde_json::json;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Outcome};
 use crate::auth::roles::owner_scope;
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::db::certificates::CertificateRecord;
 use crate::error::ServerError;
 use crate::inventory::stored_status;
-use crate::issuers::IssuerError;
+use crate::issuance::flow::Actor;
 use crate::state::AppState;
 
 /// On what grounds the caller may revoke a certificate.
@@ -59,37 +62,41 @@ pub async fn revoke(
     let Some(record) = db::certificates::find_visible(&state.pool, id, owner_scope(caller)).await? else {
         return Err(ServerError::Client(AppError::not_found("certificate")));
     };
-    let actor = format!("user:{}", caller.user_id);
-    let denied = |why: &str| AuditEntry {
-        actor: actor.clone(),
-        action: "certificate.revoke_denied".into(),
-        object: object(id),
-        outcome: Outcome::Denied,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-        details: json!({ "reason": why }),
-    };
-    match authority_over(caller, record.owner_id) {
-        // An auditor looking at someone else's certificate.
-        None => {
-            audit::record(&state.pool, &state.chain_key, &denied("not the owner or an admin"), now).await?;
-            crate::metrics::revocation(&record.issuer_id, "denied", started.elapsed());
-            return Err(ServerError::Client(AppError::Forbidden));
-        }
-        Some(Authority::Admin) => {
-            if let Err(error) = require_recent_mfa(caller, now, state.config.auth.step_up_max_age) {
-                audit::record(&state.pool, &state.chain_key, &denied("step-up required"), now).await?;
-                crate::metrics::revocation(&record.issuer_id, "denied", started.elapsed());
-                return Err(ServerError::Client(error));
-            }
-        }
-        Some(Authority::Owner) => {}
-    }
+    authorize(state, meta, caller, &record, now, started).await?;
     revoke_authorized(state, meta, caller, record, reason, now, started).await
 }
 
-/// Revokes a certificate the caller was found allowed to revoke (by `revoke`, or by off-boarding, which checks its
-/// own authority once for everything a person holds).
+/// Whether the caller may revoke this certificate they can see: a refusal is audited (`certificate.revoke_denied`)
+/// and answered 403 (an auditor, someone else's) or step-up required (an admin without a recent second factor).
+pub(crate) async fn authorize(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    record: &CertificateRecord,
+    now: OffsetDateTime,
+    started: std::time::Instant,
+) -> Result<(), ServerError> {
+    let actor = Actor::of(meta, caller);
+    let denied = |why: &str| {
+        intent::audit_entry(&actor, "certificate.revoke_denied", record.id, Outcome::Denied, json!({ "reason": why }))
+    };
+    let refusal = match authority_over(caller, record.owner_id) {
+        Some(Authority::Owner) => return Ok(()),
+        Some(Authority::Admin) => match require_recent_mfa(caller, now, state.config.auth.step_up_max_age) {
+            Ok(()) => return Ok(()),
+            Err(error) => (error, "step-up required"),
+        },
+        // An auditor looking at someone else's certificate.
+        None => (AppError::Forbidden, "not the owner or an admin"),
+    };
+    audit::record(&state.pool, &state.chain_key, &denied(refusal.1), now).await?;
+    crate::metrics::revocation(&record.issuer_id, "denied", started.elapsed());
+    Err(ServerError::Client(refusal.0))
+}
+
+/// Revokes a certificate the caller was found allowed to revoke (by `revoke`): the intent and its
+/// `certificate.revoke_requested` event commit first, then the CA is told and the outcome recorded (`intent`).
+/// A second request while one is under way waits for it and answers its outcome.
 pub(crate) async fn revoke_authorized(
     state: &AppState,
     meta: &RequestMeta,
@@ -100,127 +107,68 @@ pub(crate) async fn revoke_authorized(
     started: std::time::Instant,
 ) -> Result<RevocationResult, ServerError> {
     let id = record.id;
-    let actor = format!("user:{}", caller.user_id);
-    let status = stored_status(&record.status);
-    if status == CertStatus::Revoked && record.revoked_by.is_some() {
-        crate::metrics::revocation(&record.issuer_id, "already_revoked", started.elapsed());
-        return Ok(result_of(&record, true));
-    }
-    if !is_revocable(status) && status != CertStatus::Revoked {
-        return Err(ServerError::Client(AppError::Conflict {
-            message: format!(
-                "only an issued certificate can be revoked; this one is {}",
-                status.label().to_lowercase()
-            ),
-        }));
-    }
-    let Some(serial) = record.serial.as_deref() else {
-        return Err(ServerError::Internal(format!("issued certificate {id} has no serial")));
-    };
-    let Some(issuer) = state.issuers.get(&record.issuer_id) else {
-        return Err(ServerError::Client(AppError::Conflict {
-            message: format!(
-                "its issuer `{}` is no longer configured in certdesk; revoke it at that CA directly",
-                record.issuer_id
-            ),
-        }));
-    };
-    // ACME's revokeCert sends the certificate itself; other issuers only need the serial.
-    let leaf_der = record
-        .leaf_pem
-        .as_deref()
-        .and_then(|leaf| pem::parse(leaf).ok())
-        .map(pem::Pem::into_contents)
-        .unwrap_or_default();
-    let answered = match issuer.authority() {
-        Ok(authority) => authority.revoke(serial, &leaf_der, reason).await,
-        Err(error) => Err(error),
-    };
-    let issuer_time = match answered {
-        Ok(time) => time,
-        Err(error) => {
-            let entry = AuditEntry {
-                actor: actor.clone(),
-                action: "certificate.revoke_failed".into(),
-                object: object(id),
-                outcome: Outcome::Failure,
-                request_id: meta.request_id.clone(),
-                client_addr: meta.client_addr.clone(),
-                details: json!({ "issuer": record.issuer_id, "serial": serial, "reason": reason.as_str(),
-                                 "error": error.to_string() }),
-            };
-            audit::record(&state.pool, &state.chain_key, &entry, now).await?;
-            tracing::warn!(request_id = %meta.request_id, certificate = %id, error = %error, "revocation failed at the issuer");
-            crate::metrics::issuer_error(&record.issuer_id, &error);
-            crate::metrics::revocation(&record.issuer_id, "failed", started.elapsed());
-            return Err(ServerError::Client(issuer_refusal(&issuer.config.display_name, error)));
+    let serial = match intent::precheck(state, &record)? {
+        intent::Precheck::AlreadyRevoked => {
+            crate::metrics::revocation(&record.issuer_id, "already_revoked", started.elapsed());
+            return Ok(intent::result_of(&record, true));
         }
+        intent::Precheck::Revocable { serial, .. } => serial.to_owned(),
     };
-    let revoked_at = issuer_time.unwrap_or(now);
+    let actor = Actor::of(meta, caller);
+    let new_intent = db::revocation_intents::NewIntent {
+        certificate_id: id,
+        batch_id: None,
+        reason: reason.as_str(),
+        requested_by: caller.user_id,
+        now,
+        claimed_until: Some(now + intent::CLAIM),
+    };
     let mut tx = state.pool.begin().await?;
-    let changed = db::revocations::mark_revoked(&mut tx, id, revoked_at, reason.as_str(), caller.user_id).await?;
-    if changed {
-        let entry = AuditEntry {
-            actor,
-            action: "certificate.revoked".into(),
-            object: object(id),
-            outcome: Outcome::Success,
-            request_id: meta.request_id.clone(),
-            client_addr: meta.client_addr.clone(),
-            details: json!({ "issuer": record.issuer_id, "serial": serial, "reason": reason.as_str(),
-                             "owner": record.owner_id,
-                             "revoked_at": revoked_at.format(&Rfc3339).unwrap_or_default() }),
-        };
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    }
+    let Some(intent_id) = db::revocation_intents::open(&mut tx, &new_intent).await? else {
+        drop(tx);
+        return answer_of_the_one_under_way(state, id).await;
+    };
+    let details = json!({ "issuer": record.issuer_id, "serial": serial, "reason": reason.as_str(),
+                           "owner": record.owner_id });
+    let entry = intent::audit_entry(&actor, "certificate.revoke_requested", id, Outcome::Success, details);
+    audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
-    state.crls.request_rebuild(&record.issuer_id);
-    if changed && let Err(error) = crate::notifications::revoked(state, id, now).await {
-        // The revocation stands; only its notice is lost (logged for the operator).
-        tracing::warn!(certificate = %id, error = %error, "could not record the revocation notice");
+    let claimed = db::revocation_intents::ClaimedIntent {
+        id: intent_id,
+        certificate_id: id,
+        batch_id: None,
+        reason: reason.as_str().to_owned(),
+        requested_by: caller.user_id,
+        requested_at: now,
+        attempts: 1,
+    };
+    match intent::carry_out(state, &actor, &claimed, started).await? {
+        intent::Carried::Revoked(result) | intent::Carried::AlreadyRevoked(result) => Ok(result),
+        intent::Carried::Failed(error) => Err(ServerError::Client(error)),
     }
-    let outcome = if changed { "revoked" } else { "already_revoked" };
-    crate::metrics::revocation(&record.issuer_id, outcome, started.elapsed());
-    if changed {
-        let revoked = CertificateRecord {
-            revoked_at: Some(revoked_at),
-            revocation_reason: Some(reason.as_str().to_owned()),
-            ..record
-        };
-        return Ok(result_of(&revoked, false));
-    }
-    // A concurrent request recorded it first: answer with what it stored.
-    let stored = db::certificates::find_visible(&state.pool, id, None).await?.unwrap_or(record);
-    Ok(result_of(&stored, true))
 }
 
-/// What the requester is told when the issuer did not revoke: nothing changed, and whether retrying can help.
-fn issuer_refusal(issuer: &str, error: IssuerError) -> AppError {
-    match error {
-        IssuerError::Sealed { .. } => AppError::Unavailable { service: format!("{issuer} (sealed)") },
-        IssuerError::Unavailable { .. } | IssuerError::BadAnswer { .. } => {
-            AppError::Unavailable { service: issuer.to_owned() }
+/// How long a second request waits for a revocation under way before it says so instead.
+const WAIT_FOR_THE_OTHER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A double submit (or two admins at once): wait for the revocation in flight and answer what it came to.
+async fn answer_of_the_one_under_way(state: &AppState, id: Uuid) -> Result<RevocationResult, ServerError> {
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_THE_OTHER;
+    while db::revocation_intents::is_open(&state.pool, id).await? {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ServerError::Client(AppError::Conflict {
+                message: "this certificate is being revoked right now; its page shows the outcome shortly".into(),
+            }));
         }
-        IssuerError::Refused { message, .. } => {
-            AppError::Conflict { message: format!("{issuer} refused to revoke it: {message}") }
-        }
-        IssuerError::NotConfigured { .. } => AppError::Conflict {
-            message: format!("certdesk cannot revoke certificates at {issuer}; revoke it at that CA directly"),
-        },
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-}
-
-fn result_of(record: &CertificateRecord, already_revoked: bool) -> RevocationResult {
-    RevocationResult {
-        id: record.id,
-        common_name: record.common_name.clone(),
-        serial: record.serial.clone(),
-        reason: record.revocation_reason.clone(),
-        revoked_at: record.revoked_at.and_then(|time| time.format(&Rfc3339).ok()).unwrap_or_default(),
-        already_revoked,
+    let Some(record) = db::certificates::find_visible(&state.pool, id, None).await? else {
+        return Err(ServerError::Client(AppError::not_found("certificate")));
+    };
+    if stored_status(&record.status) == CertStatus::Revoked {
+        return Ok(intent::result_of(&record, true));
     }
-}
-
-fn object(id: Uuid) -> String {
-    format!("certificate:{id}")
+    Err(ServerError::Client(AppError::Conflict {
+        message: "a revocation of this certificate was just tried and failed; nothing changed, try again".into(),
+    }))
 }

@@ -111,8 +111,8 @@ pub struct OwnerRevocationPlan {
     pub disabled: bool,
 }
 
-/// What off-boarding did: the account disabled and its sessions ended, its tokens revoked, and each certificate's
-/// outcome.
+/// What off-boarding did: the account disabled and its sessions ended, its tokens revoked, and its certificates
+/// queued for revocation in a batch (carried out in the background; follow it with `revocation_batch`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OffboardingReport {
     pub owner_id: uuid::Uuid,
@@ -120,17 +120,49 @@ pub struct OffboardingReport {
     /// `false` when the account was already disabled by an earlier off-boarding.
     pub newly_disabled: bool,
     pub tokens_revoked: u32,
-    pub certificates: Vec<OffboardedCertificate>,
+    /// `None` when they held no certificate that could still be revoked.
+    pub revocations: Option<RevocationBatchView>,
+}
+
+/// Where one certificate of a revocation batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchItemState {
+    /// Waiting for (or with) the background worker.
+    Queued,
+    Revoked,
+    AlreadyRevoked,
+    /// Nothing changed: it stays valid and can be revoked again (the message says why).
+    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OffboardedCertificate {
-    pub id: uuid::Uuid,
+pub struct RevocationBatchItem {
+    pub certificate_id: uuid::Uuid,
     pub common_name: String,
-    /// `revoked`, `already_revoked` or `failed`.
-    pub outcome: String,
-    /// Why it failed (the issuer's answer); it stays issued and can be revoked again.
+    pub state: BatchItemState,
     pub message: Option<String>,
+}
+
+/// A bulk revocation (or an off-boarding's certificates), carried out one certificate at a time in the background:
+/// each certificate's state, re-read until `done`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationBatchView {
+    pub id: uuid::Uuid,
+    /// RFC 5280 name.
+    pub reason: String,
+    pub items: Vec<RevocationBatchItem>,
+    /// Every item has its outcome.
+    pub done: bool,
+    /// Ids of the request that name no certificate the requester can see (only in the answer to the request).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<uuid::Uuid>,
+}
+
+impl RevocationBatchView {
+    pub fn count(&self, state: BatchItemState) -> usize {
+        self.items.iter().filter(|item| item.state == state).count()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,14 +22,16 @@ pub fn AdminPage() -> impl IntoView {
     let query = query_from_url();
     let page = Resource::new(query, list_certificates);
     let session = Resource::new(|| (), |_| get_session());
+    // Off-boarding revokes a person's tokens: the token list below re-reads itself when it happens.
+    let offboarded = RwSignal::new(0u32);
     view! {
         <Title text="Revocation" />
         <div class="page-head">
             <h1>"Revocation"</h1>
             <a class="button" href="/crl">"Published CRLs"</a>
         </div>
-        <offboarding::Offboarding />
-        <tokens::EveryonesTokens />
+        <offboarding::Offboarding offboarded />
+        <tokens::EveryonesTokens offboarded />
         <section class="panel" aria-labelledby="search-heading">
             <h2 id="search-heading">"Find certificates"</h2>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading certificates…"</p> }>

@@ -1,11 +1,13 @@
-//! `POST /api/v1/certificates/{id}/revoke` and `POST /api/v1/certificates/revoke` (a batch): the same rules as the
-//! UI — owner or admin (with a recent second factor, which API tokens never carry), issuer first, then recorded.
+//! `POST /api/v1/certificates/{id}/revoke`, `POST /api/v1/certificates/revoke` (a batch, 202: carried out in the
+//! background) and `GET /api/v1/revocations/{id}` (its progress): the same rules as the UI — owner or admin (with a
+//! recent second factor, which API tokens never carry), intent recorded, issuer told, outcome recorded.
 
 use app::AppError;
 use app::model::RevocationReason;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -76,25 +78,47 @@ pub async fn revoke_batch(
     body: Result<Json<BatchBody>, JsonRejection>,
 ) -> Response {
     let meta = &context.meta;
+    let outcome = async {
+        let caller = meta.caller()?;
+        let body = body_of(body)?;
+        let reason = reason_of(body.reason.as_deref())?;
+        let ids = body
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                uuid::Uuid::parse_str(text).map_err(|_| {
+                    AppError::invalid(format!("ids[{index}]"), format!("`{text}` is not a certificate id"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        revocation::bulk::submit(&state, meta, caller, &ids, reason).await.map_err(|error| error.into_app_error(meta))
+    }
+    .await;
+    match outcome {
+        // Accepted: the certificates are revoked in the background; the batch's URL says how far it got.
+        Ok(batch) => {
+            let location = format!("/api/v1/revocations/{}", batch.id);
+            (StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(batch)).into_response()
+        }
+        Err(error) => error_response(error),
+    }
+}
+
+/// `GET /api/v1/revocations/{id}`: where a batch stands, for whoever asked for it and for admins.
+pub async fn batch_progress(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    let meta = &context.meta;
     respond(
         async {
             let caller = meta.caller()?;
-            let body = body_of(body)?;
-            let reason = reason_of(body.reason.as_deref())?;
-            let ids = body
-                .ids
-                .iter()
-                .enumerate()
-                .map(|(index, text)| {
-                    uuid::Uuid::parse_str(text).map_err(|_| {
-                        AppError::invalid(format!("ids[{index}]"), format!("`{text}` is not a certificate id"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let results = revocation::bulk::revoke_many(&state, meta, caller, &ids, reason)
-                .await
-                .map_err(|error| error.into_app_error(meta))?;
-            Ok(json!({ "results": results }))
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::not_found("revocation batch"))?;
+            let batch =
+                revocation::bulk::progress(&state, caller, id).await.map_err(|error| error.into_app_error(meta))?;
+            Ok(json!(batch))
         }
         .await,
     )

@@ -150,22 +150,23 @@ pub async fn mark_issued(
     Ok(updated.rows_affected() == 1)
 }
 
-/// pending → failed, with the reason shown to the requester.
+/// pending → failed, with the reason shown to the requester; `false` when it was no longer pending (settled by
+/// someone else first).
 pub async fn mark_failed(
     tx: &mut PgConnection,
     id: Uuid,
     failure: &str,
     now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query!(
         "UPDATE certificates SET status = 'failed', failure = $2, updated_at = $3 WHERE id = $1 AND status = 'pending'",
         id,
         failure,
         now,
     )
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 /// Everything about one certificate, for its page and its downloads.

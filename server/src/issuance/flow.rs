@@ -321,14 +321,17 @@ pub(crate) async fn complete(
     })
 }
 
-/// pending → failed with the reason, and its audit event, in one transaction.
-pub(crate) async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Result<(), ServerError> {
+/// pending → failed with the reason, and its audit event, in one transaction. A request someone else already
+/// settled (the reconciler and the request racing, an order driver resuming) changes nothing and is not audited
+/// again.
+pub async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Result<(), ServerError> {
     let now = OffsetDateTime::now_utc();
     tracing::warn!(request_id = %actor.request_id, certificate = %id, reason = %reason, "issuance failed");
     let mut tx = state.pool.begin().await?;
-    db::certificates::mark_failed(&mut tx, id, reason, now).await?;
-    let entry = event(actor, "certificate.failed", object(id), Outcome::Failure, json!({ "reason": reason }));
-    audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+    if db::certificates::mark_failed(&mut tx, id, reason, now).await? {
+        let entry = event(actor, "certificate.failed", object(id), Outcome::Failure, json!({ "reason": reason }));
+        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -380,7 +383,7 @@ fn names_of(request: &CheckedRequest) -> Vec<String> {
         .collect()
 }
 
-fn object(id: Uuid) -> String {
+pub(crate) fn object(id: Uuid) -> String {
     format!("certificate:{id}")
 }
 
@@ -410,7 +413,13 @@ impl Actor {
     }
 }
 
-fn event(actor: &Actor, action: &str, object: String, outcome: Outcome, details: serde_json::Value) -> AuditEntry {
+pub(crate) fn event(
+    actor: &Actor,
+    action: &str,
+    object: String,
+    outcome: Outcome,
+    details: serde_json::Value,
+) -> AuditEntry {
     AuditEntry {
         actor: actor.actor.clone(),
         action: action.to_owned(),

@@ -1,22 +1,23 @@
 //! Off-boarding (admins; the admin screen and `POST /api/v1/people/{id}/offboard`): everything one person holds
-//! ends. First their access, in one transaction — the account disabled, every session ended, every API token
-//! revoked, one audit event per effect — then each certificate they own that can still be revoked, on its own, so
-//! one issuer's failure names itself and stops nothing else. A later sign-in whose groups still grant access
+//! ends, in one transaction: the account disabled, every session ended, every API token revoked — one audit event
+//! per effect — and every certificate they own that can still be revoked queued as a revocation batch, carried
+//! out in the background one certificate at a time (`bulk`), so one issuer's failure names itself and stops
+//! nothing else. A later sign-in whose groups still grant access
 //! enables the account again (see `auth::routes`).
 
 use app::AppError;
-use app::model::{
-    OffboardedCertificate, OffboardingReport, OwnerRevocationPlan, RevocableCertificate, RevocationReason, Role,
-};
+use app::model::{OffboardingReport, OwnerRevocationPlan, RevocableCertificate, RevocationReason, Role};
 use app::ssr::{Caller, Credential, RequestMeta};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::bulk::{Entry, NewBatch};
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::error::ServerError;
+use crate::issuance::flow::Actor;
 use crate::state::AppState;
 
 fn admins_only(caller: &Caller) -> Result<(), ServerError> {
@@ -117,30 +118,28 @@ pub async fn offboard(
         )
         .await?;
     }
-    tx.commit().await?;
-    let mut certificates = Vec::new();
+    // Their certificates: queued in the same transaction, revoked in the background (see `bulk`).
+    let mut entries = Vec::new();
     for row in db::revocations::revocable_of_owner(&state.pool, person_id, now).await? {
         let Some(record) = db::certificates::find_visible(&state.pool, row.id, None).await? else { continue };
-        let started = std::time::Instant::now();
-        let outcome = super::revoke_authorized(state, meta, caller, record, reason, now, started).await;
-        let (outcome, message) = match outcome {
-            Ok(result) if result.already_revoked => ("already_revoked", None),
-            Ok(_) => ("revoked", None),
-            Err(ServerError::Client(error)) => ("failed", Some(error.to_string())),
-            Err(other) => return Err(other),
-        };
-        certificates.push(OffboardedCertificate {
-            id: row.id,
-            common_name: row.common_name,
-            outcome: outcome.to_owned(),
-            message,
-        });
+        let entry = Entry::of(state, &record)?;
+        entries.push((record, entry));
     }
+    let actor = Actor::of(meta, caller);
+    let batch = NewBatch { id: Uuid::new_v4(), requested_by: caller.user_id, reason, offboarded: Some(person_id), now };
+    let queued =
+        if entries.is_empty() { 0 } else { super::bulk::queue(&mut tx, state, &actor, &batch, &entries).await? };
+    tx.commit().await?;
+    if queued > 0 {
+        super::worker::spawn(state, actor, batch.id);
+    }
+    let revocations =
+        if entries.is_empty() { None } else { Some(super::bulk::view_of(state, batch.id, reason.as_str()).await?) };
     Ok(OffboardingReport {
         owner_id: person_id,
         owner_name: person.display_name,
         newly_disabled,
         tokens_revoked: u32::try_from(tokens.len()).unwrap_or(u32::MAX),
-        certificates,
+        revocations,
     })
 }

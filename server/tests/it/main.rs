@@ -30,6 +30,7 @@ mod rate_limits;
 mod refusals;
 mod renewal;
 mod revocation;
+mod revocation_intents;
 mod step_up;
 mod support;
 mod vault_issuer;

@@ -1,14 +1,15 @@
-//! Revoking a list of certificates one after another from the browser, so each result shows as it arrives: the
-//! per-certificate states, overall progress, and a halt when the admin must confirm it's them (step-up).
+//! Following a revocation batch: the server revokes the certificates one after another in the background, and the
+//! page re-reads the batch every second, so each result shows as it arrives: the per-certificate states, overall
+//! progress, and a halt when the admin must confirm it's them (step-up).
 
 use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use crate::api::revoke_certificate;
+use crate::api::{revocation_batch, revoke_certificates};
 use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
-use crate::model::RevocationReason;
+use crate::model::{BatchItemState, RevocationBatchView, RevocationReason};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowState {
@@ -49,7 +50,7 @@ pub struct BatchRun {
     pub states: RwSignal<HashMap<uuid::Uuid, RowState>>,
     pub order: RwSignal<Vec<uuid::Uuid>>,
     pub running: RwSignal<bool>,
-    /// Set when the run stopped early (step-up needed, connection lost).
+    /// Set when the run could not start or stopped being followed (step-up needed, connection lost).
     pub halted: RwSignal<Option<AppError>>,
 }
 
@@ -67,7 +68,7 @@ impl BatchRun {
         self.states.with(|states| states.get(&id).cloned())
     }
 
-    /// Revokes `ids` in order, one request each.
+    /// Queues `ids` for revocation as one batch (carried out by the server in the background), then follows it.
     pub fn start(self, ids: Vec<uuid::Uuid>, reason: RevocationReason) {
         if self.running.get_untracked() || ids.is_empty() {
             return;
@@ -77,30 +78,66 @@ impl BatchRun {
         self.order.set(ids.clone());
         self.running.set(true);
         leptos::task::spawn_local(async move {
-            for id in ids {
-                self.states.update(|states| {
-                    states.insert(id, RowState::Working);
-                });
-                let state = match revoke_certificate(id, reason).await {
-                    Ok(result) if result.already_revoked => RowState::AlreadyRevoked,
-                    Ok(_) => RowState::Revoked,
-                    // Every further request would be refused the same way: stop and let the admin confirm.
-                    Err(
-                        error @ (AppError::StepUpRequired | AppError::Unauthenticated | AppError::Transport { .. }),
-                    ) => {
-                        self.states.update(|states| {
-                            states.insert(id, RowState::Waiting);
-                        });
-                        self.halted.set(Some(error));
-                        break;
-                    }
-                    Err(error) => RowState::Failed(error.to_string()),
-                };
-                self.states.update(|states| {
-                    states.insert(id, state);
-                });
+            match revoke_certificates(ids, reason).await {
+                Ok(batch) => self.follow(batch),
+                // Nothing was queued (step-up needed, signed out, connection lost): say why, keep the selection.
+                Err(error) => {
+                    self.halted.set(Some(error));
+                    self.running.set(false);
+                }
             }
+        });
+    }
+
+    /// Shows where `batch` stands and re-reads it every second until every certificate has its outcome. Leaving
+    /// the page stops following; the server carries on regardless.
+    pub fn follow(self, batch: RevocationBatchView) {
+        if self.running.try_get_untracked().is_none() {
+            return;
+        }
+        self.show(&batch);
+        if batch.done {
             self.running.set(false);
+            return;
+        }
+        self.running.set(true);
+        let id = batch.id;
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    match revocation_batch(id).await {
+                        Ok(batch) => self.follow(batch),
+                        Err(error) => {
+                            self.halted.set(Some(error));
+                            self.running.set(false);
+                        }
+                    }
+                })
+            },
+            std::time::Duration::from_secs(1),
+        );
+    }
+
+    fn show(&self, batch: &RevocationBatchView) {
+        let known = self.order.with_untracked(|order| order.iter().copied().collect::<std::collections::HashSet<_>>());
+        let new: Vec<uuid::Uuid> =
+            batch.items.iter().map(|item| item.certificate_id).filter(|id| !known.contains(id)).collect();
+        if !new.is_empty() {
+            self.order.update(|order| order.extend(new));
+        }
+        self.states.update(|states| {
+            for item in &batch.items {
+                let state = match item.state {
+                    BatchItemState::Queued => RowState::Working,
+                    BatchItemState::Revoked => RowState::Revoked,
+                    BatchItemState::AlreadyRevoked => RowState::AlreadyRevoked,
+                    BatchItemState::Failed => RowState::Failed(item.message.clone().unwrap_or_default()),
+                };
+                states.insert(item.certificate_id, state);
+            }
+            for id in &batch.unknown {
+                states.insert(*id, RowState::Failed("no such certificate".into()));
+            }
         });
     }
 

@@ -1,16 +1,20 @@
 //! Off-boarding: find a person by e-mail address or name, see everything they hold (certificates that can still
 //! be revoked, live API tokens, the account), confirm with one reason, and end it all in one step: the account
-//! disabled and its sessions ended, every token revoked, every certificate revoked — each outcome listed.
+//! disabled and its sessions ended, every token revoked, every certificate queued and revoked in the background —
+//! each outcome listed as it arrives.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::batch::ReasonSelect;
+use super::batch::{BatchProgress, BatchRun, ReasonSelect, RowState};
 use crate::api::{offboard_person, plan_owner_revocation};
 use crate::components::error_panel::ErrorPanel;
 use crate::model::{OffboardingReport, OwnerRevocationPlan, RevocationReason};
 #[component]
-pub fn Offboarding() -> impl IntoView {
+pub fn Offboarding(
+    /// Bumped after each off-boarding, for the panels that show what it changed.
+    offboarded: RwSignal<u32>,
+) -> impl IntoView {
     let who = RwSignal::new(String::new());
     let find = Action::new(|who: &String| plan_owner_revocation(who.clone()));
     let on_submit = move |event: SubmitEvent| {
@@ -35,7 +39,7 @@ pub fn Offboarding() -> impl IntoView {
                 </button>
             </form>
             {move || find.value().get().map(|result| match result {
-                Ok(plan) => view! { <Plan plan /> }.into_any(),
+                Ok(plan) => view! { <Plan plan offboarded /> }.into_any(),
                 Err(error) => view! { <ErrorPanel error /> }.into_any(),
             })}
         </section>
@@ -43,7 +47,7 @@ pub fn Offboarding() -> impl IntoView {
 }
 
 #[component]
-fn Plan(plan: OwnerRevocationPlan) -> impl IntoView {
+fn Plan(plan: OwnerRevocationPlan, offboarded: RwSignal<u32>) -> impl IntoView {
     let count = plan.certificates.len();
     let tokens = plan.live_tokens;
     let who = match &plan.owner_email {
@@ -54,7 +58,16 @@ fn Plan(plan: OwnerRevocationPlan) -> impl IntoView {
     let confirmed = RwSignal::new(false);
     let problem = RwSignal::new(None::<&'static str>);
     let owner_id = plan.owner_id;
-    let offboard = Action::new(move |reason: &RevocationReason| offboard_person(owner_id, *reason));
+    let offboard = Action::new(move |reason: &RevocationReason| {
+        let reason = *reason;
+        async move {
+            let report = offboard_person(owner_id, reason).await;
+            if report.is_ok() {
+                offboarded.update(|count| *count += 1);
+            }
+            report
+        }
+    });
     let start = move |event: SubmitEvent| {
         event.prevent_default();
         match (reason.get_untracked(), confirmed.get_untracked()) {
@@ -105,7 +118,7 @@ fn Plan(plan: OwnerRevocationPlan) -> impl IntoView {
                 {move || if offboard.pending().get() { "Off-boarding…".to_owned() } else { format!("Off-board {}", plan.owner_name) }}
             </button>
             <p class="muted" role="status" aria-live="polite">
-                {move || offboard.pending().get().then(|| format!("Revoking {count} certificates; this can take a moment."))}
+                {move || offboard.pending().get().then(|| "Ending their access and queuing their certificates…".to_owned())}
             </p>
             {move || offboard.value().get().map(|result| match result {
                 Ok(report) => view! { <Report report /> }.into_any(),
@@ -115,32 +128,39 @@ fn Plan(plan: OwnerRevocationPlan) -> impl IntoView {
     }
 }
 
-/// What off-boarding did, one line per effect and per certificate.
+/// What off-boarding did, one line per effect and per certificate (followed live while the server revokes them).
 #[component]
 fn Report(report: OffboardingReport) -> impl IntoView {
-    let failed = report.certificates.iter().filter(|certificate| certificate.outcome == "failed").count();
     let account =
         if report.newly_disabled { "Account disabled; every session ended." } else { "Account was already disabled." };
+    let run = BatchRun::new();
+    let certificates: Vec<(uuid::Uuid, String)> = report
+        .revocations
+        .as_ref()
+        .map(|batch| batch.items.iter().map(|item| (item.certificate_id, item.common_name.clone())).collect())
+        .unwrap_or_default();
+    if let Some(batch) = report.revocations {
+        run.follow(batch);
+    }
+    let failed =
+        move || run.states.with(|states| states.values().filter(|state| matches!(state, RowState::Failed(_))).count());
     view! {
-        <div class="notice offboarding-report" role="status">
-            <p><strong>{format!("{} is off-boarded.", report.owner_name)}</strong></p>
+        // Not a live region as a whole: the headline and the progress line below each are one.
+        <div class="notice offboarding-report">
+            <p role="status"><strong>{format!("{} is off-boarded.", report.owner_name)}</strong></p>
             <ul>
                 <li class="result ok">{account}</li>
                 <li class="result ok">{format!("{} API token(s) revoked.", report.tokens_revoked)}</li>
-                {report.certificates.into_iter().map(|certificate| {
-                    let (class, label) = match (certificate.outcome.as_str(), certificate.message) {
-                        ("revoked", _) => ("result ok", "revoked".to_owned()),
-                        ("already_revoked", _) => ("result ok", "already revoked".to_owned()),
-                        (_, message) => ("result failed", format!("failed: {}", message.unwrap_or_default())),
-                    };
-                    view! {
-                        <li class=class><a href=format!("/certificates/{}", certificate.id)>{certificate.common_name}</a>
-                            {format!(" — {label}")}</li>
-                    }
+                {certificates.into_iter().map(|(id, common_name)| view! {
+                    <li class=move || run.state_of(id).map_or("result pending", |state| state.class())>
+                        <a href=format!("/certificates/{id}")>{common_name}</a>
+                        {move || run.state_of(id).map(|state| format!(" — {}", state.label().to_lowercase()))}
+                    </li>
                 }).collect_view()}
             </ul>
-            {(failed > 0).then(|| view! {
-                <p class="field-error">{format!("{failed} certificate(s) could not be revoked now; off-board again to retry them.")}</p>
+            <BatchProgress run />
+            {move || (!run.running.get() && failed() > 0).then(|| view! {
+                <p class="field-error">{format!("{} certificate(s) could not be revoked now; off-board again to retry them.", failed())}</p>
             })}
         </div>
     }

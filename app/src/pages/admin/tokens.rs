@@ -8,12 +8,15 @@ use crate::components::error_panel::ErrorPanel;
 use crate::model::OwnedApiTokenView;
 
 #[component]
-pub fn EveryonesTokens() -> impl IntoView {
+pub fn EveryonesTokens(
+    /// Bumped by each off-boarding (which revokes that person's tokens).
+    offboarded: RwSignal<u32>,
+) -> impl IntoView {
     let revoke = Action::new(|id: &uuid::Uuid| {
         let id = *id;
         async move { revoke_api_token(id).await }
     });
-    let tokens = Resource::new(move || revoke.version().get(), |_| list_everyones_api_tokens());
+    let tokens = Resource::new(move || (revoke.version().get(), offboarded.get()), |_| list_everyones_api_tokens());
     view! {
         <section class="panel" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens in use"</h2>
