@@ -30,6 +30,10 @@ pub enum AppError {
     /// Too many requests from this person or address; retrying after the wait succeeds.
     #[error("too many requests; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A per-person quota is used up (certificates requested per day): `message` names it and says when the next
+    /// request is possible.
+    #[error("{message}")]
+    QuotaExceeded { message: String, retry_after_secs: u64 },
     /// A dependency (database, issuer) is down; retrying later can succeed.
     #[error("{service} is unavailable right now; please try again shortly")]
     Unavailable { service: String },
@@ -57,10 +61,20 @@ impl AppError {
             Self::Forbidden | Self::NotPermitted { .. } | Self::StepUpRequired => 403,
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
-            Self::TooManyRequests { .. } => 429,
+            Self::TooManyRequests { .. } | Self::QuotaExceeded { .. } => 429,
             Self::Unavailable { .. } => 503,
             Self::Internal { .. } => 500,
             Self::Transport { .. } => 502,
+        }
+    }
+
+    /// Seconds after which retrying can succeed, for a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs } | Self::QuotaExceeded { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
         }
     }
 
@@ -74,6 +88,7 @@ impl AppError {
             Self::NotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::TooManyRequests { .. } => "Too many requests",
+            Self::QuotaExceeded { .. } => "Quota reached",
             Self::Unavailable { .. } => "Temporarily unavailable",
             Self::Internal { .. } => "Unexpected error",
             Self::Transport { .. } => "Connection problem",

@@ -57,7 +57,7 @@ async fn request_certificate(
             Err(_) => return error_response(AppError::invalid("idempotency_key", "must be printable ASCII")),
         }
     }
-    let checked = match issuance::check(input) {
+    let checked = match issuance::check(input, state.config.limits.renewal_floor) {
         Ok(checked) => checked,
         Err(error) => return error_response(error),
     };
@@ -170,7 +170,7 @@ async fn list_certificates(
 const RETRY_AFTER_SECS: &str = "30";
 
 /// The one wire error, with its status. Every error also carries `message`, the sentence a person reads (as the
-/// bearer and CSRF refusals do); a 503 says when to retry.
+/// bearer and CSRF refusals do); a 503 and a 429 say when to retry.
 pub fn error_response(error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut body = serde_json::to_value(&error).unwrap_or_else(|_| json!({ "kind": "internal" }));
@@ -180,6 +180,9 @@ pub fn error_response(error: AppError) -> Response {
     let mut response = (status, Json(body)).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
+    if let Some(seconds) = error.retry_after_secs() {
+        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
     }
     response
 }

@@ -63,7 +63,7 @@ impl Backend for ServerBackend {
         input: CertificateRequest,
     ) -> Result<RequestedCertificate, AppError> {
         let caller = request.caller()?;
-        let checked = issuance::check(input)?;
+        let checked = issuance::check(input, self.state.config.limits.renewal_floor)?;
         issuance::issue(&self.state, request, caller, checked).await.map_err(|error| error.into_app_error(request))
     }
 

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod local_totp;
 pub mod metrics;
 pub mod notifications;
+pub mod quotas;
 pub mod renewal;
 pub mod revocation_intents;
 pub mod revocations;

@@ -1,7 +1,8 @@
-//! Certificate requests: checking what was asked (`request`), issuing it exactly once (`flow`), and resolving
-//! requests a crash left half-way (`reconcile`).
+//! Certificate requests: checking what was asked (`request`), holding it against the person's quotas (`quota`),
+//! issuing it exactly once (`flow`), and resolving requests a crash left half-way (`reconcile`).
 
 pub mod flow;
+pub mod quota;
 pub mod reconcile;
 pub mod request;
 

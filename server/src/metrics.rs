@@ -68,7 +68,7 @@ fn describe() {
     );
 }
 
-/// One certificate request finished with `outcome` (`issued`, `failed`, `denied`).
+/// One certificate request finished with `outcome` (`issued`, `failed`, `denied`, `over_quota`).
 pub fn issuance(issuer: &str, outcome: &'static str, elapsed: Duration) {
     recorder();
     metrics::counter!("certdesk_issuance_total", "issuer" => issuer.to_owned(), "outcome" => outcome).increment(1);

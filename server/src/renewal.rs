@@ -29,6 +29,7 @@ use crate::db;
 use crate::db::certificates::CertificateRecord;
 use crate::error::ServerError;
 use crate::issuance::flow::{self, Actor, Requester};
+use crate::issuance::quota::QuotaUse;
 use crate::state::AppState;
 
 pub use job::Renewal;
@@ -60,10 +61,12 @@ pub struct Due {
 
 /// Issued certificates with automatic renewal whose renewal point (and backoff, after a failure) has passed at
 /// `now`, most urgent first; those of issuers that cannot issue right now by configuration are left out, and so
-/// are those with a renewal in flight (an ACME order still running).
+/// are those with a renewal in flight (an ACME order still running) and those requested less than the renewal
+/// floor (`limits.renewal_floor_minutes`) ago, whatever moved their renewal point (the CA's renewal information).
 pub async fn due(state: &AppState, now: OffsetDateTime) -> Result<Vec<Due>, ServerError> {
     let renewable = |issuer: &crate::issuers::Issuer| issuer.authority().is_ok();
-    Ok(db::renewal::due(&state.pool, now, BATCH)
+    let requested_before = now - state.config.limits.renewal_floor;
+    Ok(db::renewal::due(&state.pool, now, requested_before, BATCH)
         .await?
         .into_iter()
         .filter(|row| state.issuers.get(&row.issuer_id).is_some_and(renewable))
@@ -91,7 +94,7 @@ pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport
     let mut report = RunReport { renewal_info, ..RunReport::default() };
     for due in due(state, now).await? {
         let Some(record) = db::certificates::find_visible(&state.pool, due.id, None).await? else { continue };
-        match renew(state, Actor::system("renewal"), &record, None, now).await {
+        match renew(state, Actor::system("renewal"), QuotaUse::AutomaticRenewal, &record, None, now).await {
             Ok(renewed) => {
                 let outcome = if renewed.status == app::model::CertStatus::Pending { "started" } else { "renewed" };
                 crate::metrics::renewal(&record.issuer_id, outcome);
@@ -115,11 +118,12 @@ pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport
     Ok(report)
 }
 
-/// Renews `record` through the issuance flow; a failure (other than a renewal already in flight or done) is
-/// recorded on the old certificate, which stays as it was.
+/// Renews `record` through the issuance flow; a failure (other than a renewal already in flight or done, or the
+/// owner's daily quota spent by "renew now") is recorded on the old certificate, which stays as it was.
 pub(crate) async fn renew(
     state: &AppState,
     actor: Actor,
+    quota: QuotaUse,
     record: &CertificateRecord,
     idempotency_key: Option<String>,
     now: OffsetDateTime,
@@ -129,10 +133,10 @@ pub(crate) async fn renew(
     };
     let settings = RenewalSettings::of(&row);
     let request = request::for_renewal(record, row.csr_pem, settings, idempotency_key)?;
-    let requester = Requester { owner_id: record.owner_id, actor: actor.clone(), renews: Some(record.id) };
+    let requester = Requester { owner_id: record.owner_id, actor: actor.clone(), renews: Some(record.id), quota };
     match flow::issue_for(state, &requester, request).await {
         Ok(renewed) => Ok(renewed),
-        Err(error @ ServerError::Client(AppError::Conflict { .. })) => Err(error),
+        Err(error @ ServerError::Client(AppError::Conflict { .. } | AppError::QuotaExceeded { .. })) => Err(error),
         Err(error) => {
             tracing::warn!(certificate = %record.id, error = %error, "renewal failed");
             record_failure(state, &actor, record, &failure_text(&error), now).await?;

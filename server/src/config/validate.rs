@@ -392,6 +392,12 @@ mod tests {
         assert_eq!(invalid_key(with_server("max_body_kib = 0")), "server.max_body_kib");
         assert_eq!(invalid_key(config("[limits]\nanonymous_burst = 0\n")), "limits.anonymous_burst");
         assert_eq!(invalid_key(config("[limits]\ncaller_per_second = 0\n")), "limits.caller_per_second");
+        let quotas = &defaults.limits;
+        assert_eq!((quotas.certificates_per_day, quotas.live_certificates), (200, 1000));
+        assert_eq!(quotas.renewal_floor, std::time::Duration::from_secs(3600));
+        assert_eq!(invalid_key(config("[limits]\ncertificates_per_day = 0\n")), "limits.certificates_per_day");
+        assert_eq!(invalid_key(config("[limits]\nlive_certificates = 0\n")), "limits.live_certificates");
+        assert_eq!(invalid_key(config("[limits]\nrenewal_floor_minutes = 1441\n")), "limits.renewal_floor_minutes");
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct NewIntent<'a> {
     pub idempotency_key: Option<&'a str>,
     pub request_hash: &'a [u8],
     pub search_text: &'a str,
+    /// Requested by the renewal job, not by a person: not counted against the owner's daily quota.
+    pub automatic_renewal: bool,
     pub now: OffsetDateTime,
 }
 
@@ -58,8 +60,10 @@ pub async fn insert_intent(tx: &mut PgConnection, intent: &NewIntent<'_>) -> Res
         "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, dns_names, ip_addresses,
                                    key_algorithm, key_source, encrypted_private_key, key_encryption_key_id,
                                    private_key_nonce, csr_pem, client_auth, validity_days, policy_rule,
-                                   idempotency_key, request_hash, search_text, created_at, updated_at)
-         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
+                                   idempotency_key, request_hash, search_text, automatic_renewal, created_at,
+                                   updated_at)
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20, $19,
+                 $19)
          ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
         intent.id,
         intent.owner_id,
@@ -80,6 +84,7 @@ pub async fn insert_intent(tx: &mut PgConnection, intent: &NewIntent<'_>) -> Res
         intent.request_hash,
         intent.search_text,
         intent.now,
+        intent.automatic_renewal,
     )
     .execute(tx)
     .await?;

@@ -133,18 +133,25 @@ pub struct DueRow {
 }
 
 /// Issued certificates with automatic renewal whose renewal point has passed and whose backoff (if any) is over,
-/// most urgent first. Those with a renewal in flight are left out.
-pub async fn due(pool: &PgPool, now: OffsetDateTime, limit: i64) -> Result<Vec<DueRow>, sqlx::Error> {
+/// most urgent first. Those with a renewal in flight are left out, and so are those requested after
+/// `requested_before` (the renewal floor: whatever moved their renewal point, they are too young to renew).
+pub async fn due(
+    pool: &PgPool,
+    now: OffsetDateTime,
+    requested_before: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<DueRow>, sqlx::Error> {
     sqlx::query_as!(
         DueRow,
         r#"SELECT c.id, c.issuer_id, c.renew_at AS "renew_at!", c.renewal_attempts
            FROM certificates c
-           WHERE c.status = 'issued' AND c.auto_renew AND c.renew_at <= $1
+           WHERE c.status = 'issued' AND c.auto_renew AND c.renew_at <= $1 AND c.created_at <= $3
              AND (c.renewal_retry_at IS NULL OR c.renewal_retry_at <= $1)
              AND NOT EXISTS (SELECT 1 FROM certificates r WHERE r.renewed_from = c.id AND r.status = 'pending')
            ORDER BY c.renew_at, c.id LIMIT $2"#,
         now,
         limit,
+        requested_before,
     )
     .fetch_all(pool)
     .await

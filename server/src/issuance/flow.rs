@@ -1,7 +1,8 @@
 //! Issuing one certificate, exactly once: policy first (no issuer call for a refused request), then the intent row
 //! and its audit event in one transaction, then the issuer, then the verified chain and the `issued` state with its
 //! audit event in one transaction. A failure marks the intent `failed` with a reason; a crash leaves it `pending`
-//! for the reconciler. A repeated idempotency key answers with the first request's certificate.
+//! for the reconciler. A repeated idempotency key answers with the first request's certificate. The person's quotas
+//! (`quota`) are checked before the key is made and again, under a lock on the owner, in the intent's transaction.
 
 use app::AppError;
 use app::model::{CertStatus, RequestedCertificate};
@@ -11,6 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use super::quota::{self, QuotaRefusal, QuotaUse};
 use super::request::{CheckedKey, CheckedRequest, search_text};
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::bundle;
@@ -28,23 +30,25 @@ pub async fn issue(
     caller: &Caller,
     request: CheckedRequest,
 ) -> Result<RequestedCertificate, ServerError> {
-    let requester = Requester { owner_id: caller.user_id, actor: Actor::of(meta, caller), renews: None };
+    let requester =
+        Requester { owner_id: caller.user_id, actor: Actor::of(meta, caller), renews: None, quota: QuotaUse::Request };
     issue_for(state, &requester, request).await
 }
 
-/// Whom a certificate is issued to (their groups meet the policy; they own it), who is audited as asking, and
-/// the certificate it renews, if any.
+/// Whom a certificate is issued to (their groups meet the policy; they own it), who is audited as asking, the
+/// certificate it renews, if any, and which of the owner's quotas it counts against.
 pub struct Requester {
     pub owner_id: Uuid,
     pub actor: Actor,
     pub renews: Option<Uuid>,
+    pub quota: QuotaUse,
 }
 
 /// The one issuance path: a person's request and a renewal (`renewal`) both come through here.
 pub async fn issue_for(
     state: &AppState,
     requester: &Requester,
-    request: CheckedRequest,
+    mut request: CheckedRequest,
 ) -> Result<RequestedCertificate, ServerError> {
     let actor = &requester.actor;
     let Some(issuer) = state.issuers.get(&request.issuer_id) else {
@@ -53,14 +57,15 @@ pub async fn issue_for(
     let now = OffsetDateTime::now_utc();
     let started = std::time::Instant::now();
     let groups = db::users::groups(&state.pool, requester.owner_id).await?;
-    let policy_request = PolicyRequest {
-        dns_names: &request.dns_names,
-        ip_sans: &request.ip_sans,
-        validity_days: request.validity_days,
-        key_type: request.key_type,
-        client_auth: request.client_auth,
-    };
-    let grant = match policy::evaluate(&issuer.config.policy, &groups, &policy_request) {
+    let inherited_validity = request.validity_days;
+    if requester.renews.is_some()
+        && let Some(allowed) = policy::longest_validity(&issuer.config.policy, &groups, &policy_request(&request))
+    {
+        // A renewal inherits at most what the owner's policy allows now: a rule shortened since is obeyed, not
+        // refused (names, keys or usages no longer allowed are refused below, as for any request).
+        request.validity_days = request.validity_days.min(allowed);
+    }
+    let grant = match policy::evaluate(&issuer.config.policy, &groups, &policy_request(&request)) {
         Ok(grant) => grant,
         Err(refusal) => {
             let details =
@@ -77,11 +82,16 @@ pub async fn issue_for(
     {
         return Err(client(AppError::invalid("dns_names", refusal)));
     }
-    if let Some(key) = &request.idempotency_key
-        && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, requester.owner_id, key).await?
-    {
-        return replay(state, requester.owner_id, prior, &request.fingerprint).await;
+    if let Some(answer) = replay_if_known(state, requester.owner_id, &request).await? {
+        return Ok(answer);
     }
+    // Before the key is made: a person over their quota costs certdesk no key generation.
+    let limits = &state.config.limits;
+    let mut conn = state.pool.acquire().await?;
+    if let Some(refusal) = quota::check(&mut conn, limits, requester.owner_id, requester.quota, now).await? {
+        return Err(refuse(state, actor, &request, refusal, started).await?);
+    }
+    drop(conn);
 
     // The key (server-generated, sealed at once) and the CSR the issuer will sign.
     let id = Uuid::new_v4();
@@ -125,16 +135,27 @@ pub async fn issue_for(
         idempotency_key: request.idempotency_key.as_deref(),
         request_hash: &request.fingerprint,
         search_text: &search_text(&dns, None, None),
+        automatic_renewal: requester.quota == QuotaUse::AutomaticRenewal,
         now,
     };
     let mut tx = state.pool.begin().await?;
+    if requester.quota != QuotaUse::AutomaticRenewal {
+        // The owner's requests count and insert one at a time from here to the commit.
+        db::quotas::lock_owner(&mut tx, requester.owner_id).await?;
+        if let Some(refusal) = quota::check(&mut tx, limits, requester.owner_id, requester.quota, now).await? {
+            drop(tx);
+            // A concurrent double submit may have taken the last place: this request is its replay, not refused.
+            if let Some(answer) = replay_if_known(state, requester.owner_id, &request).await? {
+                return Ok(answer);
+            }
+            return Err(refuse(state, actor, &request, refusal, started).await?);
+        }
+    }
     if !db::certificates::insert_intent(&mut tx, &intent).await? {
         // A concurrent double submit won the insert: answer as its replay.
         drop(tx);
-        if let Some(key) = &request.idempotency_key
-            && let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, requester.owner_id, key).await?
-        {
-            return replay(state, requester.owner_id, prior, &request.fingerprint).await;
+        if let Some(answer) = replay_if_known(state, requester.owner_id, &request).await? {
+            return Ok(answer);
         }
         return Err(ServerError::Internal("intent insert conflicted without a prior request".into()));
     }
@@ -143,6 +164,7 @@ pub async fn issue_for(
         "issuer": request.issuer_id, "names": names_of(&request), "key": request.key_type.as_str(),
         "key_source": key_source, "validity_days": request.validity_days, "client_auth": request.client_auth,
         "policy_rule": grant.rule, "auto_renew": request.renewal.auto, "renews": requester.renews,
+        "inherited_validity_days": (request.validity_days != inherited_validity).then_some(inherited_validity),
     });
     audit::append(
         &mut tx,
@@ -286,7 +308,9 @@ pub(crate) async fn complete(
     if !db::certificates::mark_issued(&mut tx, id, &issued, now).await? {
         return Err(ServerError::Internal(format!("certificate {id} was no longer pending")));
     }
-    let renewed = crate::renewal::settings::on_issued(&mut tx, id, facts.not_before, facts.not_after, now).await?;
+    let floor = state.config.limits.renewal_floor;
+    let renewed =
+        crate::renewal::settings::on_issued(&mut tx, id, facts.not_before, facts.not_after, now, floor).await?;
     let details = json!({
         "issuer": issuer_id, "serial": serial, "names": dns,
         "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),
@@ -334,6 +358,48 @@ pub async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Re
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// What the policy judges of `request`.
+fn policy_request(request: &CheckedRequest) -> PolicyRequest<'_> {
+    PolicyRequest {
+        dns_names: &request.dns_names,
+        ip_sans: &request.ip_sans,
+        validity_days: request.validity_days,
+        key_type: request.key_type,
+        client_auth: request.client_auth,
+    }
+}
+
+/// A request over a quota: audited as denied (naming the quota), counted, and answered with the quota's message.
+async fn refuse(
+    state: &AppState,
+    actor: &Actor,
+    request: &CheckedRequest,
+    refusal: QuotaRefusal,
+    started: std::time::Instant,
+) -> Result<ServerError, ServerError> {
+    let details = json!({
+        "issuer": request.issuer_id, "names": names_of(request), "reason": refusal.error.to_string(),
+        "quota": refusal.quota, "used": refusal.used, "limit": refusal.limit,
+    });
+    let entry = event(actor, "certificate.denied", String::new(), Outcome::Denied, details);
+    audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await?;
+    crate::metrics::issuance(&request.issuer_id, "over_quota", started.elapsed());
+    Ok(client(refusal.error))
+}
+
+/// The first request's outcome when `request`'s idempotency key was used already.
+async fn replay_if_known(
+    state: &AppState,
+    owner_id: Uuid,
+    request: &CheckedRequest,
+) -> Result<Option<RequestedCertificate>, ServerError> {
+    let Some(key) = &request.idempotency_key else { return Ok(None) };
+    let Some(prior) = db::certificates::find_by_idempotency_key(&state.pool, owner_id, key).await? else {
+        return Ok(None);
+    };
+    replay(state, owner_id, prior, &request.fingerprint).await.map(Some)
 }
 
 /// Answers a repeated idempotency key with the first request's outcome; a different request under the same key

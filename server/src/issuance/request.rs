@@ -54,7 +54,9 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::invalid(field, message)
 }
 
-pub fn check(input: CertificateRequest) -> Result<CheckedRequest, AppError> {
+/// `renewal_floor`: the soonest after issuance automatic renewal may be asked to happen
+/// (`limits.renewal_floor_minutes`).
+pub fn check(input: CertificateRequest, renewal_floor: std::time::Duration) -> Result<CheckedRequest, AppError> {
     if input.issuer_id.trim().is_empty() {
         return Err(invalid("issuer_id", "choose an issuer"));
     }
@@ -121,6 +123,7 @@ pub fn check(input: CertificateRequest) -> Result<CheckedRequest, AppError> {
         input.renewal.as_ref(),
         matches!(key, CheckedKey::Csr(_)),
         input.validity_days,
+        renewal_floor,
     )?;
     let fingerprint = {
         let mut hash = Sha256::new();
@@ -168,6 +171,8 @@ mod tests {
 
     use super::check;
 
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
     fn request(names: &[String]) -> CertificateRequest {
         CertificateRequest {
             issuer_id: "private".into(),
@@ -186,9 +191,9 @@ mod tests {
     fn the_first_name_is_the_subject_common_name_only_when_it_fits_in_64_characters() {
         let fits = format!("{}.example.test", "a".repeat(64 - ".example.test".len()));
         let too_long = format!("{}.example.test", "a".repeat(63));
-        let checked = check(request(&[fits.clone(), "b.example.test".into()])).unwrap();
+        let checked = check(request(&[fits.clone(), "b.example.test".into()]), HOUR).unwrap();
         assert_eq!(checked.subject_common_name(), Some(fits.as_str()));
-        let checked = check(request(&[too_long.clone(), "b.example.test".into()])).unwrap();
+        let checked = check(request(&[too_long.clone(), "b.example.test".into()]), HOUR).unwrap();
         assert_eq!(checked.common_name.as_str(), too_long, "still the certificate's name in certdesk");
         assert_eq!(checked.subject_common_name(), None, "left out, not replaced by another name");
     }

@@ -45,6 +45,19 @@ pub fn evaluate(rules: &[PolicyRule], groups: &[String], request: &PolicyRequest
     }
 }
 
+/// The longest validity a rule applying to `groups` grants to `request` with everything else as asked; `None` when
+/// no rule allows the rest of it (`evaluate` then says why). A renewal inherits at most this: when the policy has
+/// shrunk since the certificate was issued, the renewal is shorter.
+pub fn longest_validity(rules: &[PolicyRule], groups: &[String], request: &PolicyRequest) -> Option<u32> {
+    let shortest = PolicyRequest { validity_days: 1, ..*request };
+    rules
+        .iter()
+        .filter(|rule| rule.applies_to(groups) && request.dns_names.iter().all(|name| rule.covers(name)))
+        .filter(|rule| violations(rule, &shortest).is_empty())
+        .map(|rule| rule.max_validity_days)
+        .max()
+}
+
 /// Everything `rule` (which covers all the names) refuses about `request`, in the order they are reported.
 fn violations(rule: &PolicyRule, request: &PolicyRequest) -> Vec<PolicyRefusal> {
     let name = || rule.name.clone();

@@ -1,6 +1,7 @@
 //! "Renew now" (the certificate's page and `POST /api/v1/certificates/{id}/renew`): the owner or an admin renews
 //! the current, issued certificate at once. Someone else's answers 404 as everywhere; a certificate that cannot be
-//! renewed answers 409 saying why. The same idempotency key answers with the first renewal.
+//! renewed answers 409 saying why. The same idempotency key answers with the first renewal. It counts against the
+//! owner's daily quota, and is not held back by the renewal floor (see `issuance::quota`).
 
 use app::AppError;
 use app::model::{CertStatus, RequestedCertificate};
@@ -14,6 +15,7 @@ use crate::db;
 use crate::error::ServerError;
 use crate::inventory::stored_status;
 use crate::issuance::flow::Actor;
+use crate::issuance::quota::QuotaUse;
 use crate::revocation::{Authority, authority_over};
 use crate::state::AppState;
 
@@ -77,5 +79,5 @@ pub async fn renew_now(
     if let Err(error) = issuer.authority() {
         return Err(conflict(format!("{} cannot renew it: {error}", issuer.config.display_name)));
     }
-    super::renew(state, Actor::of(meta, caller), &record, idempotency_key, now).await
+    super::renew(state, Actor::of(meta, caller), QuotaUse::ManualRenewal, &record, idempotency_key, now).await
 }

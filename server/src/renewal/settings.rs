@@ -55,8 +55,14 @@ impl RenewalSettings {
 }
 
 /// The request's renewal choices, checked. A CSR's certificate can only be renewed by signing its CSR again, so
-/// it always keeps its key; it renews itself only when asked.
-pub fn check(input: Option<&RenewalRequest>, from_csr: bool, validity_days: u32) -> Result<RenewalSettings, AppError> {
+/// it always keeps its key; it renews itself only when asked, and then not sooner than `floor` after it is issued
+/// (`limits.renewal_floor_minutes`): a setting that would is refused, naming it.
+pub fn check(
+    input: Option<&RenewalRequest>,
+    from_csr: bool,
+    validity_days: u32,
+    floor: std::time::Duration,
+) -> Result<RenewalSettings, AppError> {
     let input = input.cloned().unwrap_or_default();
     if let Some(percent) = input.remaining_percent
         && !(1..=99).contains(&percent)
@@ -77,12 +83,41 @@ pub fn check(input: Option<&RenewalRequest>, from_csr: bool, validity_days: u32)
             ));
         }
     }
-    Ok(RenewalSettings {
+    let settings = RenewalSettings {
         auto: input.auto.unwrap_or(!from_csr),
         remaining_percent: input.remaining_percent,
         renew_before_days: input.renew_before_days,
         reuse_key: input.reuse_key || from_csr,
-    })
+    };
+    if settings.auto {
+        check_floor(&settings, validity_days, floor)?;
+    }
+    Ok(settings)
+}
+
+/// Refuses settings whose renewal point, for the requested lifetime, comes sooner than `floor` after issuance,
+/// naming the setting that puts it there (the validity, when the default share does).
+fn check_floor(settings: &RenewalSettings, validity_days: u32, floor: std::time::Duration) -> Result<(), AppError> {
+    let issued = OffsetDateTime::UNIX_EPOCH;
+    let expires = issued + Duration::days(i64::from(validity_days));
+    let after = renewal_point(issued, expires, settings.remaining_percent, settings.renew_before_days) - issued;
+    if after >= floor {
+        return Ok(());
+    }
+    let floor_minutes = floor.as_secs() / 60;
+    let (field, change) = match (settings.renew_before_days, settings.remaining_percent) {
+        (Some(_), _) => ("renewal.renew_before_days", "fewer days"),
+        (None, Some(_)) => ("renewal.remaining_percent", "a smaller share"),
+        (None, None) => ("validity_days", "a longer validity"),
+    };
+    Err(AppError::invalid(
+        field,
+        format!(
+            "with a validity of {validity_days} days this renews {} minutes after it is issued; certdesk renews a \
+             certificate at most once every {floor_minutes} minutes: choose {change}, or turn automatic renewal off",
+            after.whole_minutes()
+        ),
+    ))
 }
 
 /// When a certificate valid from `not_before` to `not_after` is due for renewal: `renew_before_days` before it
@@ -137,19 +172,23 @@ pub async fn store(
 }
 
 /// At completion, in the transaction that marks a certificate issued: places its renewal point and, when it is a
-/// renewal, supersedes the certificate it renews. Answers that certificate, for the audit event.
+/// renewal, supersedes the certificate it renews. Answers that certificate, for the audit event. The renewal point
+/// is never sooner than `floor` after now: a lifetime shorter than asked (the issuer's choice, or a policy that
+/// shrank before a renewal) must not make a certificate renew itself in a loop.
 pub async fn on_issued(
     tx: &mut PgConnection,
     id: Uuid,
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
     now: OffsetDateTime,
+    floor: std::time::Duration,
 ) -> Result<Option<Uuid>, ServerError> {
     let Some(settings) = db::renewal::settings_for_update(tx, id).await? else { return Ok(None) };
     if settings.auto_renew {
         let percent = settings.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok());
         let days = settings.renew_before_days.and_then(|days| u32::try_from(days).ok());
-        db::renewal::set_renew_at(tx, id, renewal_point(not_before, not_after, percent, days)).await?;
+        let point = renewal_point(not_before, not_after, percent, days).max(now + floor);
+        db::renewal::set_renew_at(tx, id, point).await?;
     }
     let Some(previous) = settings.renewed_from else { return Ok(None) };
     // A predecessor revoked meanwhile stays revoked; the renewal still replaces it.
@@ -161,6 +200,8 @@ pub async fn on_issued(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 
     #[test]
     fn the_default_renews_when_a_third_remains_and_renew_before_wins_when_shorter() {
@@ -175,14 +216,14 @@ mod tests {
 
     #[test]
     fn request_choices_are_checked_and_default_by_key_source() {
-        let generated = check(None, false, 30).unwrap();
+        let generated = check(None, false, 30, HOUR).unwrap();
         assert_eq!(
             generated,
             RenewalSettings { auto: true, remaining_percent: None, renew_before_days: None, reuse_key: false }
         );
-        let csr = check(None, true, 30).unwrap();
+        let csr = check(None, true, 30, HOUR).unwrap();
         assert_eq!((csr.auto, csr.reuse_key), (false, true));
-        let field = |request: RenewalRequest| match check(Some(&request), false, 30) {
+        let field = |request: RenewalRequest| match check(Some(&request), false, 30, HOUR) {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
@@ -200,7 +241,30 @@ mod tests {
             Some(&RenewalRequest { renew_before_days: Some(10), reuse_key: true, ..Default::default() }),
             false,
             30,
+            HOUR,
         );
         assert_eq!(before.unwrap().describe(), "10 days before it expires");
+    }
+
+    #[test]
+    fn settings_renewing_sooner_than_the_floor_after_issuance_are_refused_naming_the_setting() {
+        let percent = |percent: u8| RenewalRequest { remaining_percent: Some(percent), ..Default::default() };
+        // One day with 99% remaining renews 14 minutes after issuance.
+        let Err(AppError::Invalid { field, message }) = check(Some(&percent(99)), false, 1, HOUR) else {
+            panic!("a renewal 14 minutes after issuance must be refused")
+        };
+        assert_eq!(field.as_deref(), Some("renewal.remaining_percent"));
+        assert!(
+            message.contains("renews 14 minutes after it is issued") && message.contains("60 minutes"),
+            "{message}"
+        );
+        // 95% of one day is 72 minutes: allowed; so is anything without automatic renewal.
+        assert!(check(Some(&percent(95)), false, 1, HOUR).is_ok());
+        let manual = RenewalRequest { auto: Some(false), ..percent(99) };
+        assert!(check(Some(&manual), false, 1, HOUR).is_ok());
+        // The default third of a day is 16 hours: too soon only for a floor longer than that, blamed on the validity.
+        let day = std::time::Duration::from_secs(86_400);
+        let Err(AppError::Invalid { field, .. }) = check(None, false, 1, day) else { panic!("16 h < 24 h") };
+        assert_eq!(field.as_deref(), Some("validity_days"));
     }
 }

@@ -245,14 +245,18 @@ async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_ret
 
     // The CA cannot reach certdesk's HTTP-01 answer: the renewal order fails, which counts as a failed attempt
     // on the current certificate; it stays current and is retried after the backoff.
-    // The order ends in the background at the real time, so here the renewal point is made to arrive now.
+    // The order ends in the background at the real time, so here the renewal point is made to arrive now (and the
+    // certificate to be older than the renewal floor, which the job never renews within).
     responder.abort();
     let _ = responder.await;
-    sqlx::query("UPDATE certificates SET renew_at = now() - interval '1 minute' WHERE id = $1")
-        .bind(second)
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE certificates SET renew_at = now() - interval '1 minute', created_at = now() - interval '2 hours'
+         WHERE id = $1",
+    )
+    .bind(second)
+    .execute(&pool)
+    .await
+    .unwrap();
     let report = certdesk::renewal::run_once(&state, OffsetDateTime::now_utc()).await.unwrap();
     assert_eq!(report.renewed.len(), 1, "{report:?}");
     let third = report.renewed[0].1;

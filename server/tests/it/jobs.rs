@@ -100,11 +100,15 @@ async fn due_certificate(pool: &PgPool, issuers: &str, name: &str) -> Uuid {
     let (status, created) = api.request(crate::issuance::server_key(&[name], "ec-p256", 10), None).await;
     assert_eq!(status, http::StatusCode::CREATED, "{created}");
     let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
-    sqlx::query("UPDATE certificates SET renew_at = now() - interval '1 minute' WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await
-        .unwrap();
+    // Due now, and requested longer ago than the renewal floor (the job never renews a younger certificate).
+    sqlx::query(
+        "UPDATE certificates SET renew_at = now() - interval '1 minute', created_at = now() - interval '2 hours'
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .unwrap();
     id
 }
 

@@ -52,7 +52,7 @@ fn public_key(leaf_pem: &str) -> Vec<u8> {
     certificate.public_key().raw.to_vec()
 }
 
-fn id_of(answer: &Value) -> Uuid {
+pub fn id_of(answer: &Value) -> Uuid {
     Uuid::parse_str(answer["id"].as_str().unwrap_or_else(|| panic!("no id in {answer}"))).unwrap()
 }
 
@@ -251,7 +251,7 @@ pub async fn token_for(pool: &PgPool, state: &AppState, user_id: Uuid, scope: To
     Api { router: certdesk::http::router(state.clone()), token: created.secret, user_id }
 }
 
-async fn renew(api: &Api, id: &str, key: Option<&str>) -> (StatusCode, Value) {
+pub async fn renew(api: &Api, id: &str, key: Option<&str>) -> (StatusCode, Value) {
     let mut request = Request::post(format!("/api/v1/certificates/{id}/renew"));
     if let Some(key) = key {
         request = request.header("idempotency-key", key);

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::{groups, rules};
 use crate::keys::KeyType::{self, EcP256, EcP384, Rsa2048};
 use crate::names::DnsName;
-use crate::policy::{PolicyRefusal, PolicyRequest, PolicyRule, evaluate};
+use crate::policy::{PolicyRefusal, PolicyRequest, PolicyRule, evaluate, longest_validity};
 
 struct Case {
     what: &'static str,
@@ -246,4 +246,21 @@ fn no_rule_for_you_shortens_long_group_lists_and_handles_none() {
     assert_eq!(many.to_string(), "no issuance policy of this issuer applies to your groups (a, b, c, d, e and 2 more)");
     let none = PolicyRefusal::NoRuleForYou { groups: Vec::new() };
     assert_eq!(none.to_string(), "no issuance policy of this issuer applies to you: your sign-in carries no groups");
+}
+
+#[test]
+fn the_longest_validity_is_that_of_the_most_generous_rule_allowing_the_rest() {
+    let longest = |who: &[&str], names: &[&str], key: KeyType| {
+        let names: Vec<DnsName> = names.iter().map(|name| name.parse().unwrap()).collect();
+        let request =
+            PolicyRequest { dns_names: &names, ip_sans: &[], validity_days: 398, key_type: key, client_auth: false };
+        longest_validity(&rules(), &groups(who), &request)
+    };
+    assert_eq!(longest(&["platform-team"], &["a.cluster.local"], EcP256), Some(90));
+    // Two rules cover the name for a lead: the longer one counts.
+    assert_eq!(longest(&["platform-team", "platform-leads"], &["a.cluster.local"], EcP256), Some(90));
+    assert_eq!(longest(&["platform-leads"], &["*.cluster.local"], EcP256), Some(30));
+    // Nothing else allowed (a key type no rule takes, a name outside every rule): no validity to shorten to.
+    assert_eq!(longest(&["platform-team"], &["a.cluster.local"], Rsa2048), None);
+    assert_eq!(longest(&["platform-team"], &["a.example.org"], EcP256), None);
 }
