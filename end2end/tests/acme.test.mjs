@@ -66,7 +66,11 @@ test('a person requests a public certificate, watches the ACME order reach valid
   await screenshot(page, 'acme-renewal-ordered');
   await renewal.getByRole('link', { name: 'Follow the order' }).click();
   await page.waitForURL((url) => url.href !== oldUrl && url.pathname.startsWith('/certificates/'));
-  // The new page (the old one stays on screen while it loads): it is the second in the renewal history.
+  // Loaded afresh: after the in-app navigation the old page may stay on screen while the new one loads, and once
+  // (gate of 2026-12-03) it stayed there although the new page's data had been fetched. The new page is the
+  // second in the renewal history.
+  await page.goto(page.url());
+  await waitForHydration(page);
   await page.locator('ol.versions li').nth(1).getByText('This certificate').waitFor();
   await page.getByRole('region', { name: 'Order progress' }).getByText('Certificate issued').waitFor({ timeout: 60_000 });
   await page.goto(oldUrl);
