@@ -27,29 +27,27 @@ pub struct Worked {
 pub(crate) fn spawn(state: &AppState, actor: Actor, batch: Uuid) {
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(error) = work(&state, &actor, Some(batch), None, OffsetDateTime::now_utc()).await {
+        if let Err(error) = work(&state, &actor, Some(batch), None).await {
             // The job leader's `revocations` job carries on once the claim runs out.
             tracing::warn!(batch = %batch, error = %error, "the revocation batch worker stopped");
         }
     });
 }
 
-/// Claims and carries out open intents (of `batch`, or any; requested before `requested_before`) until none is
-/// left that nobody holds.
+/// Claims and carries out open intents (of `batch`, or any; requested before `requested_before` if given) until
+/// none is left that nobody holds. Each claim reads the clock afresh, so a long batch never takes over a claim
+/// that is still held.
 pub async fn work(
     state: &AppState,
     actor: &Actor,
     batch: Option<Uuid>,
     requested_before: Option<OffsetDateTime>,
-    now: OffsetDateTime,
 ) -> Result<Worked, ServerError> {
     let mut worked = Worked::default();
-    // Each claim re-reads the clock, so a long batch does not take over claims that are still fresh.
-    let offset = now - OffsetDateTime::now_utc();
     loop {
-        let clock = OffsetDateTime::now_utc() + offset;
+        let now = OffsetDateTime::now_utc();
         let Some(claimed) =
-            db::revocation_intents::claim_next(&state.pool, batch, requested_before, clock, clock + CLAIM).await?
+            db::revocation_intents::claim_next(&state.pool, batch, requested_before, now, now + CLAIM).await?
         else {
             return Ok(worked);
         };
@@ -79,7 +77,7 @@ impl Job for Revocations {
 
     async fn run(&self, state: &AppState, now: OffsetDateTime) -> Result<JobReport, JobError> {
         let actor = Actor::system("revocations");
-        let worked = work(state, &actor, None, Some(now - HEAD_START), now).await?;
+        let worked = work(state, &actor, None, Some(now - HEAD_START)).await?;
         if worked == Worked::default() {
             return Ok(JobReport::idle());
         }
