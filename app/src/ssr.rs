@@ -40,8 +40,10 @@ pub struct Caller {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     Session,
-    /// `private_keys`: the token was created to download private keys (never implied by its scope).
+    /// `private_keys`: the token was created to download private keys (never implied by its scope); `id` names
+    /// the token in the audit events of what it did.
     Token {
+        id: uuid::Uuid,
         scope: crate::model::TokenScope,
         private_keys: bool,
     },

@@ -24,14 +24,14 @@ test('an auditor filters the log by action, opens an event and exports the filte
   assert.match(await banner.innerText(), /Audit chain verified through event \d+/);
   await page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: 'Audit log' }).waitFor();
 
-  await page.getByLabel('Action').fill('auth.login');
+  await page.getByLabel('Action').fill('auth.signed_in');
   await page.getByRole('button', { name: 'Apply' }).click();
-  await page.waitForURL((url) => url.searchParams.get('action') === 'auth.login');
+  await page.waitForURL((url) => url.searchParams.get('action') === 'auth.signed_in');
   const table = page.getByRole('table', { name: 'Audit events, newest first' });
   await table.waitFor();
   const actions = await table.locator('tbody td:nth-child(4)').allInnerTexts();
   assert.ok(actions.length >= 1, 'at least the auditor\'s own sign-in');
-  assert.deepEqual([...new Set(actions)], ['auth.login']);
+  assert.deepEqual([...new Set(actions)], ['auth.signed_in']);
   const mine = table.getByRole('row').filter({ hasText: 'Test Auditor 1' }).first();
   await mine.waitFor();
   await screenshot(page, 'audit-log');
@@ -43,7 +43,7 @@ test('an auditor filters the log by action, opens an event and exports the filte
   assert.equal(new URL(page.url()).pathname, `/admin/audit/${seq}`);
   const facts = await page.locator('main').innerText();
   assert.match(facts, /Test Auditor 1/);
-  assert.match(facts, /auth\.login/);
+  assert.match(facts, /auth\.signed_in/);
   assert.match(facts, /Previous hash\s+[0-9a-f]{64}/);
   assert.match(await page.getByLabel('Details as JSON').innerText(), /^\{/);
   await screenshot(page, 'audit-event');
@@ -58,7 +58,7 @@ test('an auditor filters the log by action, opens an event and exports the filte
   const [header, ...rows] = csv.trimEnd().split('\r\n');
   assert.match(header, /^seq,occurred_at,actor,actor_name,actor_email,action,/);
   assert.equal(rows.length, actions.length);
-  assert.ok(rows.every((row) => row.includes(',auth.login,')), csv);
+  assert.ok(rows.every((row) => row.includes(',auth.signed_in,')), csv);
 
   await page.goto(`${baseUrl}/admin/audit?action=audit.exported`);
   const exported = page.getByRole('table', { name: 'Audit events, newest first' }).getByRole('row');

@@ -2,16 +2,22 @@
 //! verifier that walks the chain and names the first altered, inserted or deleted event, and the monitor that keeps
 //! the viewer's banner current.
 
+mod action;
+mod actor;
 mod chain;
 mod monitor;
+mod object;
 mod verify;
 
 use serde_json::Value;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
+pub use action::Action;
+pub use actor::Actor;
 pub use chain::ChainKey;
 pub use monitor::{ChainMonitor, ChainStatus};
+pub use object::Object;
 pub use verify::{ChainBreak, Checkpoint, VerifyReport, verify_chain, verify_from};
 
 use crate::db;
@@ -41,19 +47,73 @@ impl Outcome {
     }
 }
 
-/// One thing that happened, as the caller describes it.
+/// One thing that happened, built by [`Actor::did`] from the audit vocabulary ([`Action`], [`Object`]).
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
-    /// `user:<uuid>`, `token:<uuid>`, `system` or `anonymous`.
+    actor: String,
+    /// The API token the person acted through, added to the stored details.
+    token: Option<uuid::Uuid>,
+    action: String,
+    object: String,
+    outcome: Outcome,
+    request_id: String,
+    client_addr: String,
+    details: Value,
+}
+
+impl AuditEntry {
+    /// What the event is about.
+    pub fn on(mut self, object: Object) -> Self {
+        self.object = object.reference();
+        self
+    }
+
+    /// What else the event records (a JSON object).
+    pub fn with(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The details as stored: the caller's, plus the API token the person acted through.
+    fn stored_details(&self) -> Value {
+        let mut details = self.details.clone();
+        if let (Some(token), Some(fields)) = (self.token, details.as_object_mut()) {
+            fields.insert("api_token".into(), token.to_string().into());
+        }
+        details
+    }
+}
+
+/// An event in any shape, as earlier versions stored them: for tests and tools that must write what certdesk itself
+/// no longer would. certdesk's own events are built with [`Actor::did`].
+#[derive(Debug, Clone)]
+pub struct RawEntry {
     pub actor: String,
-    /// Dotted verb such as `certificate.issue`.
     pub action: String,
-    /// `certificate:<uuid>` and the like; empty when there is none.
     pub object: String,
     pub outcome: Outcome,
     pub request_id: String,
     pub client_addr: String,
     pub details: Value,
+}
+
+impl From<RawEntry> for AuditEntry {
+    fn from(raw: RawEntry) -> Self {
+        Self {
+            actor: raw.actor,
+            token: None,
+            action: raw.action,
+            object: raw.object,
+            outcome: raw.outcome,
+            request_id: raw.request_id,
+            client_addr: raw.client_addr,
+            details: raw.details,
+        }
+    }
 }
 
 /// A stored event, as read back for verification and display.
@@ -103,7 +163,7 @@ pub async fn append(
         outcome: entry.outcome.as_str().to_owned(),
         request_id: entry.request_id.clone(),
         client_addr: entry.client_addr.clone(),
-        details: entry.details.clone(),
+        details: entry.stored_details(),
         prev_hash: head.hash,
         hash: Vec::new(),
     };

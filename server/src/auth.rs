@@ -20,14 +20,12 @@ pub use oidc::OidcClient;
 use app::ssr::RequestMeta;
 use time::OffsetDateTime;
 
-use crate::audit::{self, AuditEntry, Outcome};
-
-/// The actor of a refusal nobody could be identified for.
-pub const ANONYMOUS: &str = "anonymous";
+use crate::audit::{self, Action, Actor, Object};
 
 /// Counts and logs an anonymous refusal; `Some(n)` when it should also be audited, noting the `n` refusals of
 /// the same kind from the same source that were not audited since the last row.
-pub fn anonymous_refusal(state: &AppState, meta: &RequestMeta, action: &str, reason: &str) -> Option<u64> {
+pub fn anonymous_refusal(state: &AppState, meta: &RequestMeta, action: Action, reason: &str) -> Option<u64> {
+    let action = action.name();
     crate::metrics::refusal(action);
     tracing::info!(request_id = %meta.request_id, client_addr = %meta.client_addr, action, reason, "anonymous request refused");
     state.refusals.admit(&meta.client_addr, action, reason)
@@ -38,29 +36,21 @@ use crate::state::AppState;
 /// logged): refusing is the safe side. Anonymous refusals are throttled (see `refusals`).
 pub async fn audit_refusal(
     state: &AppState,
-    meta: RequestMeta,
-    actor: &str,
-    action: &str,
-    object: String,
+    meta: &RequestMeta,
+    actor: &Actor,
+    action: Action,
+    object: Object,
     mut details: serde_json::Value,
 ) {
-    if actor == ANONYMOUS {
+    if actor.is_anonymous() {
         let reason = details.get("reason").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
-        let Some(unaudited) = anonymous_refusal(state, &meta, action, &reason) else { return };
+        let Some(unaudited) = anonymous_refusal(state, meta, action, &reason) else { return };
         if let Some(fields) = details.as_object_mut() {
             fields.insert("unaudited_before".into(), unaudited.into());
         }
     }
-    let entry = AuditEntry {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object,
-        outcome: Outcome::Denied,
-        request_id: meta.request_id,
-        client_addr: meta.client_addr,
-        details,
-    };
+    let entry = actor.did(action).on(object).with(details);
     if let Err(error) = audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await {
-        tracing::warn!(error = %error, action, "could not audit a refused request");
+        tracing::warn!(error = %error, action = action.name(), "could not audit a refused request");
     }
 }

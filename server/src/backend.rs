@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::auth::tokens;
 use crate::state::AppState;
-use crate::{audit_log, dashboard, inventory, issuance, notifications, renewal, revocation};
+use crate::{audit_viewer, dashboard, inventory, issuance, notifications, renewal, revocation};
 
 pub struct ServerBackend {
     state: AppState,
@@ -150,11 +150,11 @@ impl Backend for ServerBackend {
     }
 
     async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError> {
-        audit_log::list(&self.state, request, query).await.map_err(|error| error.into_app_error(request))
+        audit_viewer::list(&self.state, request, query).await.map_err(|error| error.into_app_error(request))
     }
 
     async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError> {
-        audit_log::event(&self.state, request, seq).await.map_err(|error| error.into_app_error(request))
+        audit_viewer::event(&self.state, request, seq).await.map_err(|error| error.into_app_error(request))
     }
 
     async fn notification_settings(

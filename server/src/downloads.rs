@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use self::key_access::KeyExport;
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::auth::roles::owner_scope;
 use crate::bundle::{self, BundleError, DownloadFormat, Material, RenderOptions, Rendered};
 use crate::db;
@@ -76,22 +76,14 @@ pub async fn download(
     })?;
     let mut details = json!({ "format": format.as_str(), "owner": record.owner_id, "serial": record.serial });
     let action = match key_export {
-        None => "certificate.downloaded",
-        Some(KeyExport::Owner) => "certificate.key_downloaded",
+        None => Action::CertificateDownloaded,
+        Some(KeyExport::Owner) => Action::CertificateKeyDownloaded,
         Some(KeyExport::OnBehalf { reason }) => {
             details["reason"] = reason.into();
-            "certificate.key_exported_on_behalf"
+            Action::CertificateKeyExportedOnBehalf
         }
     };
-    let entry = AuditEntry {
-        actor: format!("user:{}", caller.user_id),
-        action: action.into(),
-        object: format!("certificate:{id}"),
-        outcome: Outcome::Success,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-        details,
-    };
+    let entry = Actor::caller(meta, caller).did(action).on(Object::Certificate(id)).with(details);
     // No audit row, no download: the key must never leave without its trace.
     audit::record(&state.pool, &state.chain_key, &entry, now).await?;
     Ok(rendered)

@@ -4,7 +4,7 @@
 pub mod acme;
 pub mod api;
 pub mod audit;
-pub mod audit_log;
+pub mod audit_viewer;
 pub mod auth;
 pub mod backend;
 pub mod bundle;

@@ -24,11 +24,11 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::certificates::CertificateRecord;
 use crate::error::ServerError;
-use crate::issuance::flow::{self, Actor, Requester};
+use crate::issuance::flow::{self, Requester};
 use crate::issuance::quota::QuotaUse;
 use crate::state::AppState;
 
@@ -94,7 +94,7 @@ pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport
     let mut report = RunReport { renewal_info, ..RunReport::default() };
     for due in due(state, now).await? {
         let Some(record) = db::certificates::find_visible(&state.pool, due.id, None).await? else { continue };
-        match renew(state, Actor::system("renewal"), QuotaUse::AutomaticRenewal, &record, None, now).await {
+        match renew(state, Actor::job("renewal"), QuotaUse::AutomaticRenewal, &record, None, now).await {
             Ok(renewed) => {
                 let outcome = if renewed.status == app::model::CertStatus::Pending { "started" } else { "renewed" };
                 crate::metrics::renewal(&record.issuer_id, outcome);
@@ -155,7 +155,7 @@ pub async fn order_failed(
 ) -> Result<(), ServerError> {
     let Some(previous) = db::renewal::renewed_from(&state.pool, failed_id).await? else { return Ok(()) };
     let Some(record) = db::certificates::find_visible(&state.pool, previous, None).await? else { return Ok(()) };
-    let actor = Actor::system("renewal");
+    let actor = Actor::job("renewal");
     crate::metrics::renewal(&record.issuer_id, "failed");
     record_failure(state, &actor, &record, &format!("the ACME order failed: {reason}"), now).await
 }
@@ -179,16 +179,11 @@ async fn record_failure(
     let mut tx = state.pool.begin().await?;
     let (attempts, retry_at) =
         db::renewal::record_failure(&mut tx, record.id, text, |attempts| now + backoff(attempts)).await?;
-    let entry = AuditEntry {
-        actor: actor.actor.clone(),
-        action: "certificate.renewal_failed".into(),
-        object: format!("certificate:{}", record.id),
-        outcome: Outcome::Failure,
-        request_id: actor.request_id.clone(),
-        client_addr: actor.client_addr.clone(),
-        details: json!({ "issuer": record.issuer_id, "serial": record.serial, "attempt": attempts,
-                         "retry_at": retry_at.format(&Rfc3339).unwrap_or_default(), "error": text }),
-    };
+    let entry = actor
+        .did(Action::CertificateRenewalFailed)
+        .on(Object::Certificate(record.id))
+        .with(json!({ "issuer": record.issuer_id, "serial": record.serial, "attempt": attempts,
+                "retry_at": retry_at.format(&Rfc3339).unwrap_or_default(), "error": text }));
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
     // After the commit: the failure is recorded whatever happens to the notice (a crash here loses only it).

@@ -16,14 +16,13 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::audit::{self, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::auth::roles::owner_scope;
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::db::certificates::CertificateRecord;
 use crate::error::ServerError;
 use crate::inventory::stored_status;
-use crate::issuance::flow::Actor;
 use crate::state::AppState;
 
 /// On what grounds the caller may revoke a certificate.
@@ -76,9 +75,9 @@ pub(crate) async fn authorize(
     now: OffsetDateTime,
     started: std::time::Instant,
 ) -> Result<(), ServerError> {
-    let actor = Actor::of(meta, caller);
+    let actor = Actor::caller(meta, caller);
     let denied = |why: &str| {
-        intent::audit_entry(&actor, "certificate.revoke_denied", record.id, Outcome::Denied, json!({ "reason": why }))
+        actor.did(Action::CertificateRevokeDenied).on(Object::Certificate(record.id)).with(json!({ "reason": why }))
     };
     let refusal = match authority_over(caller, record.owner_id) {
         Some(Authority::Owner) => return Ok(()),
@@ -114,7 +113,7 @@ pub(crate) async fn revoke_authorized(
         }
         intent::Precheck::Revocable { serial, .. } => serial.to_owned(),
     };
-    let actor = Actor::of(meta, caller);
+    let actor = Actor::caller(meta, caller);
     let new_intent = db::revocation_intents::NewIntent {
         certificate_id: id,
         batch_id: None,
@@ -130,7 +129,7 @@ pub(crate) async fn revoke_authorized(
     };
     let details = json!({ "issuer": record.issuer_id, "serial": serial, "reason": reason.as_str(),
                            "owner": record.owner_id });
-    let entry = intent::audit_entry(&actor, "certificate.revoke_requested", id, Outcome::Success, details);
+    let entry = actor.did(Action::CertificateRevokeRequested).on(Object::Certificate(id)).with(details);
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
     let claimed = db::revocation_intents::ClaimedIntent {

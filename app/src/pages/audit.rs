@@ -97,7 +97,7 @@ fn Filters(query: AuditQuery) -> impl IntoView {
             <div class="field">
                 // The hint sits in the label so every field keeps one line above its input (the row aligns).
                 <label for="audit-action">"Action " <span class="help">"(exact, or prefix.)"</span></label>
-                <input id="audit-action" name="action" type="search" placeholder="auth.login or certificate."
+                <input id="audit-action" name="action" type="search" placeholder="auth.signed_in or certificate."
                     value=query.action />
             </div>
             <div class="field">

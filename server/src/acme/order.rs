@@ -18,11 +18,11 @@ use time::OffsetDateTime;
 use super::account::AcmeIssuer;
 use super::challenges;
 use super::problem::{AcmeFailure, classify, describe, to_json};
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::acme::{OrderRequest, OrderRow, Progress};
 use crate::error::ServerError;
-use crate::issuance::flow::{Actor, complete, fail, verified};
+use crate::issuance::flow::{complete, fail, verified};
 use crate::issuers::{Issuer, Signed};
 use crate::state::AppState;
 
@@ -172,16 +172,11 @@ impl Driver<'_> {
         let order = self.place(account, &identifiers).await?;
         self.row.order_url = Some(order.url().to_owned());
         self.save("pending", None, Some(OffsetDateTime::now_utc() + LEASE)).await?;
-        let entry = AuditEntry {
-            actor: Actor::system("acme").actor,
-            action: "acme.order_created".into(),
-            object: format!("certificate:{}", self.row.certificate_id),
-            outcome: Outcome::Success,
-            request_id: String::new(),
-            client_addr: String::new(),
-            details: json!({ "issuer": self.row.issuer_id, "order_url": order.url(),
-                             "identifiers": self.request.names() }),
-        };
+        let entry = Actor::job("acme")
+            .did(Action::AcmeOrderCreated)
+            .on(Object::Certificate(self.row.certificate_id))
+            .with(json!({ "issuer": self.row.issuer_id, "order_url": order.url(),
+                          "identifiers": self.request.names() }));
         audit::record(&self.state.pool, &self.state.chain_key, &entry, OffsetDateTime::now_utc())
             .await
             .map_err(|error| Stop::Internal(error.into()))?;
@@ -324,7 +319,7 @@ impl Driver<'_> {
             Ok(material) => material,
             Err(failure) => return Err(self.fail_with(failure.reason(), None).await),
         };
-        let actor = Actor::system("acme");
+        let actor = Actor::job("acme");
         complete(self.state, &actor, self.row.certificate_id, &self.row.issuer_id, &self.request.dns_names, material)
             .await?;
         self.views.iter_mut().for_each(|view| view.status = "valid".into());
@@ -352,7 +347,7 @@ impl Driver<'_> {
         reason: &str,
         problem: Option<serde_json::Value>,
     ) -> Result<(), ServerError> {
-        fail(self.state, &Actor::system("acme"), self.row.certificate_id, reason).await?;
+        fail(self.state, &Actor::job("acme"), self.row.certificate_id, reason).await?;
         let problem = problem.unwrap_or_else(|| json!({ "detail": reason }));
         self.save_raw(state, Some(&problem), None).await?;
         // The request has failed whatever happens here: its answers still come down.

@@ -14,6 +14,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::tokens;
+use crate::audit::{Action, Actor, Object};
 use crate::state::AppState;
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
@@ -34,10 +35,11 @@ pub async fn require_token(State(state): State<AppState>, mut request: Request, 
     };
     let now = OffsetDateTime::now_utc();
     let refused = Refused::of(&request);
-    let (caller, scope, token_id) = match tokens::authenticate(&state.pool, &state.config.auth, &presented, now).await {
+    let (caller, scope) = match tokens::authenticate(&state.pool, &state.config.auth, &presented, now).await {
         Ok(Ok(found)) => found,
         Ok(Err(refusal)) => {
-            refused.record(&state, super::ANONYMOUS, refusal.reason()).await;
+            let actor = Actor::anonymous(&refused.meta);
+            refused.record(&state, &actor, refusal.reason()).await;
             return unauthorized("the token is not valid (unknown, revoked or expired)");
         }
         Err(error) => {
@@ -48,7 +50,8 @@ pub async fn require_token(State(state): State<AppState>, mut request: Request, 
     };
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD);
     if changes_state && scope == TokenScope::Read {
-        refused.record(&state, &format!("token:{token_id}"), "read-only token used for a change").await;
+        let actor = Actor::caller(&refused.meta, &caller);
+        refused.record(&state, &actor, "read-only token used for a change").await;
         let error = AppError::Forbidden;
         return (
             StatusCode::FORBIDDEN,
@@ -78,13 +81,14 @@ impl Refused {
     fn of(request: &Request) -> Self {
         Self {
             meta: crate::http::meta_of(request.extensions()),
-            path: request.uri().path().chars().take(200).collect(),
+            path: request.uri().path().to_owned(),
             method: request.method().as_str().to_owned(),
         }
     }
 
-    async fn record(self, state: &AppState, actor: &str, reason: &str) {
+    async fn record(self, state: &AppState, actor: &Actor, reason: &str) {
         let details = json!({ "reason": reason, "method": self.method });
-        super::audit_refusal(state, self.meta, actor, "api.auth", self.path, details).await;
+        let object = Object::request_path(&self.path);
+        super::audit_refusal(state, &self.meta, actor, Action::ApiAccessDenied, object, details).await;
     }
 }

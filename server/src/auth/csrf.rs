@@ -16,6 +16,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, REFERER};
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::json;
 
+use crate::audit::{Action, Actor, Object};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,9 +73,10 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         return next.run(request).await;
     };
     let meta = crate::http::meta_of(request.extensions());
-    let object = request.uri().path().chars().take(200).collect();
+    let object = Object::request_path(request.uri().path());
     let details = json!({ "reason": refusal.reason(), "method": request.method().as_str() });
-    super::audit_refusal(&state, meta, super::ANONYMOUS, "request.csrf", object, details).await;
+    let actor = Actor::anonymous(&meta);
+    super::audit_refusal(&state, &meta, &actor, Action::CrossSiteRequestDenied, object, details).await;
     let error = AppError::Forbidden;
     tracing::info!(reason = refusal.reason(), "cross-site request refused");
     (

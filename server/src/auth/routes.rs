@@ -16,7 +16,7 @@ use tower_sessions::Session;
 use super::oidc::{OidcError, VerifiedLogin};
 use super::session::{PENDING_LOGIN, PendingLogin, SIGNED_IN, SignedIn, random_token};
 use super::{local_totp, mfa, page, roles, step_up};
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, AuditEntry};
 use crate::db;
 use crate::http::RequestContext;
 use crate::state::AppState;
@@ -86,7 +86,7 @@ async fn callback(
         return refuse(
             &state,
             meta,
-            super::ANONYMOUS,
+            &Actor::anonymous(meta),
             "no pre-login session",
             "This sign-in has expired or was already completed. Please start again.",
         )
@@ -94,13 +94,14 @@ async fn callback(
     };
     if let Some(error) = query.error {
         let reason = format!("identity provider error: {}", error.chars().take(64).collect::<String>());
-        return refuse(&state, meta, super::ANONYMOUS, &reason, "Your identity provider did not sign you in.").await;
+        return refuse(&state, meta, &Actor::anonymous(meta), &reason, "Your identity provider did not sign you in.")
+            .await;
     }
     let (Some(code), Some(returned_state)) = (query.code, query.state) else {
         return refuse(
             &state,
             meta,
-            super::ANONYMOUS,
+            &Actor::anonymous(meta),
             "callback without code or state",
             "The sign-in response was incomplete.",
         )
@@ -110,7 +111,7 @@ async fn callback(
         return refuse(
             &state,
             meta,
-            super::ANONYMOUS,
+            &Actor::anonymous(meta),
             "state mismatch",
             "The sign-in response did not belong to this browser session.",
         )
@@ -120,7 +121,7 @@ async fn callback(
         return refuse(
             &state,
             meta,
-            super::ANONYMOUS,
+            &Actor::anonymous(meta),
             "sign-in took too long",
             "The sign-in took too long. Please start again.",
         )
@@ -136,7 +137,7 @@ async fn callback(
             return refuse(
                 &state,
                 meta,
-                super::ANONYMOUS,
+                &Actor::anonymous(meta),
                 &format!("authorization code rejected: {detail}"),
                 "The identity provider refused this sign-in (the link may have been used already).",
             )
@@ -146,14 +147,14 @@ async fn callback(
             return refuse(
                 &state,
                 meta,
-                super::ANONYMOUS,
+                &Actor::anonymous(meta),
                 &format!("invalid ID token: {detail}"),
                 "The identity provider's answer could not be verified.",
             )
             .await;
         }
     };
-    let identity = format!("oidc:{}#{}", login.issuer, login.subject);
+    let identity = Actor::provider_identity(meta, &login.issuer, &login.subject);
     if pending.step_up && !step_up::is_fresh_authentication(login.auth_time, pending.started_at) {
         return refuse(
             &state,
@@ -181,12 +182,9 @@ async fn callback(
                 Err(()) => unavailable(meta),
             };
         }
-        let entry = login_event(
-            meta,
-            &identity,
-            Outcome::Denied,
-            json!({ "reason": "mfa missing", "amr": login.amr, "acr": login.acr }),
-        );
+        let entry = identity
+            .did(Action::AuthSignInDenied)
+            .with(json!({ "reason": "mfa missing", "amr": login.amr, "acr": login.acr }));
         if audit::record(&state.pool, &state.chain_key, &entry, now).await.is_err() {
             return unavailable(meta);
         }
@@ -242,10 +240,8 @@ pub(super) fn sign_in_event(
     is_step_up: bool,
     details: serde_json::Value,
 ) -> AuditEntry {
-    AuditEntry {
-        action: if is_step_up { "auth.step_up" } else { "auth.login" }.into(),
-        ..login_event(meta, &format!("user:{user_id}"), Outcome::Success, details)
-    }
+    let action = if is_step_up { Action::AuthSteppedUp } else { Action::AuthSignedIn };
+    Actor::person(meta, user_id).did(action).with(details)
 }
 
 pub fn unix_millis(time: OffsetDateTime) -> i64 {
@@ -300,12 +296,9 @@ async fn logout(
     let meta = &context.meta;
     let Some(caller) = &meta.caller else { return Redirect::to("/").into_response() };
     let now = OffsetDateTime::now_utc();
-    let actor = format!("user:{}", caller.user_id);
+    let actor = Actor::caller(meta, caller);
     if !bool::from(form.csrf_token.as_bytes().ct_eq(caller.csrf_token.as_bytes())) {
-        let entry = AuditEntry {
-            action: "auth.logout".into(),
-            ..login_event(meta, &actor, Outcome::Denied, json!({ "reason": "csrf token mismatch" }))
-        };
+        let entry = actor.did(Action::AuthSignOutDenied).with(json!({ "reason": "csrf token mismatch" }));
         let _ = audit::record(&state.pool, &state.chain_key, &entry, now).await;
         return page::problem(
             StatusCode::FORBIDDEN,
@@ -318,7 +311,7 @@ async fn logout(
         Ok(Some(signed_in)) => signed_in.id_token,
         _ => String::new(),
     };
-    let entry = AuditEntry { action: "auth.logout".into(), ..login_event(meta, &actor, Outcome::Success, json!({})) };
+    let entry = actor.did(Action::AuthSignedOut);
     if audit::record(&state.pool, &state.chain_key, &entry, now).await.is_err() {
         return unavailable(meta);
     }
@@ -328,29 +321,17 @@ async fn logout(
     Redirect::to(state.oidc.logout_url(&id_token).await.as_str()).into_response()
 }
 
-fn login_event(meta: &RequestMeta, actor: &str, outcome: Outcome, details: serde_json::Value) -> AuditEntry {
-    AuditEntry {
-        actor: actor.to_owned(),
-        action: "auth.login".into(),
-        object: String::new(),
-        outcome,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-        details,
-    }
-}
-
-async fn refuse(state: &AppState, meta: &RequestMeta, actor: &str, reason: &str, message: &str) -> Response {
+async fn refuse(state: &AppState, meta: &RequestMeta, actor: &Actor, reason: &str, message: &str) -> Response {
     tracing::info!(request_id = %meta.request_id, reason, "sign-in refused");
     let mut details = json!({ "reason": reason });
-    if actor == super::ANONYMOUS {
+    if actor.is_anonymous() {
         // Anyone can call the callback with rubbish: counted always, audited once a minute per source and reason.
-        let Some(unaudited) = super::anonymous_refusal(state, meta, "auth.login", reason) else {
+        let Some(unaudited) = super::anonymous_refusal(state, meta, Action::AuthSignInDenied, reason) else {
             return page::problem(StatusCode::BAD_REQUEST, "Sign-in refused", message, &meta.request_id);
         };
         details["unaudited_before"] = unaudited.into();
     }
-    let entry = login_event(meta, actor, Outcome::Denied, details);
+    let entry = actor.did(Action::AuthSignInDenied).with(details);
     if audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await.is_err() {
         return unavailable(meta);
     }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::roles;
 use super::session::random_token;
-use crate::audit::{self, AuditEntry, ChainKey, Outcome};
+use crate::audit::{self, Action, Actor, ChainKey, Object};
 use crate::config::AuthConfig;
 use crate::db;
 use crate::db::api_tokens::TokenRow;
@@ -62,8 +62,8 @@ pub async fn create(
     .await?;
     let details = json!({ "name": name, "scope": input.scope.as_str(), "private_keys": input.private_keys,
                           "expires_at": format_time(expires_at) });
-    audit::append(&mut tx, key, &event(request, caller, "api_token.create", id, Outcome::Success, details), now)
-        .await?;
+    let entry = Actor::caller(request, caller).did(Action::ApiTokenCreated).on(Object::ApiToken(id)).with(details);
+    audit::append(&mut tx, key, &entry, now).await?;
     tx.commit().await?;
     let token = ApiTokenView {
         id,
@@ -103,8 +103,8 @@ pub async fn revoke(
         return Err(ServerError::Client(AppError::not_found("API token")));
     }
     let details = json!({ "owner": owner_id });
-    audit::append(&mut tx, key, &event(request, caller, "api_token.revoke", id, Outcome::Success, details), now)
-        .await?;
+    let entry = Actor::caller(request, caller).did(Action::ApiTokenRevoked).on(Object::ApiToken(id)).with(details);
+    audit::append(&mut tx, key, &entry, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -174,7 +174,7 @@ pub async fn authenticate(
     auth: &AuthConfig,
     presented: &str,
     now: OffsetDateTime,
-) -> Result<Result<(Caller, TokenScope, Uuid), TokenRefusal>, sqlx::Error> {
+) -> Result<Result<(Caller, TokenScope), TokenRefusal>, sqlx::Error> {
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 128 {
         return Ok(Err(TokenRefusal::Malformed));
     }
@@ -205,9 +205,9 @@ pub async fn authenticate(
         role,
         csrf_token: String::new(),
         mfa_at: 0,
-        credential: Credential::Token { scope, private_keys: token.private_keys },
+        credential: Credential::Token { id: token.id, scope, private_keys: token.private_keys },
     };
-    Ok(Ok((caller, scope, token.id)))
+    Ok(Ok((caller, scope)))
 }
 
 fn view(row: TokenRow) -> Option<ApiTokenView> {
@@ -228,23 +228,4 @@ fn view(row: TokenRow) -> Option<ApiTokenView> {
 fn format_time(time: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     time.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
-}
-
-fn event(
-    request: &RequestMeta,
-    caller: &Caller,
-    action: &str,
-    id: Uuid,
-    outcome: Outcome,
-    details: serde_json::Value,
-) -> AuditEntry {
-    AuditEntry {
-        actor: format!("user:{}", caller.user_id),
-        action: action.into(),
-        object: format!("api_token:{id}"),
-        outcome,
-        request_id: request.request_id.clone(),
-        client_addr: request.client_addr.clone(),
-        details,
-    }
 }

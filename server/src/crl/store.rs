@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::CrlError;
 use super::checked::{CheckedCrl, is_newer};
-use crate::audit::{self, AuditEntry, ChainKey, Outcome};
+use crate::audit::{self, Action, Actor, ChainKey, Object};
 use crate::db;
 use crate::db::crls::StoredCrl;
 use crate::db::revocations::ListedSerial;
@@ -63,20 +63,13 @@ pub async fn store(
         },
     )
     .await?;
-    let crl_event = AuditEntry {
-        actor: "system:crl".into(),
-        action: "crl.updated".into(),
-        object: format!("crl:{name}"),
-        outcome: Outcome::Success,
-        request_id: String::new(),
-        client_addr: String::new(),
-        details: json!({
-            "crl_number": crl.number.to_string(),
-            "previous_crl_number": current.map(|current| current.crl_number),
-            "entries": entry_count,
-            "sha256": crl.sha256,
-        }),
-    };
+    let crl_job = Actor::job("crl");
+    let crl_event = crl_job.did(Action::CrlUpdated).on(Object::Crl(name.to_owned())).with(json!({
+        "crl_number": crl.number.to_string(),
+        "previous_crl_number": current.map(|current| current.crl_number),
+        "entries": entry_count,
+        "sha256": crl.sha256,
+    }));
     audit::append(&mut tx, key, &crl_event, now).await?;
     let mut adopted = 0;
     if let Some(issuer_id) = issuer_id {
@@ -92,18 +85,10 @@ pub async fn store(
         for found in db::revocations::adopt_listed(&mut tx, issuer_id, &listed).await? {
             // Revoked at the issuer but not recorded here: by hand in OpenBao, or certdesk stopped between the
             // issuer's answer and its own record.
-            let event = AuditEntry {
-                actor: "system:crl".into(),
-                action: "certificate.revoked".into(),
-                object: format!("certificate:{}", found.id),
-                outcome: Outcome::Success,
-                request_id: String::new(),
-                client_addr: String::new(),
-                details: json!({
-                    "issuer": issuer_id, "serial": found.serial, "source": "crl",
-                    "crl_number": crl.number.to_string(),
-                }),
-            };
+            let event = crl_job.did(Action::CertificateRevoked).on(Object::Certificate(found.id)).with(json!({
+                "issuer": issuer_id, "serial": found.serial, "source": "crl",
+                "crl_number": crl.number.to_string(),
+            }));
             audit::append(&mut tx, key, &event, now).await?;
             adopted += 1;
         }

@@ -102,15 +102,16 @@ pub async fn events_for_object(pool: &PgPool, object: &str, limit: i64) -> Resul
     .await
 }
 
-/// Filters of the audit viewer and its export; `None` means "any". Built (and validated) by `crate::audit_log`.
+/// Filters of the audit viewer and its export; `None` means "any". Built (and validated) by `crate::audit_viewer`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
     /// An exact stored actor (`user:<uuid>`, `system`…).
     pub actor: Option<String>,
     /// A `LIKE` pattern (lower case) matched against people's names and e-mail addresses.
     pub actor_like: Option<String>,
-    /// An exact action.
-    pub action: Option<String>,
+    /// One action, as every form it is stored in: names, or `name/outcome` for a former name that covered two
+    /// actions (see `audit::Action::stored_forms`).
+    pub actions: Option<Vec<String>>,
     /// A `LIKE` pattern anchored at the start (`certificate.%`).
     pub action_like: Option<String>,
     pub object: Option<String>,
@@ -172,7 +173,7 @@ pub async fn list_events(
              AND ($2::text IS NULL OR e.actor IN (
                     SELECT 'user:' || p.id::text FROM users p
                     WHERE lower(p.display_name) LIKE $2 OR lower(coalesce(p.email, '')) LIKE $2))
-             AND ($3::text IS NULL OR e.action = $3)
+             AND ($3::text[] IS NULL OR e.action = ANY($3) OR e.action || '/' || e.outcome = ANY($3))
              AND ($4::text IS NULL OR e.action LIKE $4)
              AND ($5::text IS NULL OR e.object = $5)
              AND ($6::text IS NULL OR e.outcome = $6)
@@ -184,7 +185,7 @@ pub async fn list_events(
            LIMIT $11"#,
         filter.actor,
         filter.actor_like,
-        filter.action,
+        filter.actions.as_deref(),
         filter.action_like,
         filter.object,
         filter.outcome,
@@ -207,7 +208,7 @@ pub async fn count_events(pool: &PgPool, filter: &EventFilter) -> Result<i64, sq
              AND ($2::text IS NULL OR e.actor IN (
                     SELECT 'user:' || p.id::text FROM users p
                     WHERE lower(p.display_name) LIKE $2 OR lower(coalesce(p.email, '')) LIKE $2))
-             AND ($3::text IS NULL OR e.action = $3)
+             AND ($3::text[] IS NULL OR e.action = ANY($3) OR e.action || '/' || e.outcome = ANY($3))
              AND ($4::text IS NULL OR e.action LIKE $4)
              AND ($5::text IS NULL OR e.object = $5)
              AND ($6::text IS NULL OR e.outcome = $6)
@@ -216,7 +217,7 @@ pub async fn count_events(pool: &PgPool, filter: &EventFilter) -> Result<i64, sq
              AND ($9::bigint IS NULL OR e.seq <= $9)"#,
         filter.actor,
         filter.actor_like,
-        filter.action,
+        filter.actions.as_deref(),
         filter.action_like,
         filter.object,
         filter.outcome,

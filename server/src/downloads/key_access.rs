@@ -8,7 +8,7 @@ use app::ssr::{Caller, Credential, RequestMeta};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::auth::step_up::require_recent_mfa;
 use crate::bundle::DownloadFormat;
 use crate::db::certificates::CertificateRecord;
@@ -85,15 +85,10 @@ pub async fn authorize(
             },
         },
     };
-    let entry = AuditEntry {
-        actor: format!("user:{}", caller.user_id),
-        action: "certificate.key_download_denied".into(),
-        object: format!("certificate:{}", record.id),
-        outcome: Outcome::Denied,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-        details: json!({ "format": format.as_str(), "owner": record.owner_id, "reason": refusal.to_string() }),
-    };
+    let entry = Actor::caller(meta, caller)
+        .did(Action::CertificateKeyDownloadDenied)
+        .on(Object::Certificate(record.id))
+        .with(json!({ "format": format.as_str(), "owner": record.owner_id, "reason": refusal.to_string() }));
     audit::record(&state.pool, &state.chain_key, &entry, now).await?;
     Err(ServerError::Client(refusal))
 }
@@ -119,9 +114,9 @@ mod tests {
 
     #[test]
     fn owners_get_their_keys_in_the_browser_and_with_a_key_token_only() {
-        let read = Credential::Token { scope: TokenScope::Read, private_keys: false };
-        let read_write = Credential::Token { scope: TokenScope::ReadWrite, private_keys: false };
-        let keys = Credential::Token { scope: TokenScope::Read, private_keys: true };
+        let read = Credential::Token { id: uuid::Uuid::nil(), scope: TokenScope::Read, private_keys: false };
+        let read_write = Credential::Token { id: uuid::Uuid::nil(), scope: TokenScope::ReadWrite, private_keys: false };
+        let keys = Credential::Token { id: uuid::Uuid::nil(), scope: TokenScope::Read, private_keys: true };
         assert_eq!(key_access(&caller(Role::User, Credential::Session), MINE), KeyAccess::Owner);
         assert_eq!(key_access(&caller(Role::User, keys), MINE), KeyAccess::Owner);
         assert_eq!(key_access(&caller(Role::User, read), MINE), KeyAccess::Denied);
@@ -130,7 +125,7 @@ mod tests {
 
     #[test]
     fn only_an_admin_in_the_browser_may_export_someone_elses_key_on_their_behalf() {
-        let keys = Credential::Token { scope: TokenScope::ReadWrite, private_keys: true };
+        let keys = Credential::Token { id: uuid::Uuid::nil(), scope: TokenScope::ReadWrite, private_keys: true };
         assert_eq!(key_access(&caller(Role::Admin, Credential::Session), THEIRS), KeyAccess::OnBehalf);
         assert_eq!(key_access(&caller(Role::Admin, keys), THEIRS), KeyAccess::Denied);
         assert_eq!(key_access(&caller(Role::Auditor, Credential::Session), THEIRS), KeyAccess::Denied);

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::quota::{self, QuotaRefusal, QuotaUse};
 use super::request::{CheckedKey, CheckedRequest, search_text};
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::bundle;
 use crate::db;
 use crate::error::ServerError;
@@ -30,8 +30,12 @@ pub async fn issue(
     caller: &Caller,
     request: CheckedRequest,
 ) -> Result<RequestedCertificate, ServerError> {
-    let requester =
-        Requester { owner_id: caller.user_id, actor: Actor::of(meta, caller), renews: None, quota: QuotaUse::Request };
+    let requester = Requester {
+        owner_id: caller.user_id,
+        actor: Actor::caller(meta, caller),
+        renews: None,
+        quota: QuotaUse::Request,
+    };
     issue_for(state, &requester, request).await
 }
 
@@ -70,7 +74,7 @@ pub async fn issue_for(
         Err(refusal) => {
             let details =
                 json!({ "issuer": request.issuer_id, "names": names_of(&request), "reason": refusal.to_string() });
-            let entry = event(actor, "certificate.denied", String::new(), Outcome::Denied, details);
+            let entry = actor.did(Action::CertificateDenied).with(details);
             audit::record(&state.pool, &state.chain_key, &entry, now).await?;
             crate::metrics::issuance(&request.issuer_id, "denied", started.elapsed());
             return Err(client(AppError::invalid(refusal.field(), refusal.to_string())));
@@ -169,7 +173,7 @@ pub async fn issue_for(
     audit::append(
         &mut tx,
         &state.chain_key,
-        &event(actor, "certificate.requested", object(id), Outcome::Success, details),
+        &actor.did(Action::CertificateRequested).on(Object::Certificate(id)).with(details),
         now,
     )
     .await?;
@@ -319,13 +323,13 @@ pub(crate) async fn complete(
     audit::append(
         &mut tx,
         &state.chain_key,
-        &event(actor, "certificate.issued", object(id), Outcome::Success, details),
+        &actor.did(Action::CertificateIssued).on(Object::Certificate(id)).with(details),
         now,
     )
     .await?;
     if let Some(previous) = renewed {
         let details = json!({ "renewed_by": id, "serial": serial, "issuer": issuer_id });
-        let entry = event(actor, "certificate.renewed", object(previous), Outcome::Success, details);
+        let entry = actor.did(Action::CertificateRenewed).on(Object::Certificate(previous)).with(details);
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     tx.commit().await?;
@@ -350,10 +354,10 @@ pub(crate) async fn complete(
 /// again.
 pub async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Result<(), ServerError> {
     let now = OffsetDateTime::now_utc();
-    tracing::warn!(request_id = %actor.request_id, certificate = %id, reason = %reason, "issuance failed");
+    tracing::warn!(request_id = %actor.request_id(), certificate = %id, reason = %reason, "issuance failed");
     let mut tx = state.pool.begin().await?;
     if db::certificates::mark_failed(&mut tx, id, reason, now).await? {
-        let entry = event(actor, "certificate.failed", object(id), Outcome::Failure, json!({ "reason": reason }));
+        let entry = actor.did(Action::CertificateFailed).on(Object::Certificate(id)).with(json!({ "reason": reason }));
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     tx.commit().await?;
@@ -383,7 +387,7 @@ async fn refuse(
         "issuer": request.issuer_id, "names": names_of(request), "reason": refusal.error.to_string(),
         "quota": refusal.quota, "used": refusal.used, "limit": refusal.limit,
     });
-    let entry = event(actor, "certificate.denied", String::new(), Outcome::Denied, details);
+    let entry = actor.did(Action::CertificateDenied).with(details);
     audit::record(&state.pool, &state.chain_key, &entry, OffsetDateTime::now_utc()).await?;
     crate::metrics::issuance(&request.issuer_id, "over_quota", started.elapsed());
     Ok(client(refusal.error))
@@ -449,50 +453,6 @@ fn names_of(request: &CheckedRequest) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn object(id: Uuid) -> String {
-    format!("certificate:{id}")
-}
-
 fn client(error: AppError) -> ServerError {
     ServerError::Client(error)
-}
-
-/// Who an audit event is attributed to: a person (with their request) or certdesk itself.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub actor: String,
-    pub request_id: String,
-    pub client_addr: String,
-}
-
-impl Actor {
-    pub fn of(meta: &RequestMeta, caller: &Caller) -> Self {
-        Self {
-            actor: format!("user:{}", caller.user_id),
-            request_id: meta.request_id.clone(),
-            client_addr: meta.client_addr.clone(),
-        }
-    }
-
-    pub fn system(component: &str) -> Self {
-        Self { actor: format!("system:{component}"), request_id: String::new(), client_addr: String::new() }
-    }
-}
-
-pub(crate) fn event(
-    actor: &Actor,
-    action: &str,
-    object: String,
-    outcome: Outcome,
-    details: serde_json::Value,
-) -> AuditEntry {
-    AuditEntry {
-        actor: actor.actor.clone(),
-        action: action.to_owned(),
-        object,
-        outcome,
-        request_id: actor.request_id.clone(),
-        client_addr: actor.client_addr.clone(),
-        details,
-    }
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 
-use super::flow::{Actor, complete, fail, verified};
+use super::flow::{complete, fail, verified};
+use crate::audit::Actor;
 use crate::db;
 use crate::error::ServerError;
 use crate::state::AppState;
@@ -26,7 +27,7 @@ pub struct Reconciled {
 }
 
 pub async fn reconcile_pending(state: &AppState, now: OffsetDateTime) -> Result<Reconciled, ServerError> {
-    let actor = Actor::system("reconciler");
+    let actor = Actor::job("reconciler");
     let mut report = Reconciled::default();
     for intent in db::certificates::pending_before(&state.pool, now - SETTLE_TIME, BATCH).await? {
         let Some(issuer) = state.issuers.get(&intent.issuer_id) else {

@@ -9,7 +9,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::webhook;
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::error::ServerError;
@@ -72,18 +72,13 @@ pub async fn save(
         now,
     )
     .await?;
-    let entry = AuditEntry {
-        actor: format!("user:{}", caller.user_id),
-        action: "notifications.settings_changed".into(),
-        object: format!("user:{}", caller.user_id),
-        outcome: Outcome::Success,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
+    let entry = Actor::caller(meta, caller)
+        .did(Action::NotificationSettingsChanged)
+        .on(Object::User(caller.user_id))
         // The host only: a webhook path may carry a token.
-        details: json!({ "email_enabled": input.email_enabled,
-                         "webhook_host": url.as_ref().and_then(|url| url.host_str().map(str::to_owned)),
-                         "new_signing_secret": new_secret.is_some() }),
-    };
+        .with(json!({ "email_enabled": input.email_enabled,
+                      "webhook_host": url.as_ref().and_then(|url| url.host_str().map(str::to_owned)),
+                      "new_signing_secret": new_secret.is_some() }));
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
     Ok(SavedNotificationSettings {

@@ -9,12 +9,12 @@ use app::ssr::{Caller, RequestMeta};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::audit::Actor;
 use crate::auth::roles::owner_scope;
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::error::ServerError;
 use crate::inventory::stored_status;
-use crate::issuance::flow::Actor;
 use crate::issuance::quota::QuotaUse;
 use crate::revocation::{Authority, authority_over};
 use crate::state::AppState;
@@ -79,5 +79,5 @@ pub async fn renew_now(
     if let Err(error) = issuer.authority() {
         return Err(conflict(format!("{} cannot renew it: {error}", issuer.config.display_name)));
     }
-    super::renew(state, Actor::of(meta, caller), QuotaUse::ManualRenewal, &record, idempotency_key, now).await
+    super::renew(state, Actor::caller(meta, caller), QuotaUse::ManualRenewal, &record, idempotency_key, now).await
 }

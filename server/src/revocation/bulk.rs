@@ -12,13 +12,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::intent::{self, Precheck};
-use crate::audit::{self, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::auth::roles::owner_scope;
 use crate::db;
 use crate::db::certificates::CertificateRecord;
 use crate::db::revocation_intents::NewIntent;
 use crate::error::ServerError;
-use crate::issuance::flow::Actor;
 use crate::state::AppState;
 
 /// A single request may name at most this many certificates.
@@ -88,7 +87,7 @@ pub async fn submit(
         };
         entries.push((record, entry));
     }
-    let actor = Actor::of(meta, caller);
+    let actor = Actor::caller(meta, caller);
     let batch = NewBatch { id: Uuid::new_v4(), requested_by: caller.user_id, reason, offboarded: None, now };
     let mut tx = state.pool.begin().await?;
     let queued = queue(&mut tx, state, &actor, &batch, &entries).await?;
@@ -129,13 +128,8 @@ pub(crate) async fn queue(
                     queued += 1;
                     let details = json!({ "issuer": record.issuer_id, "serial": record.serial,
                                            "reason": reason.as_str(), "owner": record.owner_id, "batch": batch });
-                    let entry = intent::audit_entry(
-                        actor,
-                        "certificate.revoke_requested",
-                        record.id,
-                        Outcome::Success,
-                        details,
-                    );
+                    let entry =
+                        actor.did(Action::CertificateRevokeRequested).on(Object::Certificate(record.id)).with(details);
                     audit::append(tx, &state.chain_key, &entry, now).await?;
                     continue;
                 }
@@ -148,8 +142,7 @@ pub(crate) async fn queue(
     }
     let details = json!({ "reason": reason.as_str(), "certificates": entries.len(), "queued": queued,
                            "offboarded": offboarded });
-    let object = format!("revocation_batch:{batch}");
-    let entry = crate::issuance::flow::event(actor, "revocation.batch_requested", object, Outcome::Success, details);
+    let entry = actor.did(Action::RevocationBatchRequested).on(Object::RevocationBatch(batch)).with(details);
     audit::append(tx, &state.chain_key, &entry, now).await?;
     Ok(queued)
 }

@@ -8,15 +8,13 @@ use app::model::{CertStatus, RevocationReason, RevocationResult};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use uuid::Uuid;
 
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::certificates::CertificateRecord;
 use crate::db::revocation_intents::ClaimedIntent;
 use crate::error::ServerError;
 use crate::inventory::stored_status;
-use crate::issuance::flow::Actor;
 use crate::issuers::{Issuer, IssuerError};
 use crate::state::AppState;
 
@@ -75,17 +73,6 @@ pub(crate) enum Carried {
     Failed(AppError),
 }
 
-/// An audit event about the certificate `id`.
-pub(crate) fn audit_entry(
-    actor: &Actor,
-    action: &str,
-    id: Uuid,
-    outcome: Outcome,
-    details: serde_json::Value,
-) -> AuditEntry {
-    crate::issuance::flow::event(actor, action, crate::issuance::flow::object(id), outcome, details)
-}
-
 /// Tells the CA and records the outcome of a claimed intent.
 pub(crate) async fn carry_out(
     state: &AppState,
@@ -134,7 +121,7 @@ pub(crate) async fn carry_out(
     let issuer_time = match answered {
         Ok(time) => time,
         Err(error) => {
-            tracing::warn!(request_id = %actor.request_id, certificate = %id, error = %error, "revocation failed at the issuer");
+            tracing::warn!(request_id = %actor.request_id(), certificate = %id, error = %error, "revocation failed at the issuer");
             crate::metrics::issuer_error(&record.issuer_id, &error);
             let refusal = issuer_refusal(&issuer.config.display_name, error);
             return roll_back(state, actor, intent, &record, refusal, started).await;
@@ -149,7 +136,7 @@ pub(crate) async fn carry_out(
         let details = json!({ "issuer": record.issuer_id, "serial": serial, "reason": reason.as_str(),
                                "owner": record.owner_id, "requested_by": intent.requested_by,
                                "revoked_at": revoked_at.format(&Rfc3339).unwrap_or_default() });
-        let entry = audit_entry(actor, "certificate.revoked", id, Outcome::Success, details);
+        let entry = actor.did(Action::CertificateRevoked).on(Object::Certificate(id)).with(details);
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     tx.commit().await?;
@@ -187,7 +174,7 @@ async fn roll_back(
     if db::revocation_intents::finish(&mut tx, intent.id, "failed", Some(&message), now).await? {
         let details = json!({ "issuer": record.issuer_id, "serial": record.serial, "reason": intent.reason,
                                "requested_by": intent.requested_by, "error": message });
-        let entry = audit_entry(actor, "certificate.revoke_failed", record.id, Outcome::Failure, details);
+        let entry = actor.did(Action::CertificateRevokeFailed).on(Object::Certificate(record.id)).with(details);
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     tx.commit().await?;

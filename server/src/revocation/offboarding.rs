@@ -13,11 +13,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::bulk::{Entry, NewBatch};
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::error::ServerError;
-use crate::issuance::flow::Actor;
 use crate::state::AppState;
 
 fn admins_only(caller: &Caller) -> Result<(), ServerError> {
@@ -89,34 +88,21 @@ pub async fn offboard(
     let Some(person) = db::users::person(&state.pool, person_id).await? else {
         return Err(ServerError::Client(AppError::not_found("person")));
     };
-    let effect = |action: &str, object: String, details: serde_json::Value| AuditEntry {
-        actor: format!("user:{}", caller.user_id),
-        action: action.into(),
-        object,
-        outcome: Outcome::Success,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-        details,
-    };
+    let actor = Actor::caller(meta, caller);
     let mut tx = state.pool.begin().await?;
     let newly_disabled = db::users::disable(&mut tx, person_id, now).await?;
     if newly_disabled {
-        let object = format!("user:{person_id}");
         let details = json!({ "reason": reason.as_str(), "by": "offboarding" });
-        audit::append(&mut tx, &state.chain_key, &effect("user.disabled", object.clone(), details.clone()), now)
-            .await?;
-        audit::append(&mut tx, &state.chain_key, &effect("user.sessions_ended", object, details), now).await?;
+        for action in [Action::UserDisabled, Action::UserSessionsEnded] {
+            let entry = actor.did(action).on(Object::User(person_id)).with(details.clone());
+            audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+        }
     }
     let tokens = db::api_tokens::revoke_all_of(&mut tx, person_id, now).await?;
     for token in &tokens {
         let details = json!({ "owner": person_id, "by": "offboarding" });
-        audit::append(
-            &mut tx,
-            &state.chain_key,
-            &effect("api_token.revoke", format!("api_token:{token}"), details),
-            now,
-        )
-        .await?;
+        let entry = actor.did(Action::ApiTokenRevoked).on(Object::ApiToken(*token)).with(details);
+        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     // Their certificates: queued in the same transaction, revoked in the background (see `bulk`).
     let mut entries = Vec::new();
@@ -125,7 +111,6 @@ pub async fn offboard(
         let entry = Entry::of(state, &record)?;
         entries.push((record, entry));
     }
-    let actor = Actor::of(meta, caller);
     let batch = NewBatch { id: Uuid::new_v4(), requested_by: caller.user_id, reason, offboarded: Some(person_id), now };
     let queued =
         if entries.is_empty() { 0 } else { super::bulk::queue(&mut tx, state, &actor, &batch, &entries).await? };

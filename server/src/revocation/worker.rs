@@ -9,9 +9,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::intent::{self, CLAIM, Carried};
+use crate::audit::Actor;
 use crate::db;
 use crate::error::ServerError;
-use crate::issuance::flow::Actor;
 use crate::jobs::{Job, JobError, JobReport};
 use crate::state::AppState;
 
@@ -76,7 +76,7 @@ impl Job for Revocations {
     }
 
     async fn run(&self, state: &AppState, now: OffsetDateTime) -> Result<JobReport, JobError> {
-        let actor = Actor::system("revocations");
+        let actor = Actor::job("revocations");
         let worked = work(state, &actor, None, Some(now - HEAD_START)).await?;
         if worked == Worked::default() {
             return Ok(JobReport::idle());

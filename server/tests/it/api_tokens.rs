@@ -140,7 +140,7 @@ async fn missing_malformed_unknown_revoked_and_expired_tokens_get_401(pool: PgPo
         assert!(headers.contains_key("www-authenticate"), "{case}");
     }
     let reasons: Vec<String> = sqlx::query_scalar(
-        "SELECT details->>'reason' FROM audit_events WHERE action = 'api.auth' AND outcome = 'denied' ORDER BY seq",
+        "SELECT details->>'reason' FROM audit_events WHERE action = 'api.access_denied' AND outcome = 'denied' ORDER BY seq",
     )
     .fetch_all(&pool)
     .await
@@ -190,7 +190,7 @@ async fn nobody_but_an_admin_can_revoke_someone_elses_token(pool: PgPool) {
     let (status, _, _) = call(&pool, "GET", "/api/v1/me", Some(&token.secret)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked by an admin");
     let owner_recorded: Option<String> = sqlx::query_scalar(
-        "SELECT details->>'owner' FROM audit_events WHERE action = 'api_token.revoke' ORDER BY seq DESC LIMIT 1",
+        "SELECT details->>'owner' FROM audit_events WHERE action = 'api_token.revoked' ORDER BY seq DESC LIMIT 1",
     )
     .fetch_one(&pool)
     .await
@@ -227,7 +227,7 @@ async fn creating_and_revoking_are_audited(pool: PgPool) {
     tokens::revoke(&pool, &key, &user, token.token.id, now).await.unwrap();
     let actions: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq").fetch_all(&pool).await.unwrap();
-    assert_eq!(actions, ["api_token.create", "api_token.revoke"]);
+    assert_eq!(actions, ["api_token.created", "api_token.revoked"]);
     let details: String =
         sqlx::query_scalar("SELECT details::text FROM audit_events WHERE seq = 1").fetch_one(&pool).await.unwrap();
     assert!(!details.contains(&token.secret), "the secret never reaches the audit log");

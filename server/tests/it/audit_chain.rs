@@ -2,7 +2,7 @@
 //! append-only trigger, and detection of altered, inserted and deleted events (tampering done with SQL as the
 //! table owner, who can switch the trigger off — as an attacker with database access could).
 
-use certdesk::audit::{self, AuditEntry, ChainBreak, ChainKey, Outcome, VerifyReport, verify_chain};
+use certdesk::audit::{self, AuditEntry, ChainBreak, ChainKey, Outcome, RawEntry, VerifyReport, verify_chain};
 use secrecy::SecretString;
 use serde_json::json;
 use sqlx::PgPool;
@@ -15,7 +15,7 @@ fn key() -> ChainKey {
 }
 
 fn entry(n: usize) -> AuditEntry {
-    AuditEntry {
+    AuditEntry::from(RawEntry {
         actor: format!("user:{n}"),
         action: "certificate.issue".into(),
         object: format!("certificate:{n}"),
@@ -23,7 +23,7 @@ fn entry(n: usize) -> AuditEntry {
         request_id: format!("req-{n}"),
         client_addr: "127.0.0.1".into(),
         details: json!({ "names": [format!("n{n}.cluster.local")], "ttl": "720h", "z": { "b": 1, "a": 2.5 } }),
-    }
+    })
 }
 
 async fn append_events(pool: &PgPool, count: usize) {

@@ -7,8 +7,8 @@
 use app::AppError;
 use app::model::{AuditListing, AuditQuery, Role};
 use app::ssr::RequestMeta;
-use certdesk::audit::{self, AuditEntry, Outcome};
-use certdesk::audit_log::{self, export::ExportFormat};
+use certdesk::audit::{self, AuditEntry, Outcome, RawEntry};
+use certdesk::audit_viewer::{self, export::ExportFormat};
 use certdesk::error::ServerError;
 use certdesk::state::AppState;
 use futures_util::TryStreamExt;
@@ -61,7 +61,7 @@ async fn seed(pool: &PgPool, key: &audit::ChainKey, actors: &[String], count: i6
             object: format!("certificate:{}", index % 5),
             outcome: OUTCOMES[(index / 2) % OUTCOMES.len()],
         };
-        let entry = AuditEntry {
+        let entry = AuditEntry::from(RawEntry {
             actor: event.actor.clone(),
             action: event.action.into(),
             object: event.object.clone(),
@@ -69,7 +69,7 @@ async fn seed(pool: &PgPool, key: &audit::ChainKey, actors: &[String], count: i6
             request_id: format!("r{n}"),
             client_addr: "10.0.0.1".into(),
             details: json!({ "n": n }),
-        };
+        });
         let mut tx = pool.begin().await.unwrap();
         assert_eq!(audit::append(&mut tx, key, &entry, event.at).await.unwrap(), n);
         tx.commit().await.unwrap();
@@ -84,7 +84,7 @@ async fn all_pages(state: &AppState, meta: &RequestMeta, query: AuditQuery) -> (
     let mut seqs = Vec::new();
     let mut query = query;
     loop {
-        let listing = audit_log::list(state, meta, query.clone()).await.unwrap();
+        let listing = audit_viewer::list(state, meta, query.clone()).await.unwrap();
         seqs.extend(listing.rows.iter().map(|row| row.seq));
         match listing.next.clone() {
             Some(next) => query.before = Some(next),
@@ -181,16 +181,16 @@ async fn each_filter_narrows_to_exactly_the_matching_events_page_by_page(pool: P
         assert_eq!(got, want, "{query:?}");
     }
 
-    let detail = audit_log::event(&state, &ada, 7).await.unwrap();
+    let detail = audit_viewer::event(&state, &ada, 7).await.unwrap();
     assert_eq!(detail.actor, actors[7 % 3]);
     assert_eq!(detail.actor_name.as_deref(), Some("Pat"));
     assert_eq!(detail.actor_email.as_deref(), Some("pat@example.test"));
     assert_eq!(detail.request_id, "r7");
     assert_eq!(detail.details, "{\n  \"n\": 7\n}");
     assert_eq!((detail.hash.len(), detail.prev_hash.len()), (64, 64));
-    let previous = audit_log::event(&state, &ada, 6).await.unwrap();
+    let previous = audit_viewer::event(&state, &ada, 6).await.unwrap();
     assert_eq!(detail.prev_hash, previous.hash, "the details show the chain link");
-    match audit_log::event(&state, &ada, 999).await {
+    match audit_viewer::event(&state, &ada, 999).await {
         Err(ServerError::Client(AppError::NotFound { .. })) => {}
         other => panic!("expected not found, got {other:?}"),
     }
@@ -203,19 +203,19 @@ async fn people_who_are_not_admins_or_auditors_are_refused(pool: PgPool) {
     let state = state_for(&pool, "");
     seed(&pool, &state.chain_key, &[actor_of(&pat)], 3).await;
     assert!(matches!(
-        audit_log::list(&state, &pat, AuditQuery::default()).await,
+        audit_viewer::list(&state, &pat, AuditQuery::default()).await,
         Err(ServerError::Client(AppError::Forbidden))
     ));
-    assert!(matches!(audit_log::event(&state, &pat, 1).await, Err(ServerError::Client(AppError::Forbidden))));
+    assert!(matches!(audit_viewer::event(&state, &pat, 1).await, Err(ServerError::Client(AppError::Forbidden))));
     let everything = AuditQuery::default();
-    let export = audit_log::export::export(&state, &pat, &everything, ExportFormat::Csv, OffsetDateTime::now_utc());
+    let export = audit_viewer::export::export(&state, &pat, &everything, ExportFormat::Csv, OffsetDateTime::now_utc());
     assert!(matches!(export.await, Err(ServerError::Client(AppError::Forbidden))));
     let anonymous = RequestMeta::default();
     assert!(matches!(
-        audit_log::list(&state, &anonymous, AuditQuery::default()).await,
+        audit_viewer::list(&state, &anonymous, AuditQuery::default()).await,
         Err(ServerError::Client(AppError::Unauthenticated))
     ));
-    assert_eq!(audit_log::list(&state, &admin, AuditQuery::default()).await.unwrap().rows.len(), 3);
+    assert_eq!(audit_viewer::list(&state, &admin, AuditQuery::default()).await.unwrap().rows.len(), 3);
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
@@ -231,13 +231,13 @@ async fn bad_filter_input_is_a_400_naming_the_field(pool: PgPool) {
         (AuditQuery { actor: "x".repeat(300), ..Default::default() }, "actor"),
     ];
     for (query, field) in cases {
-        let error = audit_log::list(&state, &ada, query.clone()).await.unwrap_err().into_app_error(&ada);
+        let error = audit_viewer::list(&state, &ada, query.clone()).await.unwrap_err().into_app_error(&ada);
         assert_eq!(error.status(), 400, "{query:?}");
         match error {
             AppError::Invalid { field: Some(named), .. } => assert_eq!(named, field, "{query:?}"),
             other => panic!("{query:?}: {other:?}"),
         }
-        let export = audit_log::export::export(&state, &ada, &query, ExportFormat::Csv, OffsetDateTime::now_utc());
+        let export = audit_viewer::export::export(&state, &ada, &query, ExportFormat::Csv, OffsetDateTime::now_utc());
         if query.before.is_none() {
             assert!(matches!(export.await, Err(ServerError::Client(AppError::Invalid { .. }))), "{query:?}");
         }
@@ -296,7 +296,7 @@ async fn stored(pool: &PgPool, through: i64, action_prefix: &str) -> Vec<(i64, S
     .collect()
 }
 
-async fn body_of(export: audit_log::export::Export) -> String {
+async fn body_of(export: audit_viewer::export::Export) -> String {
     let chunks: Vec<axum::body::Bytes> = export.body.try_collect().await.unwrap();
     String::from_utf8(chunks.concat()).unwrap()
 }
@@ -307,7 +307,7 @@ async fn export_needs_step_up_is_audited_and_parses_back_to_the_events(pool: PgP
     let state = state_for(&pool, "");
     // More than one export page (500), so the file is streamed in several database round trips.
     seed(&pool, &state.chain_key, &[actor_of(&ada), "system".into()], 620).await;
-    let awkward = AuditEntry {
+    let awkward = AuditEntry::from(RawEntry {
         actor: "token:0b7e, \"quoted\"".into(),
         action: "certificate.downloaded".into(),
         object: "certificate:a,b".into(),
@@ -315,13 +315,13 @@ async fn export_needs_step_up_is_audited_and_parses_back_to_the_events(pool: PgP
         request_id: " padded ".into(),
         client_addr: "::1".into(),
         details: json!({ "note": "commas, \"quotes\"\nand a second line\r\nand CRLF", "list": [1, "two"] }),
-    };
+    });
     audit::record(&pool, &state.chain_key, &awkward, OffsetDateTime::now_utc()).await.unwrap();
     let now = OffsetDateTime::now_utc();
 
     let mut stale = ada.clone();
     stale.caller.as_mut().unwrap().mfa_at = (now - time::Duration::hours(1)).unix_timestamp();
-    let refused = audit_log::export::export(&state, &stale, &AuditQuery::default(), ExportFormat::Csv, now).await;
+    let refused = audit_viewer::export::export(&state, &stale, &AuditQuery::default(), ExportFormat::Csv, now).await;
     assert!(matches!(refused, Err(ServerError::Client(AppError::StepUpRequired))));
     let exported_rows = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_events WHERE action = 'audit.exported'")
@@ -332,7 +332,7 @@ async fn export_needs_step_up_is_audited_and_parses_back_to_the_events(pool: PgP
     assert_eq!(exported_rows().await, 0, "a refused export leaves no export row");
 
     let query = AuditQuery { action: "certificate.".into(), ..Default::default() };
-    let csv = audit_log::export::export(&state, &ada, &query, ExportFormat::Csv, now).await.unwrap();
+    let csv = audit_viewer::export::export(&state, &ada, &query, ExportFormat::Csv, now).await.unwrap();
     assert!(csv.file_name.ends_with(".csv") && csv.content_type.starts_with("text/csv"));
     let csv_rows = csv.rows;
     let csv_text = body_of(csv).await;
@@ -342,7 +342,7 @@ async fn export_needs_step_up_is_audited_and_parses_back_to_the_events(pool: PgP
 
     let records = parse_csv(&csv_text);
     let header = &records[0];
-    assert_eq!(header, &audit_log::export::COLUMNS.map(String::from).to_vec());
+    assert_eq!(header, &audit_viewer::export::COLUMNS.map(String::from).to_vec());
     let column = |name: &str| header.iter().position(|column| column == name).unwrap();
     assert_eq!(records.len() - 1, want.len());
     for (record, (seq, actor, action, object, details, hash)) in records[1..].iter().zip(&want) {
@@ -358,7 +358,7 @@ async fn export_needs_step_up_is_audited_and_parses_back_to_the_events(pool: PgP
     assert_eq!(awkward_record[column("actor")], "token:0b7e, \"quoted\"");
     assert_eq!(awkward_record[column("request_id")], " padded ");
 
-    let jsonl = audit_log::export::export(&state, &ada, &query, ExportFormat::JsonLines, now).await.unwrap();
+    let jsonl = audit_viewer::export::export(&state, &ada, &query, ExportFormat::JsonLines, now).await.unwrap();
     let jsonl_text = body_of(jsonl).await;
     let lines: Vec<Value> = jsonl_text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(lines.len(), want.len(), "the same events as JSON Lines");
@@ -381,7 +381,7 @@ async fn export_needs_step_up_is_audited_and_parses_back_to_the_events(pool: PgP
 }
 
 async fn banner(state: &AppState, meta: &RequestMeta) -> (i64, Option<String>) {
-    let listing = audit_log::list(state, meta, AuditQuery::default()).await.unwrap();
+    let listing = audit_viewer::list(state, meta, AuditQuery::default()).await.unwrap();
     (listing.chain.verified_through, listing.chain.broken)
 }
 
@@ -393,7 +393,7 @@ async fn the_banner_follows_new_events_and_reports_tampering(pool: PgPool) {
     assert_eq!(banner(&state, &ada).await, (0, None), "an empty log verifies");
     seed(&pool, &key, &["system".into()], 5).await;
     assert_eq!(banner(&state, &ada).await, (5, None));
-    let more = AuditEntry {
+    let more = AuditEntry::from(RawEntry {
         actor: "system".into(),
         action: "certificate.issue".into(),
         object: String::new(),
@@ -401,7 +401,7 @@ async fn the_banner_follows_new_events_and_reports_tampering(pool: PgPool) {
         request_id: String::new(),
         client_addr: String::new(),
         details: json!({}),
-    };
+    });
     for _ in 0..2 {
         audit::record(&pool, &key, &more, OffsetDateTime::now_utc()).await.unwrap();
     }
@@ -434,4 +434,45 @@ async fn deleting_the_checkpoint_event_is_caught_at_the_next_view(pool: PgPool) 
         broken.as_deref(),
         Some("the chain head records event 6 but the log ends at event 4: events were deleted")
     );
+}
+
+/// Events stored under the names of earlier versions read as today's actions, and one action filter finds both:
+/// a former name that covered a success and a refusal is told apart by its outcome.
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn former_action_names_read_and_filter_as_todays(pool: PgPool) {
+    let ada = person(&pool, "Ada", Role::Auditor).await;
+    let state = state_for(&pool, "");
+    let stored = |action: &str, outcome: Outcome| {
+        AuditEntry::from(RawEntry {
+            actor: actor_of(&ada),
+            action: action.into(),
+            object: String::new(),
+            outcome,
+            request_id: "r".into(),
+            client_addr: "127.0.0.1".into(),
+            details: json!({}),
+        })
+    };
+    let now = OffsetDateTime::now_utc();
+    audit::record(&pool, &state.chain_key, &stored("auth.login", Outcome::Success), now).await.unwrap();
+    audit::record(&pool, &state.chain_key, &stored("auth.login", Outcome::Denied), now).await.unwrap();
+    let today = audit::Actor::person(&ada, ada.caller.as_ref().unwrap().user_id).did(audit::Action::AuthSignedIn);
+    audit::record(&pool, &state.chain_key, &today, now).await.unwrap();
+    audit::record(&pool, &state.chain_key, &stored("api_token.create", Outcome::Success), now).await.unwrap();
+
+    let listed = |action: &str| {
+        let query = AuditQuery { action: action.into(), ..Default::default() };
+        let (state, ada) = (state.clone(), ada.clone());
+        async move {
+            let listing = audit_viewer::list(&state, &ada, query).await.unwrap();
+            listing.rows.iter().map(|row| (row.seq, row.action.clone())).collect::<Vec<_>>()
+        }
+    };
+    let signed_in = [(3, "auth.signed_in".to_owned()), (1, "auth.signed_in".to_owned())];
+    assert_eq!(listed("auth.signed_in").await, signed_in, "old and new successes, under today's name");
+    assert_eq!(listed("auth.sign_in_denied").await, [(2, "auth.sign_in_denied".to_owned())]);
+    assert_eq!(listed("auth.login").await.len(), 3, "a former name finds every action it covered");
+    assert_eq!(listed("api_token.created").await, [(4, "api_token.created".to_owned())]);
+    let verified = audit::verify_chain(&pool, &state.chain_key).await.unwrap();
+    assert_eq!(verified, Ok(audit::VerifyReport { events: 4, verified_through: 4 }), "names are read, never rewritten");
 }

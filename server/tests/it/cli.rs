@@ -94,7 +94,7 @@ async fn migrate_then_audit_verify_reports_a_broken_chain(pool: PgPool) {
     let key = certdesk::audit::ChainKey::new(secrecy::SecretString::from(crate::support::CHAIN_KEY.to_owned()));
     for action in ["user.login", "certificate.issue"] {
         let mut tx = pool.begin().await.unwrap();
-        let entry = certdesk::audit::AuditEntry {
+        let entry = certdesk::audit::AuditEntry::from(certdesk::audit::RawEntry {
             actor: "user:1".into(),
             action: action.into(),
             object: String::new(),
@@ -102,7 +102,7 @@ async fn migrate_then_audit_verify_reports_a_broken_chain(pool: PgPool) {
             request_id: "r".into(),
             client_addr: String::new(),
             details: serde_json::json!({}),
-        };
+        });
         certdesk::audit::append(&mut tx, &key, &entry, time::OffsetDateTime::now_utc()).await.unwrap();
         tx.commit().await.unwrap();
     }

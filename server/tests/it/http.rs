@@ -188,11 +188,12 @@ async fn cross_site_server_function_calls_are_refused_and_audited(pool: PgPool) 
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {body}");
         assert!(body.contains(reason), "{body}");
     }
-    let refusals: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'request.csrf' AND outcome = 'denied'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let refusals: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'request.cross_site_denied' AND outcome = 'denied'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(refusals, 4);
 }
 
@@ -202,12 +203,11 @@ async fn a_callback_without_a_pre_login_session_is_refused_and_audited(pool: PgP
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("Sign-in refused") && body.contains("expired or was already completed"), "{body}");
     assert_eq!(headers["cache-control"], "no-store");
-    let reason: String = sqlx::query_scalar(
-        "SELECT details->>'reason' FROM audit_events WHERE action = 'auth.login' AND outcome = 'denied'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let reason: String =
+        sqlx::query_scalar("SELECT details->>'reason' FROM audit_events WHERE action = 'auth.sign_in_denied'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(reason, "no pre-login session");
 }
 

@@ -215,6 +215,20 @@ async fn a_server_key_certificate_downloads_in_every_format(pool: PgPool) {
     assert_eq!(created["common_name"], "app.cluster.local", "names are normalised");
     let id = created["id"].as_str().unwrap().to_owned();
     let root = format!("{stack}/openbao/root_ca.pem");
+    // Done through a token: the person is the actor, the token is named in every event.
+    let token_id: Uuid = sqlx::query_scalar("SELECT id FROM api_tokens WHERE owner_id = $1")
+        .bind(api.user_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let attributed: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT action, actor, details->>'api_token' FROM audit_events WHERE object = $1 ORDER BY seq")
+            .bind(format!("certificate:{id}"))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let by_token = |action: &str| (action.to_owned(), format!("user:{}", api.user_id), Some(token_id.to_string()));
+    assert_eq!(attributed, [by_token("certificate.requested"), by_token("certificate.issued")]);
 
     let (status, fullchain) = api.download(&id, "fullchain-pem", None).await;
     assert_eq!(status, StatusCode::OK);

@@ -88,7 +88,7 @@ fn wrong_code(secret_base32: &str) -> String {
 
 async fn audit_actions(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
     sqlx::query_as(
-        "SELECT action, outcome, details->>'reason' FROM audit_events WHERE action LIKE 'mfa.%' OR action = 'auth.login'
+        "SELECT action, outcome, details->>'reason' FROM audit_events WHERE action LIKE 'mfa.%' OR action = 'auth.signed_in'
          ORDER BY seq",
     )
     .fetch_all(pool)
@@ -172,17 +172,17 @@ async fn a_password_only_sign_in_enrols_then_verifies_certdesk_totp(pool: PgPool
         ("mfa.failed", "denied", Some("csrf token mismatch")),
         ("mfa.failed", "denied", Some("wrong code")),
         ("mfa.enrolled", "success", None),
-        ("auth.login", "success", None),
+        ("auth.signed_in", "success", None),
         ("mfa.failed", "denied", Some("code already used")),
         ("mfa.verified", "success", None),
-        ("auth.login", "success", None),
+        ("auth.signed_in", "success", None),
         ("mfa.failed", "denied", Some("wrong code")),
     ];
     let actual: Vec<(&str, &str, Option<&str>)> =
         actions.iter().map(|(a, o, r)| (a.as_str(), o.as_str(), r.as_deref())).collect();
     assert_eq!(actual, expected);
     let second_factor: Vec<String> = sqlx::query_scalar(
-        "SELECT details->>'method' FROM audit_events WHERE action = 'auth.login' AND outcome = 'success' ORDER BY seq",
+        "SELECT details->>'method' FROM audit_events WHERE action = 'auth.signed_in' AND outcome = 'success' ORDER BY seq",
     )
     .fetch_all(&pool)
     .await

@@ -115,7 +115,7 @@ async fn offboarding_ends_certificates_tokens_sessions_and_the_account(pool: PgP
     let (status, _) = portal.rpc("list_api_tokens", &cookie, json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     for (action, expected) in
-        [("user.disabled", 1), ("user.sessions_ended", 1), ("api_token.revoke", 1), ("certificate.revoked", 2)]
+        [("user.disabled", 1), ("user.sessions_ended", 1), ("api_token.revoked", 1), ("certificate.revoked", 2)]
     {
         assert_eq!(count(&pool, action).await, expected, "{action}");
     }

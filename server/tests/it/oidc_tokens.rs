@@ -187,12 +187,10 @@ impl Portal {
 }
 
 async fn denial_reasons(pool: &PgPool) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT details->>'reason' FROM audit_events WHERE action = 'auth.login' AND outcome = 'denied' ORDER BY seq",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap()
+    sqlx::query_scalar("SELECT details->>'reason' FROM audit_events WHERE action = 'auth.sign_in_denied' ORDER BY seq")
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
@@ -286,7 +284,7 @@ async fn step_up_asks_the_provider_to_authenticate_again_and_checks_auth_time(po
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/settings/tokens");
     let recorded: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'auth.step_up' AND outcome = 'success'")
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'auth.stepped_up' AND outcome = 'success'")
             .fetch_one(&pool)
             .await
             .unwrap();

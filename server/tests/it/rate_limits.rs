@@ -95,10 +95,11 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy(pool: PgPool) {
         request
     };
     assert_eq!(status_of(&router, forged).await.0, StatusCode::FORBIDDEN);
-    let recorded: String = sqlx::query_scalar("SELECT client_addr FROM audit_events WHERE action = 'request.csrf'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let recorded: String =
+        sqlx::query_scalar("SELECT client_addr FROM audit_events WHERE action = 'request.cross_site_denied'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(recorded, "198.51.100.3");
 }
 

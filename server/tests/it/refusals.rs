@@ -29,7 +29,9 @@ async fn refusals_counted(router: &axum::Router) -> f64 {
     scrape
         .samples
         .iter()
-        .find(|sample| sample.metric == "certdesk_refusals_total" && sample.labels.get("action") == Some("api.auth"))
+        .find(|sample| {
+            sample.metric == "certdesk_refusals_total" && sample.labels.get("action") == Some("api.access_denied")
+        })
         .map(|sample| match sample.value {
             prometheus_parse::Value::Counter(value) | prometheus_parse::Value::Untyped(value) => value,
             _ => 0.0,
@@ -38,7 +40,7 @@ async fn refusals_counted(router: &axum::Router) -> f64 {
 }
 
 async fn audited(pool: &PgPool) -> Vec<(String, serde_json::Value)> {
-    sqlx::query_as("SELECT client_addr, details FROM audit_events WHERE action = 'api.auth' ORDER BY seq")
+    sqlx::query_as("SELECT client_addr, details FROM audit_events WHERE action = 'api.access_denied' ORDER BY seq")
         .fetch_all(pool)
         .await
         .unwrap()

@@ -165,7 +165,7 @@ async fn a_request_failed_twice_is_audited_once(pool: PgPool) {
     let names = ["raced.cluster.local".to_owned()];
     let id = pending_intent(&pool, owner.user_id, "private", &names, "", OffsetDateTime::now_utc()).await;
     // The request and the reconciler both give up on it.
-    let actor = certdesk::issuance::flow::Actor::system("reconcile");
+    let actor = certdesk::audit::Actor::job("reconcile");
     certdesk::issuance::flow::fail(&state, &actor, id, "OpenBao did not answer").await.unwrap();
     certdesk::issuance::flow::fail(&state, &actor, id, "OpenBao did not answer").await.unwrap();
     assert_eq!(count(&pool, "certificate.failed", &format!("certificate:{id}")).await, 1);

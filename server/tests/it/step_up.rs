@@ -95,8 +95,8 @@ async fn every_step_up_action_refuses_a_stale_second_factor(pool: PgPool) {
         expect("creating an API token", outcome.map(drop).map_err(|error| error.into_app_error(&meta)));
 
         let query = app::model::AuditQuery::default();
-        let format = certdesk::audit_log::export::ExportFormat::JsonLines;
-        let outcome = certdesk::audit_log::export::export(&state, &meta, &query, format, now).await;
+        let format = certdesk::audit_viewer::export::ExportFormat::JsonLines;
+        let outcome = certdesk::audit_viewer::export::export(&state, &meta, &query, format, now).await;
         expect("exporting the audit log", outcome.map(drop).map_err(|error| error.into_app_error(&meta)));
 
         let outcome =

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::codes::{self, CodeCheck};
 use super::pages::{self, EnrolmentView};
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, AuditEntry, Object};
 use crate::auth::oidc::VerifiedLogin;
 use crate::auth::routes::{open_session, sign_in_event, unavailable, upsert_person};
 use crate::auth::session::{PendingLogin, random_token};
@@ -146,7 +146,7 @@ async fn submit(
     };
     if !bool::from(form.csrf_token.as_bytes().ct_eq(waiting.csrf_token.as_bytes())) {
         let details = json!({ "reason": "csrf token mismatch" });
-        let entry = mfa_event(meta, &waiting, "mfa.failed", Outcome::Denied, details);
+        let entry = mfa_event(meta, &waiting, Action::MfaFailed).with(details);
         if audit::record(&state.pool, &state.chain_key, &entry, now).await.is_err() {
             return unavailable(meta);
         }
@@ -356,7 +356,7 @@ async fn confirm_enrolment(
         return refuse(state, meta, waiting, CodeCheck::Replayed, counted, now, secret).await;
     }
     db::local_totp::replace_recovery_codes(&mut tx, waiting.user_id, &hashes).await?;
-    record_success(state, tx, meta, waiting, "mfa.enrolled", "enrolment", now).await?;
+    record_success(state, tx, meta, waiting, Action::MfaEnrolled, "enrolment", now).await?;
     Ok(Step::Admitted { recovery_codes: Some(recovery_codes) })
 }
 
@@ -390,7 +390,7 @@ async fn verify_code(
         }
         "totp"
     };
-    record_success(state, tx, meta, waiting, "mfa.verified", method, now).await?;
+    record_success(state, tx, meta, waiting, Action::MfaVerified, method, now).await?;
     Ok(Step::Admitted { recovery_codes: None })
 }
 
@@ -400,11 +400,11 @@ async fn record_success(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     meta: &RequestMeta,
     waiting: &PendingSecondFactor,
-    action: &str,
+    action: Action,
     method: &str,
     now: OffsetDateTime,
 ) -> Result<(), ServerError> {
-    let factor = mfa_event(meta, waiting, action, Outcome::Success, json!({ "method": method }));
+    let factor = mfa_event(meta, waiting, action).with(json!({ "method": method }));
     audit::append(&mut tx, &state.chain_key, &factor, now).await?;
     audit::append(&mut tx, &state.chain_key, &completed_sign_in(meta, waiting, method), now).await?;
     tx.commit().await?;
@@ -431,13 +431,8 @@ async fn refuse(
     let Counted { failures, locked_until, .. } = counted;
     let locked = locked_until.filter(|until| *until > now);
     let details = json!({ "reason": reason, "failures": failures, "locked": locked.is_some() });
-    audit::record(
-        &state.pool,
-        &state.chain_key,
-        &mfa_event(meta, waiting, "mfa.failed", Outcome::Denied, details),
-        now,
-    )
-    .await?;
+    audit::record(&state.pool, &state.chain_key, &mfa_event(meta, waiting, Action::MfaFailed).with(details), now)
+        .await?;
     if let Some(until) = locked {
         return Ok(Step::Locked { until });
     }
@@ -447,22 +442,9 @@ async fn refuse(
     Ok(Step::Retry { message, status: StatusCode::BAD_REQUEST, secret })
 }
 
-fn mfa_event(
-    meta: &RequestMeta,
-    waiting: &PendingSecondFactor,
-    action: &str,
-    outcome: Outcome,
-    details: serde_json::Value,
-) -> AuditEntry {
-    AuditEntry {
-        actor: format!("user:{}", waiting.user_id),
-        action: action.to_owned(),
-        object: format!("user:{}", waiting.user_id),
-        outcome,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-        details,
-    }
+/// An event of the person proving their second factor, about their own account.
+fn mfa_event(meta: &RequestMeta, waiting: &PendingSecondFactor, action: Action) -> AuditEntry {
+    Actor::person(meta, waiting.user_id).did(action).on(Object::User(waiting.user_id))
 }
 
 fn completed_sign_in(meta: &RequestMeta, waiting: &PendingSecondFactor, method: &str) -> AuditEntry {

@@ -8,6 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime};
 
+use crate::audit::Action;
 use crate::db::audit::{EventFilter, contains_pattern, prefix_pattern};
 
 const MAX_FIELD: usize = 200;
@@ -35,7 +36,7 @@ pub fn parse_query(query: &AuditQuery) -> Result<ParsedQuery, AppError> {
         }
     }
     let (actor, actor_like) = actor_filter(query.actor.trim());
-    let (action, action_like) = action_filter(query.action.trim());
+    let (actions, action_like) = action_filter(query.action.trim());
     let outcome = match query.outcome.trim() {
         "" => None,
         text => Some(
@@ -61,7 +62,17 @@ pub fn parse_query(query: &AuditQuery) -> Result<ParsedQuery, AppError> {
     };
     let object = Some(query.object.trim()).filter(|object| !object.is_empty()).map(str::to_owned);
     Ok(ParsedQuery {
-        filter: EventFilter { actor, actor_like, action, action_like, object, outcome, from, until, through_seq: None },
+        filter: EventFilter {
+            actor,
+            actor_like,
+            actions,
+            action_like,
+            object,
+            outcome,
+            from,
+            until,
+            through_seq: None,
+        },
         before,
     })
 }
@@ -80,8 +91,9 @@ fn actor_filter(actor: &str) -> (Option<String>, Option<String>) {
     }
 }
 
-/// `certificate.` and `certificate.*` are prefixes; anything else is one exact action.
-fn action_filter(action: &str) -> (Option<String>, Option<String>) {
+/// `certificate.` and `certificate.*` are prefixes; anything else is one exact action, found under today's name and
+/// the names earlier versions stored it under.
+fn action_filter(action: &str) -> (Option<Vec<String>>, Option<String>) {
     if action.is_empty() {
         (None, None)
     } else if let Some(prefix) = action.strip_suffix('*') {
@@ -89,7 +101,7 @@ fn action_filter(action: &str) -> (Option<String>, Option<String>) {
     } else if action.ends_with('.') {
         (None, Some(prefix_pattern(action)))
     } else {
-        (Some(action.to_owned()), None)
+        (Some(Action::stored_forms(action).unwrap_or_else(|| vec![action.to_owned()])), None)
     }
 }
 
@@ -151,7 +163,9 @@ mod tests {
 
     #[test]
     fn actions_are_exact_or_prefixes() {
-        assert_eq!(action_filter("auth.login"), (Some("auth.login".into()), None));
+        let forms = |names: &[&str]| Some(names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>());
+        assert_eq!(action_filter("auth.signed_in"), (forms(&["auth.login/success", "auth.signed_in"]), None));
+        assert_eq!(action_filter("made.up"), (forms(&["made.up"]), None));
         assert_eq!(action_filter("certificate."), (None, Some("certificate.%".into())));
         assert_eq!(action_filter("certificate.*"), (None, Some("certificate.%".into())));
     }

@@ -11,7 +11,7 @@ use app::ssr::{Caller, RequestMeta};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::audit::ChainStatus;
+use crate::audit::{Action, ChainStatus};
 use crate::db;
 use crate::db::audit::ListedEvent;
 use crate::error::ServerError;
@@ -63,7 +63,7 @@ pub async fn event(state: &AppState, meta: &RequestMeta, seq: i64) -> Result<Aud
         actor: event.actor,
         actor_name: event.actor_name,
         actor_email: event.actor_email,
-        action: event.action,
+        action: todays_name(&event.action, &event.outcome),
         object: event.object,
         outcome: event.outcome,
         request_id: event.request_id,
@@ -86,10 +86,16 @@ fn summary(event: ListedEvent) -> AuditEventSummary {
         at: rfc3339(event.occurred_at),
         actor: event.actor,
         actor_name: event.actor_name,
-        action: event.action,
+        action: todays_name(&event.action, &event.outcome),
         object: event.object,
         outcome: event.outcome,
     }
+}
+
+/// The viewer shows every event under today's action name, whichever version stored it (exports keep the stored
+/// name: the chain's hashes cover it).
+fn todays_name(stored: &str, outcome: &str) -> String {
+    Action::of_stored(stored, outcome).map_or_else(|| stored.to_owned(), |action| action.name().to_owned())
 }
 
 pub(crate) fn rfc3339(time: OffsetDateTime) -> String {

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::{filter, rfc3339, viewer};
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit::{self, Action, Actor, Object};
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::db::audit::{EventFilter, ListedEvent};
@@ -98,15 +98,10 @@ pub async fn export(
     let rows = db::audit::count_events(&state.pool, &filter).await?;
     let filters: serde_json::Map<String, serde_json::Value> =
         query.filter_pairs().into_iter().map(|(name, value)| (name.to_owned(), json!(value))).collect();
-    let entry = AuditEntry {
-        actor: format!("user:{}", caller.user_id),
-        action: "audit.exported".into(),
-        object: "audit_log".into(),
-        outcome: Outcome::Success,
-        request_id: meta.request_id.clone(),
-        client_addr: meta.client_addr.clone(),
-        details: json!({ "format": format.as_str(), "filter": filters, "rows": rows, "through_seq": through_seq }),
-    };
+    let entry = Actor::caller(meta, caller)
+        .did(Action::AuditExported)
+        .on(Object::AuditLog)
+        .with(json!({ "format": format.as_str(), "filter": filters, "rows": rows, "through_seq": through_seq }));
     // No audit row, no export.
     audit::record(&state.pool, &state.chain_key, &entry, now).await?;
     let stamp = now
