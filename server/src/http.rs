@@ -6,10 +6,10 @@ mod body_limit;
 mod client_addr;
 mod context;
 mod health;
-mod rate_limit;
+pub mod rate_limit;
 mod request_id;
 mod security_headers;
-mod single_flight;
+pub mod single_flight;
 
 use std::sync::Arc;
 
@@ -34,7 +34,7 @@ use crate::backend::ServerBackend;
 use crate::state::AppState;
 
 pub use context::{RequestContext, meta_of};
-pub use health::{READINESS_FRESH_FOR, ReadinessAnswer};
+pub use health::READINESS_FRESH_FOR;
 pub use rate_limit::RateLimits;
 pub use request_id::RequestId;
 pub use single_flight::SingleFlight;

@@ -3,16 +3,17 @@
 //! Replicas that are not the leader retry the election every few seconds; a replica that dies releases the lock
 //! with its connection, and the next one to take it carries on from the recorded runs.
 //!
-//! Registering a job is one line in `registry()`.
+//! Registering a job is one line in `catalogue::registry()`.
 
 pub mod builtin;
+mod catalogue;
 pub mod leader;
 pub mod overview;
 pub mod runner;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -21,7 +22,9 @@ use crate::config::{ConfigError, JobsConfig};
 use crate::error::ServerError;
 use crate::state::AppState;
 
+pub use catalogue::registry;
 pub use runner::spawn;
+pub use status::JobStatus;
 
 /// Periodic work that must happen on one replica only.
 ///
@@ -98,40 +101,5 @@ impl JobRegistry {
             ));
         }
         Ok(known)
-    }
-}
-
-/// Every background job certdesk runs. One line per job.
-pub fn registry() -> JobRegistry {
-    let mut jobs = JobRegistry::default();
-    jobs.register(builtin::Reconcile);
-    jobs.register(builtin::CrlRefresh);
-    jobs.register(builtin::Housekeeping);
-    jobs.register(crate::notifications::Notifications);
-    jobs.register(crate::renewal::Renewal);
-    jobs.register(crate::acme::ResumeOrders);
-    jobs.register(crate::revocation::worker::Revocations);
-    jobs
-}
-
-/// This replica's name and whether it currently leads; cheap to clone.
-#[derive(Clone)]
-pub struct JobStatus {
-    pub replica: Arc<str>,
-    leader: Arc<AtomicBool>,
-}
-
-impl JobStatus {
-    pub fn new(replica: &str) -> Self {
-        Self { replica: replica.into(), leader: Arc::default() }
-    }
-
-    pub fn is_leader(&self) -> bool {
-        self.leader.load(Ordering::Acquire)
-    }
-
-    fn set_leader(&self, leader: bool) {
-        self.leader.store(leader, Ordering::Release);
-        crate::metrics::job_leader(leader);
     }
 }

@@ -8,14 +8,15 @@ use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::audit::{ChainKey, ChainMonitor};
-use crate::auth::OidcClient;
+use crate::auth::oidc::OidcClient;
 use crate::auth::refusals::RefusalThrottle;
 use crate::config::Config;
 use crate::crl::CrlRefresher;
 use crate::dns_update::DnsServers;
-use crate::http::{RateLimits, ReadinessAnswer, SingleFlight};
+use crate::http::rate_limit::RateLimits;
+use crate::http::single_flight::SingleFlight;
 use crate::issuers::IssuerRegistry;
-use crate::jobs::JobStatus;
+use crate::jobs::status::JobStatus;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -47,6 +48,9 @@ impl FromRef<AppState> for LeptosOptions {
         state.leptos_options.clone()
     }
 }
+
+/// A readiness probe's answer as served: status and JSON body.
+pub type ReadinessAnswer = (http::StatusCode, bytes::Bytes);
 
 /// Set once the embedded migrations have been applied; until then the server is not ready.
 #[derive(Clone, Default)]

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::crl::RefreshStatus;
 use crate::db;
 use crate::issuers::ProbeResult;
-use crate::state::AppState;
+use crate::state::{AppState, ReadinessAnswer};
 
 const DATABASE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -57,9 +57,6 @@ pub async fn healthz() -> impl IntoResponse {
 /// How long one readiness probe answers for. Probes call every issuer (OpenBao, the ACME directory): a flood of
 /// `/readyz` must not become a flood of calls to them.
 pub const READINESS_FRESH_FOR: Duration = Duration::from_secs(5);
-
-/// A probe's answer as served: status and JSON body.
-pub type ReadinessAnswer = (StatusCode, bytes::Bytes);
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let (status, body) = state.readiness.get_or_compute(|| probe(&state)).await;

@@ -283,10 +283,11 @@ async fn step_up_asks_the_provider_to_authenticate_again_and_checks_auth_time(po
     let response = portal.get(&format!("/auth/callback?code=c&state={state}"), Some(&cookie)).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/settings/tokens");
-    let recorded: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'auth.stepped_up' AND outcome = 'success'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'auth.stepped_up' AND outcome = 'success'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(recorded, 1);
 }
