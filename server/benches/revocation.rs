@@ -98,7 +98,7 @@ async fn measure(
     revocations: usize,
 ) -> Result<(Vec<Duration>, Vec<Duration>)> {
     let (certdesk, state) = Certdesk::prepare_with_state(stack, database.url.as_str()).await?;
-    state.crls.spawn_all(&state);
+    certdesk::crl::refresher::spawn_all(&state);
     let peer = Peer::login(stack).await?;
     let stamp = uuid::Uuid::new_v4().simple().to_string();
     eprintln!("[bench] issuing {revocations} certificates per arm");

@@ -6,6 +6,7 @@ mod dn;
 mod facts;
 mod format;
 mod kubernetes;
+mod parts;
 mod pkcs12;
 mod render;
 #[cfg(test)]

@@ -3,12 +3,13 @@
 //! stable URLs; and the offline root's CRL, signed at the ceremony and published with `certdesk crl publish`.
 
 pub mod checked;
+pub mod refresh_status;
 pub mod refresher;
 pub mod root;
 pub mod routes;
 pub mod store;
 
-pub use refresher::{CrlRefresher, RefreshStatus};
+pub use refresh_status::{CrlRefresher, RefreshStatus};
 
 use crate::audit::AuditError;
 use crate::issuers::IssuerError;

@@ -10,8 +10,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::auth::roles::owner_scope;
 use crate::db;
+use crate::db::certificates::stored_status;
 use crate::error::ServerError;
-use crate::inventory::stored_status;
 use crate::state::AppState;
 
 /// "Expiring soon": the stat card, the per-issuer column and the list.

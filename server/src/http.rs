@@ -6,6 +6,7 @@ mod body_limit;
 mod client_addr;
 mod context;
 mod health;
+mod plain_text;
 pub mod rate_limit;
 mod request_id;
 mod security_headers;
@@ -35,6 +36,7 @@ use crate::state::AppState;
 
 pub use context::{RequestContext, meta_of};
 pub use health::READINESS_FRESH_FOR;
+pub use plain_text::plain_text;
 pub use rate_limit::RateLimits;
 pub use request_id::RequestId;
 pub use single_flight::SingleFlight;
@@ -113,14 +115,6 @@ pub fn router(state: AppState) -> Router {
                 // Extractors (JSON, forms) get the same ceiling instead of axum's own 2 MiB.
                 .layer(axum::extract::DefaultBodyLimit::max(body_limit.max_bytes)),
         )
-}
-
-/// A short plain-text answer that is never cached: what machine clients (CRL fetchers, scrapers) get on refusal.
-pub fn plain_text(status: http::StatusCode, message: impl Into<String>) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let headers =
-        [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8"), (http::header::CACHE_CONTROL, "no-store")];
-    (status, headers, message.into()).into_response()
 }
 
 fn cookie_duration(duration: std::time::Duration) -> tower_sessions::cookie::time::Duration {

@@ -11,12 +11,14 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use crate::auth::roles::authority_over;
 use crate::auth::roles::owner_scope;
 use crate::bundle::CertificateFacts;
 use crate::db;
+use crate::db::certificates::stored_status;
 use crate::error::ServerError;
 use crate::keys::KeyType;
-use crate::revocation::{authority_over, is_revocable};
+use crate::revocation::is_revocable;
 use crate::state::AppState;
 
 mod cursor;
@@ -196,9 +198,4 @@ pub async fn request_options(state: &AppState, caller: &Caller) -> Result<Reques
         .collect();
     let key_types = KeyType::ALL.iter().map(|key| (key.as_str().to_owned(), key.label().to_owned())).collect();
     Ok(RequestOptions { issuers, key_types })
-}
-
-/// A status as stored; the table's CHECK constraint admits only known names, so the fallback never shows.
-pub fn stored_status(status: &str) -> CertStatus {
-    CertStatus::parse(status).unwrap_or(CertStatus::Failed)
 }

@@ -9,6 +9,7 @@
 //! `X-Certdesk-Event-Id`, so receivers can drop the rare repeat.
 
 pub mod deliver;
+pub mod delivery_error;
 pub mod email;
 mod email_text;
 pub mod expiry;

@@ -33,7 +33,6 @@ use crate::issuance::quota::QuotaUse;
 use crate::state::AppState;
 
 pub use job::Renewal;
-pub use request::ReusedKey;
 pub use settings::{RenewalSettings, renewal_point};
 
 /// The first retry after a failure; each further failure doubles the wait, up to `RETRY_CAP`.

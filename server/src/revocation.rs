@@ -10,7 +10,7 @@ pub mod offboarding;
 pub mod worker;
 
 use app::AppError;
-use app::model::{CertStatus, RevocationReason, RevocationResult, Role};
+use app::model::{CertStatus, RevocationReason, RevocationResult};
 use app::ssr::{Caller, RequestMeta};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -18,31 +18,13 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor, Object};
 use crate::auth::roles::owner_scope;
+use crate::auth::roles::{Authority, authority_over};
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
 use crate::db::certificates::CertificateRecord;
+use crate::db::certificates::stored_status;
 use crate::error::ServerError;
-use crate::inventory::stored_status;
 use crate::state::AppState;
-
-/// On what grounds the caller may revoke a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Authority {
-    Owner,
-    /// An admin revoking someone else's certificate: needs step-up.
-    Admin,
-}
-
-/// Owners revoke their own; admins anyone's; auditors (who see everything) only their own.
-pub fn authority_over(caller: &Caller, owner_id: Uuid) -> Option<Authority> {
-    if caller.user_id == owner_id {
-        Some(Authority::Owner)
-    } else if caller.role == Role::Admin {
-        Some(Authority::Admin)
-    } else {
-        None
-    }
-}
 
 /// Only certificates the issuer issued can be revoked; revoked ones answer as already revoked.
 pub fn is_revocable(status: CertStatus) -> bool {

@@ -92,7 +92,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             }
         });
     }
-    state.crls.spawn_all(&state);
+    crate::crl::refresher::spawn_all(&state);
     crate::jobs::spawn(state.clone(), crate::jobs::registry())?;
     let pool = state.pool.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -11,7 +11,7 @@ use crate::audit::{ChainKey, ChainMonitor};
 use crate::auth::oidc::OidcClient;
 use crate::auth::refusals::RefusalThrottle;
 use crate::config::Config;
-use crate::crl::CrlRefresher;
+use crate::crl::refresh_status::CrlRefresher;
 use crate::dns_update::DnsServers;
 use crate::http::rate_limit::RateLimits;
 use crate::http::single_flight::SingleFlight;

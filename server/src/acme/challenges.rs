@@ -6,6 +6,7 @@ use instant_acme::KeyAuthorization;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::dns::PublishFailure;
 use crate::config::{AcmeIssuerConfig, ChallengeKind};
 use crate::db;
 use crate::names::DnsName;
@@ -33,20 +34,6 @@ pub fn choose(config: &AcmeIssuerConfig, identifier: &str) -> Result<Choice, Str
              {}",
             name.base_domain()
         )),
-    }
-}
-
-pub enum PublishFailure {
-    /// The answer cannot be published: the request fails with this reason.
-    Final(String),
-    /// The DNS server is unreachable right now: try again later.
-    Later(String),
-    Database(sqlx::Error),
-}
-
-impl From<sqlx::Error> for PublishFailure {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Database(error)
     }
 }
 

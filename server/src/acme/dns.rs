@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use super::challenges::PublishFailure;
 use crate::state::AppState;
 
 /// How long an authoritative server may take to answer a record it accepted (secondaries, journal writes).
@@ -48,4 +47,19 @@ pub async fn remove_txt(state: &AppState, server_id: &str, record: &str, value: 
         return Err(format!("the DNS server `{server_id}` is not configured"));
     };
     server.remove_txt(record, value).await.map_err(|error| error.to_string())
+}
+
+/// Why a challenge's answer was not published.
+pub enum PublishFailure {
+    /// The answer cannot be published: the request fails with this reason.
+    Final(String),
+    /// The DNS server is unreachable right now: try again later.
+    Later(String),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for PublishFailure {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
+    }
 }

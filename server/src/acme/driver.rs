@@ -41,7 +41,7 @@ pub async fn drive(state: &AppState, certificate_id: Uuid, now: OffsetDateTime) 
     let issuer = state.issuers.get(&row.issuer_id);
     let Some((issuer, acme)) = issuer.and_then(|issuer| issuer.acme().map(|acme| (issuer, acme))) else {
         let reason = format!("its ACME issuer `{}` is no longer configured", row.issuer_id);
-        crate::issuance::flow::fail(state, &crate::audit::Actor::job("acme"), certificate_id, &reason).await?;
+        crate::issuance::record::fail(state, &crate::audit::Actor::job("acme"), certificate_id, &reason).await?;
         let progress = db::acme::Progress {
             order_url: row.order_url.as_deref(),
             state: "failed",

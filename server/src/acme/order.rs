@@ -22,7 +22,7 @@ use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::acme::{OrderRequest, OrderRow, Progress};
 use crate::error::ServerError;
-use crate::issuance::flow::{complete, fail, verified};
+use crate::issuance::record::{complete, fail, verified};
 use crate::issuers::{Issuer, Signed};
 use crate::state::AppState;
 
@@ -237,9 +237,9 @@ impl Driver<'_> {
                 )
                 .await
                 .map_err(|failure| match failure {
-                    challenges::PublishFailure::Final(reason) => Stop::Fail(reason),
-                    challenges::PublishFailure::Later(detail) => Stop::Later { detail, retry_after: None },
-                    challenges::PublishFailure::Database(error) => Stop::Internal(error.into()),
+                    super::dns::PublishFailure::Final(reason) => Stop::Fail(reason),
+                    super::dns::PublishFailure::Later(detail) => Stop::Later { detail, retry_after: None },
+                    super::dns::PublishFailure::Database(error) => Stop::Internal(error.into()),
                 })?;
                 challenge.set_ready().await.map_err(|error| self.stop(&error))?;
             }

@@ -2,6 +2,8 @@
 //! those groups grant access at all, and what each role may see.
 
 use app::model::Role;
+use app::ssr::Caller;
+use uuid::Uuid;
 
 use crate::config::AuthConfig;
 
@@ -34,5 +36,24 @@ pub fn owner_scope(caller: &app::ssr::Caller) -> Option<uuid::Uuid> {
     match caller.role {
         Role::Admin | Role::Auditor => None,
         Role::User => Some(caller.user_id),
+    }
+}
+
+/// On what grounds the caller may act on (revoke, renew) a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    Owner,
+    /// An admin revoking someone else's certificate: needs step-up.
+    Admin,
+}
+
+/// Owners act on their own; admins on anyone's; auditors (who see everything) only on their own.
+pub fn authority_over(caller: &Caller, owner_id: Uuid) -> Option<Authority> {
+    if caller.user_id == owner_id {
+        Some(Authority::Owner)
+    } else if caller.role == Role::Admin {
+        Some(Authority::Admin)
+    } else {
+        None
     }
 }

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use super::render::{certificates_pem, held_key, intermediates_and_root, leaf_and_intermediates};
+use super::parts::{certificates_pem, held_key, intermediates_and_root, leaf_and_intermediates};
 use super::{BundleError, Material, RenderOptions};
 use crate::keys::encode_pem;
 

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::render::held_key;
+use super::parts::held_key;
 use super::{BundleError, Material};
 
 const MIN_PASSWORD_CHARS: usize = 8;

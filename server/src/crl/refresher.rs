@@ -13,11 +13,9 @@
 //!
 //! The outcome of each attempt on this replica is kept for `/readyz`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
@@ -35,121 +33,45 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(300);
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LONGEST_RETRY: Duration = Duration::from_secs(30);
 
-/// The outcome of the latest refreshes of one CRL.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RefreshStatus {
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub last_attempt: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub last_success: Option<OffsetDateTime>,
-    /// Why the latest attempt failed; `None` once one succeeds again.
-    pub last_error: Option<String>,
-    pub consecutive_failures: u32,
+/// Starts one task per issuer that refreshes once now and then whenever `request_rebuild` wakes it; they run
+/// until the process ends. Scheduled refreshes are the job leader's (`refresh_due`).
+pub fn spawn_all(state: &AppState) {
+    for (issuer_id, wake) in state.crls.channels() {
+        tokio::spawn(run(state.clone(), issuer_id.clone(), wake.clone()));
+    }
 }
 
-/// Wakes the refresh tasks and remembers how they fare. Cheap to clone.
-#[derive(Clone, Default)]
-pub struct CrlRefresher {
-    inner: Arc<Inner>,
+/// The scheduled pass: refreshes every CRL that is `due`; returns a line per CRL refreshed and per failure.
+pub async fn refresh_due(state: &AppState, now: OffsetDateTime, pass_every: Duration) -> (Vec<String>, Vec<String>) {
+    let stored = match db::crls::list(&state.pool).await {
+        Ok(stored) => stored,
+        Err(error) => return (Vec::new(), vec![format!("reading the stored CRLs: {error}")]),
+    };
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for (id, _) in state.crls.channels() {
+        let Some(issuer) = state.issuers.get(id) else { continue };
+        let Some(rebuild) = due(stored.iter().find(|crl| crl.name == *id), now, pass_every) else { continue };
+        match attempt(state, issuer, rebuild, now).await {
+            Ok(refreshed) => done.push(format!("{id}: {refreshed}")),
+            Err(error) => failed.push(format!("{id}: {error}")),
+        }
+    }
+    (done, failed)
 }
 
-#[derive(Default)]
-struct Inner {
-    wake: HashMap<String, Arc<Notify>>,
-    status: RwLock<BTreeMap<String, RefreshStatus>>,
-}
-
-impl CrlRefresher {
-    /// One refresh channel per issuer that certdesk publishes a CRL for (the private PKI ones).
-    pub fn for_issuers<'a>(issuers: impl Iterator<Item = &'a Issuer>) -> Self {
-        let wake = issuers
-            .filter(|issuer| matches!(issuer.config.kind, IssuerKindConfig::Vault { .. }))
-            .map(|issuer| (issuer.config.id.clone(), Arc::new(Notify::new())))
-            .collect();
-        Self { inner: Arc::new(Inner { wake, status: RwLock::default() }) }
-    }
-
-    /// Asks for a rebuilt CRL soon. Requests made while one runs are coalesced into one more run.
-    pub fn request_rebuild(&self, issuer_id: &str) {
-        if let Some(wake) = self.inner.wake.get(issuer_id) {
-            wake.notify_one();
+/// One refresh, its outcome recorded for `/readyz` and the metrics.
+async fn attempt(state: &AppState, issuer: &Issuer, rebuild: bool, now: OffsetDateTime) -> Result<Refreshed, CrlError> {
+    let id = issuer.config.id.as_str();
+    let result = refresh_once(state, issuer, rebuild).await;
+    match &result {
+        Ok(_) => state.crls.record(id, now, Ok(())),
+        Err(error) => {
+            tracing::warn!(issuer = id, error = %error, "CRL refresh failed; serving the last good CRL");
+            state.crls.record(id, now, Err(error.to_string()));
         }
     }
-
-    pub fn status(&self) -> BTreeMap<String, RefreshStatus> {
-        self.inner.status.read().map(|status| status.clone()).unwrap_or_default()
-    }
-
-    fn record(&self, issuer_id: &str, now: OffsetDateTime, result: Result<(), String>) {
-        let Ok(mut status) = self.inner.status.write() else { return };
-        let entry = status.entry(issuer_id.to_owned()).or_default();
-        entry.last_attempt = Some(now);
-        match result {
-            Ok(()) => {
-                entry.last_success = Some(now);
-                entry.last_error = None;
-                entry.consecutive_failures = 0;
-            }
-            Err(error) => {
-                entry.last_error = Some(error);
-                entry.consecutive_failures += 1;
-            }
-        }
-    }
-
-    /// Starts one task per issuer that refreshes once now and then whenever `request_rebuild` wakes it; they run
-    /// until the process ends. Scheduled refreshes are the job leader's (`refresh_due`).
-    pub fn spawn_all(&self, state: &AppState) {
-        for (issuer_id, wake) in &self.inner.wake {
-            tokio::spawn(run(state.clone(), self.clone(), issuer_id.clone(), wake.clone()));
-        }
-    }
-
-    /// The scheduled pass: refreshes every CRL that is `due`; returns a line per CRL refreshed and per failure.
-    pub async fn refresh_due(
-        &self,
-        state: &AppState,
-        now: OffsetDateTime,
-        pass_every: Duration,
-    ) -> (Vec<String>, Vec<String>) {
-        let stored = match db::crls::list(&state.pool).await {
-            Ok(stored) => stored,
-            Err(error) => return (Vec::new(), vec![format!("reading the stored CRLs: {error}")]),
-        };
-        let mut ids: Vec<&String> = self.inner.wake.keys().collect();
-        ids.sort();
-        let (mut done, mut failed) = (Vec::new(), Vec::new());
-        for id in ids {
-            let Some(issuer) = state.issuers.get(id) else { continue };
-            let Some(rebuild) = due(stored.iter().find(|crl| crl.name == *id), now, pass_every) else { continue };
-            match self.attempt(state, issuer, rebuild, now).await {
-                Ok(refreshed) => done.push(format!("{id}: {refreshed}")),
-                Err(error) => failed.push(format!("{id}: {error}")),
-            }
-        }
-        (done, failed)
-    }
-
-    /// One refresh, its outcome recorded for `/readyz` and the metrics.
-    async fn attempt(
-        &self,
-        state: &AppState,
-        issuer: &Issuer,
-        rebuild: bool,
-        now: OffsetDateTime,
-    ) -> Result<Refreshed, CrlError> {
-        let id = issuer.config.id.as_str();
-        let result = refresh_once(state, issuer, rebuild).await;
-        match &result {
-            Ok(_) => self.record(id, now, Ok(())),
-            Err(error) => {
-                tracing::warn!(issuer = id, error = %error, "CRL refresh failed; serving the last good CRL");
-                self.record(id, now, Err(error.to_string()));
-            }
-        }
-        crate::metrics::crl_refresh(id, result.is_ok());
-        result
-    }
+    crate::metrics::crl_refresh(id, result.is_ok());
+    result
 }
 
 /// Whether the scheduled pass should fetch a CRL now (`Some`), and rebuild it first (`Some(true)`): one never
@@ -211,7 +133,7 @@ pub async fn refresh_once(state: &AppState, issuer: &Issuer, rebuild: bool) -> R
 
 /// One issuer's wake-up task: a refresh owed (`Some(rebuild)`) is retried with backoff until it works; a wake-up
 /// while one is owed or running turns into (at most) one more run with a rebuild.
-async fn run(state: AppState, refresher: CrlRefresher, issuer_id: String, wake: Arc<Notify>) {
+async fn run(state: AppState, issuer_id: String, wake: Arc<Notify>) {
     let mut owed = Some(false);
     let mut retry = FIRST_RETRY;
     loop {
@@ -224,7 +146,7 @@ async fn run(state: AppState, refresher: CrlRefresher, issuer_id: String, wake: 
             Duration::from_secs(1)
         } else {
             let Some(issuer) = state.issuers.get(&issuer_id) else { return };
-            match refresher.attempt(&state, issuer, rebuild, OffsetDateTime::now_utc()).await {
+            match attempt(&state, issuer, rebuild, OffsetDateTime::now_utc()).await {
                 Ok(_) => {
                     owed = None;
                     retry = FIRST_RETRY;

@@ -407,3 +407,8 @@ pub async fn list(
         }
     }
 }
+
+/// A status as stored; the table's CHECK constraint admits only known names, so the fallback never shows.
+pub fn stored_status(status: &str) -> app::model::CertStatus {
+    app::model::CertStatus::parse(status).unwrap_or(app::model::CertStatus::Failed)
+}

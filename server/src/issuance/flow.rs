@@ -13,12 +13,12 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::quota::{self, QuotaRefusal, QuotaUse};
+use super::record::{Failure, complete, fail, verified};
 use super::request::{CheckedKey, CheckedRequest, search_text};
 use crate::audit::{self, Action, Actor, Object};
-use crate::bundle;
 use crate::db;
 use crate::error::ServerError;
-use crate::issuers::{Issuer, IssuerError, Signed, SigningRequest};
+use crate::issuers::SigningRequest;
 use crate::keys;
 use crate::policy::{self, PolicyRequest};
 use crate::sealing::private_key_context;
@@ -220,150 +220,6 @@ pub async fn issue_for(
     Ok(stored)
 }
 
-/// Why an issuance did not produce a certificate.
-pub(crate) enum Failure {
-    Issuer(IssuerError),
-    BadChain(String),
-}
-
-impl Failure {
-    pub(crate) fn reason(&self) -> String {
-        match self {
-            Self::Issuer(error) => error.to_string(),
-            Self::BadChain(detail) => format!("the issued chain does not verify: {detail}"),
-        }
-    }
-
-    fn into_error(self, issuer: &Issuer) -> ServerError {
-        let name = issuer.config.display_name.clone();
-        match self {
-            Self::Issuer(IssuerError::Refused { message, .. }) => {
-                client(AppError::invalid("issuer", format!("{name} refused the request: {message}")))
-            }
-            Self::Issuer(IssuerError::Sealed { .. }) => {
-                client(AppError::Unavailable { service: format!("{name} (sealed)") })
-            }
-            Self::Issuer(IssuerError::Unavailable { .. } | IssuerError::NotConfigured { .. }) => {
-                client(AppError::Unavailable { service: name })
-            }
-            Self::Issuer(IssuerError::BadAnswer { detail, .. }) | Self::BadChain(detail) => {
-                ServerError::Internal(detail)
-            }
-        }
-    }
-}
-
-/// The issued certificate with a chain that verifies up to a self-signed root (the configured one, if pinned).
-pub(crate) struct Material {
-    leaf_der: Vec<u8>,
-    intermediates: Vec<Vec<u8>>,
-    root: Vec<u8>,
-    facts: bundle::CertificateFacts,
-}
-
-pub(crate) fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Failure> {
-    let Signed { leaf_der, mut chain_der } = signed;
-    let pinned = match &issuer.config.kind {
-        crate::config::IssuerKindConfig::Vault { root_ca_der, .. } => root_ca_der.clone(),
-        crate::config::IssuerKindConfig::Acme(acme) => acme.root_ca_der.clone(),
-    };
-    let root = match (chain_der.pop(), pinned) {
-        (Some(last), Some(pinned)) if last == pinned => pinned,
-        // The issuer left the root out of its chain: the pinned root completes it.
-        (Some(last), Some(pinned)) => {
-            chain_der.push(last);
-            pinned
-        }
-        (Some(last), None) => last,
-        (None, _) => return Err(Failure::BadChain("the issuer returned no chain".into())),
-    };
-    bundle::verify_chain(&leaf_der, &chain_der, &root, OffsetDateTime::now_utc())
-        .map_err(|error| Failure::BadChain(error.to_string()))?;
-    let facts = bundle::certificate_facts(&leaf_der).map_err(|error| Failure::BadChain(error.to_string()))?;
-    Ok(Material { leaf_der, intermediates: chain_der, root, facts })
-}
-
-/// pending → issued with the verified material, and its audit event, in one transaction.
-pub(crate) async fn complete(
-    state: &AppState,
-    actor: &Actor,
-    id: Uuid,
-    issuer_id: &str,
-    dns: &[String],
-    material: Material,
-) -> Result<RequestedCertificate, ServerError> {
-    let now = OffsetDateTime::now_utc();
-    let facts = &material.facts;
-    let serial = facts.serial_colon();
-    let chain_pem: String = material.intermediates.iter().map(|der| to_pem(der)).collect();
-    let facts_json = serde_json::to_value(facts).map_err(|error| ServerError::Internal(error.to_string()))?;
-    let issued = db::certificates::Issued {
-        serial: &serial,
-        not_before: facts.not_before,
-        not_after: facts.not_after,
-        fingerprint_sha256: &facts.sha256_fingerprint,
-        leaf_pem: &to_pem(&material.leaf_der),
-        chain_pem: &chain_pem,
-        root_pem: &to_pem(&material.root),
-        facts: facts_json,
-        search_text: &search_text(dns, Some(&serial), Some(&facts.sha256_fingerprint)),
-    };
-    let mut tx = state.pool.begin().await?;
-    if !db::certificates::mark_issued(&mut tx, id, &issued, now).await? {
-        return Err(ServerError::Internal(format!("certificate {id} was no longer pending")));
-    }
-    let floor = state.config.limits.renewal_floor;
-    let renewed =
-        crate::renewal::settings::on_issued(&mut tx, id, facts.not_before, facts.not_after, now, floor).await?;
-    let details = json!({
-        "issuer": issuer_id, "serial": serial, "names": dns,
-        "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),
-        "fingerprint_sha256": facts.sha256_fingerprint,
-    });
-    audit::append(
-        &mut tx,
-        &state.chain_key,
-        &actor.did(Action::CertificateIssued).on(Object::Certificate(id)).with(details),
-        now,
-    )
-    .await?;
-    if let Some(previous) = renewed {
-        let details = json!({ "renewed_by": id, "serial": serial, "issuer": issuer_id });
-        let entry = actor.did(Action::CertificateRenewed).on(Object::Certificate(previous)).with(details);
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    }
-    tx.commit().await?;
-    if let Some(previous) = renewed
-        && let Err(error) = crate::notifications::renewal_succeeded(state, previous, id, now).await
-    {
-        tracing::warn!(certificate = %id, error = %error, "could not record the renewal notice");
-    }
-    Ok(RequestedCertificate {
-        id,
-        status: CertStatus::Issued,
-        // A certificate without a subject common name (its first name is too long for one) is known by that name.
-        common_name: facts.common_name.clone().or_else(|| dns.first().cloned()).unwrap_or_default(),
-        serial: Some(serial),
-        not_after: facts.not_after.format(&Rfc3339).ok(),
-        replayed: false,
-    })
-}
-
-/// pending → failed with the reason, and its audit event, in one transaction. A request someone else already
-/// settled (the reconciler and the request racing, an order driver resuming) changes nothing and is not audited
-/// again.
-pub async fn fail(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> Result<(), ServerError> {
-    let now = OffsetDateTime::now_utc();
-    tracing::warn!(request_id = %actor.request_id(), certificate = %id, reason = %reason, "issuance failed");
-    let mut tx = state.pool.begin().await?;
-    if db::certificates::mark_failed(&mut tx, id, reason, now).await? {
-        let entry = actor.did(Action::CertificateFailed).on(Object::Certificate(id)).with(json!({ "reason": reason }));
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 /// What the policy judges of `request`.
 fn policy_request(request: &CheckedRequest) -> PolicyRequest<'_> {
     PolicyRequest {
@@ -423,7 +279,7 @@ async fn replay(
     let Some(record) = db::certificates::find_visible(&state.pool, prior.id, Some(owner_id)).await? else {
         return Err(ServerError::Internal("prior request vanished".into()));
     };
-    let status = crate::inventory::stored_status(&record.status);
+    let status = db::certificates::stored_status(&record.status);
     // A pending ACME order is not a request in flight but one waiting for its CA: answer where it stands.
     if status == CertStatus::Pending && db::acme::find_order(&state.pool, record.id).await?.is_none() {
         return Err(client(AppError::Conflict {
@@ -438,10 +294,6 @@ async fn replay(
         not_after: record.not_after.and_then(|time| time.format(&Rfc3339).ok()),
         replayed: true,
     })
-}
-
-fn to_pem(der: &[u8]) -> String {
-    pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
 }
 
 fn names_of(request: &CheckedRequest) -> Vec<String> {

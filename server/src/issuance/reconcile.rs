@@ -9,7 +9,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 
-use super::flow::{complete, fail, verified};
+use super::record::{complete, fail, verified};
 use crate::audit::Actor;
 use crate::db;
 use crate::error::ServerError;

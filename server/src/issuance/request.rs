@@ -21,7 +21,7 @@ pub enum CheckedKey {
     Generate(KeyType),
     Csr(Box<CheckedCsr>),
     /// A renewal keeping its predecessor's key (see `renewal`).
-    Reuse(Box<crate::renewal::ReusedKey>),
+    Reuse(Box<super::reused_key::ReusedKey>),
 }
 
 pub struct CheckedRequest {

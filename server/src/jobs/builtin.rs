@@ -49,7 +49,7 @@ impl Job for CrlRefresh {
     }
 
     async fn run(&self, state: &AppState, now: OffsetDateTime) -> Result<JobReport, JobError> {
-        let (done, failed) = state.crls.refresh_due(state, now, CRL_PASS_EVERY).await;
+        let (done, failed) = crate::crl::refresher::refresh_due(state, now, CRL_PASS_EVERY).await;
         if failed.is_empty() {
             Ok(JobReport::new(if done.is_empty() { "no CRL to refresh".to_owned() } else { done.join("; ") }))
         } else {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+pub use super::delivery_error::DeliveryError;
 use super::{EMAIL, WEBHOOK, email, webhook};
 use crate::db;
 use crate::db::notifications::Due;
@@ -14,17 +15,6 @@ const BATCH: i64 = 100;
 pub const MAX_ATTEMPTS: i32 = 12;
 const FIRST_RETRY: Duration = Duration::from_secs(60);
 const LONGEST_RETRY: Duration = Duration::from_secs(6 * 3600);
-
-/// Why one delivery did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
-    /// Worth trying again later (server down, 5xx, timeout).
-    #[error("{0}")]
-    Retry(String),
-    /// Nothing to send any more (the channel was switched off, the certificate was renewed or revoked).
-    #[error("{0}")]
-    Skip(String),
-}
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Delivered {

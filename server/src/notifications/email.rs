@@ -7,7 +7,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
-use super::deliver::DeliveryError;
+use super::delivery_error::DeliveryError;
 use crate::config::{SmtpConfig, SmtpTls};
 use crate::db;
 use crate::db::notifications::Due;

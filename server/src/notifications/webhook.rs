@@ -25,7 +25,7 @@ use time::format_description::well_known::Rfc3339;
 
 pub use address::is_public;
 
-use super::deliver::DeliveryError;
+use super::delivery_error::DeliveryError;
 use crate::db;
 use crate::db::notifications::Due;
 use crate::state::AppState;

@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use crate::audit::Actor;
 use crate::auth::roles::owner_scope;
+use crate::auth::roles::{Authority, authority_over};
 use crate::auth::step_up::require_recent_mfa;
 use crate::db;
+use crate::db::certificates::stored_status;
 use crate::error::ServerError;
-use crate::inventory::stored_status;
 use crate::issuance::quota::QuotaUse;
-use crate::revocation::{Authority, authority_over};
 use crate::state::AppState;
 
 fn conflict(message: impl Into<String>) -> ServerError {

@@ -3,41 +3,15 @@
 //! certdesk's sealed copy re-sealed for the new certificate).
 
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::settings::RenewalSettings;
 use crate::db::certificates::CertificateRecord;
 use crate::error::ServerError;
 use crate::issuance::request::{CheckedKey, CheckedRequest};
+use crate::issuance::reused_key::ReusedKey;
 use crate::keys::KeyType;
 use crate::names::{normalize_dns_name, parse_ip_san};
-use crate::sealing::{Sealed, Sealer, private_key_context};
-
-/// The predecessor's key, for a renewal that keeps it.
-pub struct ReusedKey {
-    pub csr_pem: String,
-    /// certdesk's sealed copy and the certificate it is bound to; `None` for a requester's CSR.
-    pub sealed: Option<(Uuid, Sealed)>,
-}
-
-impl ReusedKey {
-    /// `server` when certdesk holds the key, `csr` when the requester does.
-    pub fn key_source(&self) -> &'static str {
-        if self.sealed.is_some() { "server" } else { "csr" }
-    }
-
-    /// The sealed key re-sealed for certificate `id` (a sealed key opens only as its own certificate's key).
-    pub fn reseal_for(&self, sealer: Option<&Sealer>, id: Uuid) -> Result<Option<Sealed>, ServerError> {
-        let Some((previous, sealed)) = &self.sealed else { return Ok(None) };
-        let Some(sealer) = sealer else {
-            return Err(ServerError::Client(app::AppError::Unavailable {
-                service: "key storage ([encryption] is not configured)".into(),
-            }));
-        };
-        let key = sealer.open(sealed, &private_key_context(*previous))?;
-        Ok(Some(sealer.seal(&key, &private_key_context(id))?))
-    }
-}
+use crate::sealing::Sealed;
 
 /// The request that renews `record`. Its fingerprint names the renewed certificate, so an idempotency key reused
 /// for the renewal of another certificate is refused.

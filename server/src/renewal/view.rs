@@ -7,10 +7,10 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::settings::RenewalSettings;
+use crate::auth::roles::authority_over;
 use crate::db;
+use crate::db::certificates::stored_status;
 use crate::error::ServerError;
-use crate::inventory::stored_status;
-use crate::revocation::authority_over;
 
 fn rfc3339(time: time::OffsetDateTime) -> String {
     time.format(&Rfc3339).unwrap_or_default()

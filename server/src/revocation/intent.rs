@@ -12,9 +12,9 @@ use time::format_description::well_known::Rfc3339;
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::certificates::CertificateRecord;
+use crate::db::certificates::stored_status;
 use crate::db::revocation_intents::ClaimedIntent;
 use crate::error::ServerError;
-use crate::inventory::stored_status;
 use crate::issuers::{Issuer, IssuerError};
 use crate::state::AppState;
 

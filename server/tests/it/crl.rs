@@ -191,7 +191,7 @@ async fn an_openbao_outage_keeps_the_last_good_crl_served_and_recovers(pool: PgP
     let gate = Gate::start(format!("127.0.0.1:{}", upstream.port().unwrap()).parse().unwrap()).await;
     let state = state_for(&pool, &extra(&stack, Some(&format!("http://127.0.0.1:{}", gate.port))));
     let router = certdesk::http::router(state.clone());
-    state.crls.spawn_all(&state);
+    certdesk::crl::refresher::spawn_all(&state);
     let stale = |ready: &Value| ready["crls"]["private"]["stale"].as_bool();
     let good = eventually("a first CRL", Duration::from_secs(30), || async {
         let (status, body) = served_crl(&router).await;

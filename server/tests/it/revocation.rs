@@ -64,7 +64,7 @@ async fn finished(state: &certdesk::state::AppState, caller: &Caller, batch: Uui
 async fn an_owner_revokes_and_the_served_crl_lists_it_within_seconds(pool: PgPool) {
     let stack = stack_dir();
     let state = state_for(&pool, &extra(&stack, None));
-    state.crls.spawn_all(&state);
+    certdesk::crl::refresher::spawn_all(&state);
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let created = issue(&api, "gone.cluster.local").await;
     let id = created["id"].as_str().unwrap();

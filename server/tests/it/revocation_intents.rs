@@ -166,8 +166,8 @@ async fn a_request_failed_twice_is_audited_once(pool: PgPool) {
     let id = pending_intent(&pool, owner.user_id, "private", &names, "", OffsetDateTime::now_utc()).await;
     // The request and the reconciler both give up on it.
     let actor = certdesk::audit::Actor::job("reconcile");
-    certdesk::issuance::flow::fail(&state, &actor, id, "OpenBao did not answer").await.unwrap();
-    certdesk::issuance::flow::fail(&state, &actor, id, "OpenBao did not answer").await.unwrap();
+    certdesk::issuance::record::fail(&state, &actor, id, "OpenBao did not answer").await.unwrap();
+    certdesk::issuance::record::fail(&state, &actor, id, "OpenBao did not answer").await.unwrap();
     assert_eq!(count(&pool, "certificate.failed", &format!("certificate:{id}")).await, 1);
     assert_eq!(status_of(&pool, &id.to_string()).await, "failed");
 }
