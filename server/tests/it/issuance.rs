@@ -392,6 +392,25 @@ async fn a_double_submit_issues_one_certificate_and_others_cannot_see_it(pool: P
     assert_ne!(stranger.user_id, api.user_id);
 }
 
+/// Rules and requests share one ceiling (`policy::MAX_VALIDITY_DAYS`): a rule granting it lets a request for exactly
+/// that many days through to the issuer, and a day more is refused on its field before any issuer is called.
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_request_for_the_longest_validity_a_rule_may_grant_is_issued(pool: PgPool) {
+    use certdesk::policy::MAX_VALIDITY_DAYS;
+    let stack = stack_dir();
+    let longest =
+        extra(&stack, None).replace("max_validity_days = 90", &format!("max_validity_days = {MAX_VALIDITY_DAYS}"));
+    assert_ne!(longest, extra(&stack, None));
+    let api = api_with(&pool, &longest, &["platform-team"]).await;
+    let (status, created) = api.request(server_key(&["long.cluster.local"], "ec-p256", MAX_VALIDITY_DAYS), None).await;
+    assert_eq!((status, created["status"].as_str()), (StatusCode::CREATED, Some("issued")), "{created}");
+    let (status, answer) =
+        api.request(server_key(&["longer.cluster.local"], "ec-p256", MAX_VALIDITY_DAYS + 1), None).await;
+    assert_eq!((status, answer["field"].as_str()), (StatusCode::BAD_REQUEST, Some("validity_days")), "{answer}");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM certificates").fetch_one(&pool).await.unwrap();
+    assert_eq!(rows, 1, "the refused request reached no issuer");
+}
+
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_issuer_leaves_a_failed_request_that_can_be_retried(pool: PgPool) {
     let stack = stack_dir();
