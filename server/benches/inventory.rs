@@ -4,13 +4,7 @@
 //! what the first page costs. Also times a substring search (trigram index) and the soonest-expiry order.
 #![allow(clippy::print_stdout)]
 
-#[path = "issuance/stack.rs"]
-#[allow(dead_code)]
-mod stack;
-
-#[allow(dead_code)]
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -21,7 +15,8 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use stack::{ScratchDatabase, Stack};
+use support::harness;
+use support::stack::{ScratchDatabase, Stack};
 
 const ROWS: i64 = 100_000;
 const PAGE: i64 = 51;

@@ -5,20 +5,14 @@
 //! is reported as certdesk/peer ratios: a Markdown table on stdout and JSON in `target/bench/issuance.json`.
 #![allow(clippy::print_stdout)]
 
-#[path = "issuance/certdesk_arm.rs"]
-mod certdesk_arm;
-#[path = "issuance/measure.rs"]
-mod measure;
-#[path = "issuance/peer.rs"]
-mod peer;
-#[path = "issuance/report.rs"]
-mod report;
-#[path = "issuance/stack.rs"]
-mod stack;
+mod support;
 
-#[allow(dead_code)]
-#[path = "support/harness.rs"]
-mod harness;
+/// This benchmark's own parts, in `benches/issuance/` (a benchmark's root file looks for its modules beside itself,
+/// so they are declared inside a module named after it).
+mod issuance {
+    pub mod measure;
+    pub mod report;
+}
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -26,11 +20,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use certdesk_arm::Certdesk;
-use measure::{Arm, Arms, Block};
-use peer::Peer;
-use report::{Level, Setup, Summary};
-use stack::{ScratchDatabase, Stack};
+use issuance::measure::{self, Arm, Arms, Block};
+use issuance::report::{self, Level, Setup, Summary};
+use support::certdesk_arm::Certdesk;
+use support::harness;
+use support::peer::Peer;
+use support::stack::{ScratchDatabase, Stack};
 
 const DEFAULT_REQUESTS: u64 = 200;
 const WARMUP: u64 = 10;

@@ -6,21 +6,13 @@
 //! p50/p99 of each and certdesk/peer ratios, plus the bound: certdesk within 60 s.
 #![allow(clippy::print_stdout)]
 
-// Shared with the issuance benchmark, which uses the parts this one does not.
-#[allow(dead_code)]
-#[path = "issuance/certdesk_arm.rs"]
-mod certdesk_arm;
-#[allow(dead_code)]
-#[path = "issuance/peer.rs"]
-mod peer;
-#[path = "revocation/probes.rs"]
-mod probes;
-#[path = "issuance/stack.rs"]
-mod stack;
+mod support;
 
-#[allow(dead_code)]
-#[path = "support/harness.rs"]
-mod harness;
+/// This benchmark's own part, in `benches/revocation/` (declared inside a module named after the benchmark, as
+/// `benches/issuance.rs` does).
+mod revocation {
+    pub mod probes;
+}
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -29,9 +21,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use serde_json::json;
 
-use certdesk_arm::Certdesk;
-use peer::Peer;
-use stack::{ScratchDatabase, Stack};
+use revocation::probes;
+use support::certdesk_arm::Certdesk;
+use support::harness;
+use support::peer::Peer;
+use support::stack::{ScratchDatabase, Stack};
 
 const DEFAULT_REVOCATIONS: usize = 40;
 /// The bound on "a revocation shows up in the served CRL".

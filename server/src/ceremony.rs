@@ -21,7 +21,7 @@ pub use bootstrap::{BootstrapError, BootstrapOptions, bootstrap};
 pub use intermediate::{IntermediateError, IntermediateOptions, SignedIntermediate, sign_intermediate};
 pub use roles::{KeyFamily, role_name};
 pub use root::{RootCa, RootError, RootOptions, init_root};
-pub use root_crl::{CrlError, RevokedEntry, RootCrlOptions, parse_revocation, root_crl};
+pub use root_crl::{OfflineRootCrlError, RevokedEntry, RootCrlOptions, parse_revocation, root_crl};
 pub use root_signer::{RootSigner, RootSignerError};
 
 /// Path, under the portal's public URL, where certdesk serves the root CA's CRL (DER).

@@ -22,7 +22,14 @@ pub use evaluate::{evaluate, longest_validity};
 pub use refusal::PolicyRefusal;
 pub use summary::{AllowedSummary, allowed_for};
 pub(crate) use validate::domains as dns_suffixes;
-pub use validate::{MAX_VALIDITY_DAYS, RawPolicyRule, validate_rules};
+pub use validate::{RawPolicyRule, validate_rules};
+
+/// The longest validity any certificate request may ask for (the request check refuses more, naming
+/// `validity_days`), and so the most a rule's `max_validity_days` may grant: configuration validation refuses a
+/// longer rule, naming its key, rather than accept one whose extra days no request could ever get. 398 days is the
+/// CA/Browser Forum's ceiling for publicly trusted TLS server certificates (since September 2020); certdesk holds
+/// private issuers to it too, so one limit applies whichever issuer a request goes to.
+pub const MAX_VALIDITY_DAYS: u32 = 398;
 
 /// The group that stands for everyone signed in.
 pub const EVERYONE: &str = "*";

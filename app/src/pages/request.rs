@@ -16,6 +16,10 @@ use crate::components::error_panel::ErrorPanel;
 use crate::error::AppError;
 use crate::model::{CertificateRequest, IssuerOption, KeyChoice, RequestOptions};
 
+/// The form's bound while no rule of the chosen issuer gives one: the longest validity the server accepts in any
+/// request. It must equal the server's `policy::MAX_VALIDITY_DAYS`, which the browser build cannot import.
+const LONGEST_VALIDITY_DAYS: u32 = 398;
+
 #[component]
 pub fn RequestPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| load_request_options());
@@ -134,7 +138,7 @@ fn RequestForm(options: RequestOptions) -> impl IntoView {
     };
 
     let hint = move || selected.get().map(|issuer| validate::hint(&issuer)).unwrap_or_default();
-    let max_days = move || selected.get().and_then(|issuer| issuer.max_validity_days).unwrap_or(398);
+    let max_days = move || selected.get().and_then(|issuer| issuer.max_validity_days).unwrap_or(LONGEST_VALIDITY_DAYS);
     let allows_ips = move || selected.get().is_some_and(|issuer| issuer.ip_sans);
     let ip_ranges_hint = move || {
         selected.get().map(|issuer| format!("Allowed ranges: {}.", issuer.ip_ranges.join(", "))).unwrap_or_default()

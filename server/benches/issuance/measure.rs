@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::certdesk_arm::Certdesk;
-use super::peer::Peer;
+use crate::support::certdesk_arm::Certdesk;
+use crate::support::peer::Peer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arm {

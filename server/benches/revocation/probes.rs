@@ -11,9 +11,9 @@ use tower::ServiceExt;
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
 
-use super::certdesk_arm::Certdesk;
-use super::peer::{MOUNT, Peer};
-use super::stack::Stack;
+use crate::support::certdesk_arm::Certdesk;
+use crate::support::peer::{MOUNT, Peer};
+use crate::support::stack::Stack;
 
 const POLL: Duration = Duration::from_millis(10);
 const GIVE_UP: Duration = Duration::from_secs(120);

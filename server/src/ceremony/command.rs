@@ -14,7 +14,7 @@ use super::bootstrap::{BootstrapError, BootstrapOptions, bootstrap};
 use super::files::{self, FileError, PUBLIC_MODE};
 use super::intermediate::{IntermediateError, IntermediateOptions, sign_intermediate};
 use super::root::{RootError, RootOptions, fingerprint, init_root, write_root};
-use super::root_crl::{CrlError, RootCrlOptions, parse_revocation, root_crl, write_crl};
+use super::root_crl::{OfflineRootCrlError, RootCrlOptions, parse_revocation, root_crl, write_crl};
 use super::root_signer::{RootSigner, RootSignerError};
 
 #[derive(Debug, Subcommand)]
@@ -140,7 +140,7 @@ pub enum CeremonyError {
     #[error(transparent)]
     Intermediate(#[from] IntermediateError),
     #[error(transparent)]
-    Crl(#[from] CrlError),
+    Crl(#[from] OfflineRootCrlError),
     #[error(transparent)]
     Bootstrap(#[from] BootstrapError),
     #[error(transparent)]

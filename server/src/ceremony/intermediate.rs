@@ -10,7 +10,7 @@ use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;
 
 use super::der;
-use super::names::{self, NameError};
+use super::names::{self, SubjectNameError};
 use super::root::BACKDATE;
 use super::root_signer::RootSigner;
 use super::serial::random_serial;
@@ -28,7 +28,7 @@ pub enum IntermediateError {
     #[error("CSR: unsupported public key (EC P-256/P-384, RSA or Ed25519 expected)")]
     CsrKey,
     #[error("CSR subject: {0}")]
-    CsrSubject(#[from] NameError),
+    CsrSubject(#[from] SubjectNameError),
     #[error("--days must be between 1 and 36500, got {0}")]
     Days(u32),
     #[error("the root CA expired on {0}; it cannot sign anything")]

@@ -5,9 +5,9 @@ use rcgen::{DistinguishedName, DnType, DnValue};
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::x509::X509Name;
 
-/// Why a subject cannot be copied.
+/// Why a CSR's subject (a distinguished name) cannot be copied; DNS names have their own `names::NameError`.
 #[derive(Debug, thiserror::Error)]
-pub enum NameError {
+pub enum SubjectNameError {
     #[error("the subject is empty")]
     Empty,
     #[error("multi-valued RDNs are not supported in the subject")]
@@ -17,16 +17,16 @@ pub enum NameError {
 }
 
 /// rcgen's equivalent of `name`, attribute by attribute and in order.
-pub fn distinguished_name(name: &X509Name<'_>) -> Result<DistinguishedName, NameError> {
+pub fn distinguished_name(name: &X509Name<'_>) -> Result<DistinguishedName, SubjectNameError> {
     let mut dn = DistinguishedName::new();
     let mut count = 0;
     for rdn in name.iter() {
         let mut attributes = rdn.iter();
         let (Some(attribute), None) = (attributes.next(), attributes.next()) else {
-            return Err(NameError::MultiValued);
+            return Err(SubjectNameError::MultiValued);
         };
         let oid = attribute.attr_type();
-        let unsupported = || NameError::Unsupported { oid: oid.to_id_string() };
+        let unsupported = || SubjectNameError::Unsupported { oid: oid.to_id_string() };
         let components: Vec<u64> = oid.iter().ok_or_else(unsupported)?.collect();
         let value = attribute.attr_value();
         let text = || std::str::from_utf8(value.data).map_err(|_| unsupported());
@@ -40,7 +40,7 @@ pub fn distinguished_name(name: &X509Name<'_>) -> Result<DistinguishedName, Name
         count += 1;
     }
     if count == 0 {
-        return Err(NameError::Empty);
+        return Err(SubjectNameError::Empty);
     }
     Ok(dn)
 }

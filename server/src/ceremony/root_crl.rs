@@ -11,8 +11,10 @@ use x509_parser::revocation_list::CertificateRevocationList;
 use super::files::{self, FileError, PUBLIC_MODE};
 use super::root_signer::RootSigner;
 
+/// Why the offline root's CRL (signed in the ceremony, `pki root-crl`) cannot be made or written; the CRLs certdesk
+/// serves have their own error, `crl::CrlError`.
 #[derive(Debug, thiserror::Error)]
-pub enum CrlError {
+pub enum OfflineRootCrlError {
     #[error(
         "--revoke {0:?}: expected SERIAL_HEX:REASON[:YYYY-MM-DD] with REASON one of keyCompromise, cACompromise, \
          affiliationChanged, superseded, cessationOfOperation"
@@ -56,12 +58,12 @@ pub struct SignedCrl {
 
 /// Signs a full CRL with the root: thisUpdate now, nextUpdate in `next_update_days`, CRL number, AKI equal to
 /// the root's SubjectKeyIdentifier, one entry with its reason code per revoked certificate.
-pub fn root_crl(root: &RootSigner, options: &RootCrlOptions) -> Result<SignedCrl, CrlError> {
+pub fn root_crl(root: &RootSigner, options: &RootCrlOptions) -> Result<SignedCrl, OfflineRootCrlError> {
     if options.crl_number == 0 {
-        return Err(CrlError::Number);
+        return Err(OfflineRootCrlError::Number);
     }
     if !(1..=366).contains(&options.next_update_days) {
-        return Err(CrlError::NextUpdate(options.next_update_days));
+        return Err(OfflineRootCrlError::NextUpdate(options.next_update_days));
     }
     let now = OffsetDateTime::now_utc();
     let params = CertificateRevocationListParams {
@@ -88,8 +90,8 @@ pub fn root_crl(root: &RootSigner, options: &RootCrlOptions) -> Result<SignedCrl
 /// Parses `SERIAL_HEX:REASON[:YYYY-MM-DD]`. The serial may be written with colons (`7f:97:…`, as OpenBao and
 /// openssl print it) or without; the date, when given, is the revocation date (midnight UTC) so a CRL
 /// re-issued next month keeps the original date; without it the entry says "now".
-pub fn parse_revocation(spec: &str, now: OffsetDateTime) -> Result<RevokedEntry, CrlError> {
-    let invalid = || CrlError::Revoke(spec.to_owned());
+pub fn parse_revocation(spec: &str, now: OffsetDateTime) -> Result<RevokedEntry, OfflineRootCrlError> {
+    let invalid = || OfflineRootCrlError::Revoke(spec.to_owned());
     // The serial may itself contain colons: the reason is the first part that is not hex.
     let parts: Vec<&str> = spec.split(':').collect();
     let reason_at = parts.iter().position(|part| reason(part).is_some()).ok_or_else(invalid)?;
@@ -125,7 +127,7 @@ fn reason(name: &str) -> Option<RevocationReason> {
 
 /// Where a CRL goes: `--out` ending in `.pem` gets PEM only; any other name gets DER (what HTTP clients fetch
 /// from a CRL distribution point) plus a PEM copy at `<out>.pem`. Returns the paths written.
-pub fn write_crl(out: &Path, crl: &SignedCrl, crl_number: u64) -> Result<Vec<PathBuf>, CrlError> {
+pub fn write_crl(out: &Path, crl: &SignedCrl, crl_number: u64) -> Result<Vec<PathBuf>, OfflineRootCrlError> {
     check_number_grows(out, crl_number)?;
     if out.extension().is_some_and(|extension| extension == "pem") {
         files::replace(out, crl.pem.as_bytes(), PUBLIC_MODE)?;
@@ -138,7 +140,7 @@ pub fn write_crl(out: &Path, crl: &SignedCrl, crl_number: u64) -> Result<Vec<Pat
 }
 
 /// Refuses to replace a CRL with one whose number does not grow (clients may keep the higher one).
-fn check_number_grows(out: &Path, new: u64) -> Result<(), CrlError> {
+fn check_number_grows(out: &Path, new: u64) -> Result<(), OfflineRootCrlError> {
     let Ok(existing) = std::fs::read(out) else { return Ok(()) };
     let der = match pem::parse(&existing) {
         Ok(block) => block.into_contents(),
@@ -147,7 +149,7 @@ fn check_number_grows(out: &Path, new: u64) -> Result<(), CrlError> {
     let Ok((_, crl)) = CertificateRevocationList::from_der(&der) else { return Ok(()) };
     match crl.crl_number() {
         Some(number) if *number >= new.into() => {
-            Err(CrlError::NumberNotIncreasing { path: out.to_owned(), existing: number.to_string(), new })
+            Err(OfflineRootCrlError::NumberNotIncreasing { path: out.to_owned(), existing: number.to_string(), new })
         }
         _ => Ok(()),
     }

@@ -424,6 +424,30 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_rule_may_grant_up_to_the_longest_validity_a_request_may_ask_for_and_no_more() {
+        use crate::policy::MAX_VALIDITY_DAYS;
+        let with_rule = |days: u32| {
+            config(&format!(
+                "[[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"http://127.0.0.1:8200\"\nmount = \"pki\"\n\
+                 role = \"r\"\n[[issuers.policy]]\nname = \"long\"\ngroups = [\"*\"]\ndomains = [\"example.test\"]\n\
+                 max_validity_days = {days}\n"
+            ))
+        };
+        let at_the_limit = with_rule(MAX_VALIDITY_DAYS).unwrap();
+        assert_eq!(at_the_limit.issuers[0].policy[0].max_validity_days, MAX_VALIDITY_DAYS);
+        // A 500-day rule once passed `config check` while every request for more than the limit was refused.
+        for days in [MAX_VALIDITY_DAYS + 1, 500] {
+            match with_rule(days) {
+                Err(ConfigError::Invalid { key, reason }) => {
+                    assert_eq!(key, "issuers[0].policy[0].max_validity_days");
+                    assert!(reason.contains(&format!("between 1 and {MAX_VALIDITY_DAYS} days")), "{reason}");
+                }
+                other => panic!("a {days}-day rule must be refused, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn encryption_keys_are_32_bytes_of_base64_and_local_totp_needs_them() {
         let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
         let ok = config(&format!("[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{key}\"\n"))

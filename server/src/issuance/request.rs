@@ -10,11 +10,10 @@ use sha2::{Digest, Sha256};
 
 use crate::keys::{self, CheckedCsr, KeyType};
 use crate::names::{DnsName, normalize_dns_name, parse_ip_san};
+use crate::policy::MAX_VALIDITY_DAYS;
 
 /// More names than this is a mistake, not a certificate.
 const MAX_NAMES: usize = 100;
-/// CA/Browser Forum ceiling for TLS certificates; private policies are usually much shorter.
-pub const MAX_VALIDITY_DAYS: u32 = 398;
 const MAX_IDEMPOTENCY_KEY: usize = 128;
 
 pub enum CheckedKey {

@@ -7,13 +7,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use super::{EVERYONE, PolicyRule};
+use super::{EVERYONE, MAX_VALIDITY_DAYS, PolicyRule};
 use crate::config::ConfigError;
 use crate::keys::KeyType;
 use crate::names::{DnsName, NameError, normalize_dns_name};
-
-/// The CA/Browser Forum's historical ceiling; no private CA should need longer-lived leaf certificates.
-pub const MAX_VALIDITY_DAYS: u32 = 825;
 
 /// Long enough for a descriptive name, short enough to read in a one-line refusal.
 const MAX_RULE_NAME_CHARS: usize = 64;
@@ -70,7 +67,7 @@ fn validate_rule(raw: RawPolicyRule, key: &str) -> Result<PolicyRule, ConfigErro
         .ok_or_else(|| {
             ConfigError::invalid(
                 format!("{key}.max_validity_days"),
-                format!("must be between 1 and {MAX_VALIDITY_DAYS} days"),
+                format!("must be between 1 and {MAX_VALIDITY_DAYS} days, the longest validity a request may ask for"),
             )
         })?;
     Ok(PolicyRule {

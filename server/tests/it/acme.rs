@@ -15,14 +15,14 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::issuance::{Api, api_as, audit_actions, openssl, temp_file};
-use crate::support::{Gate, stack_dir, state_for};
+use crate::support::{Gate, Stack, stack, state_for};
 use pebble::{Behaviour, Pebble};
 
 const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// An ACME issuer `public` on `directory_url` (Pebble's, or a gate in front of it), names under pub.example.test
 /// for platform-team.
-fn acme_extra(stack: &str, pebble: &Pebble, directory_url: &str) -> String {
+fn acme_extra(stack: &Stack, pebble: &Pebble, directory_url: &str) -> String {
     format!(
         "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n\
          [[issuers]]\nid = \"public\"\nkind = \"acme\"\ndirectory_url = \"{directory_url}\"\n\
@@ -77,7 +77,7 @@ async fn challenge_rows(pool: &PgPool) -> i64 {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_http01_order_issues_a_chain_that_verifies_and_revocation_reaches_the_ca(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
     let responder = responder(&state, pebble.http01_port);
@@ -180,7 +180,7 @@ async fn renewal_state(pool: &PgPool, id: uuid::Uuid) -> RenewalState {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_retried_after_backoff(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
     let responder = responder(&state, pebble.http01_port);
@@ -285,7 +285,7 @@ async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_ret
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_failing_http01_challenge_fails_the_request_with_what_the_ca_saw(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     // Nothing answers on Pebble's HTTP-01 port: its validator's connection is refused.
     let state = state_for(&pool, &acme_extra(&stack, &pebble, &pebble.directory_url));
@@ -306,7 +306,7 @@ async fn a_failing_http01_challenge_fails_the_request_with_what_the_ca_saw(pool:
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_ca_is_retried_and_the_order_completes_when_it_is_back(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let port: u16 = pebble.directory_url.split(':').nth(2).unwrap().split('/').next().unwrap().parse().unwrap();
     let gate = Gate::start(([127, 0, 0, 1], port).into()).await;
@@ -338,7 +338,7 @@ async fn an_unreachable_ca_is_retried_and_the_order_completes_when_it_is_back(po
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_restarted_certdesk_resumes_the_stored_order_under_random_bad_nonces_and_sleeps(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     // Pebble's defaults: random badNonce rejections and validations delayed by up to 15 s.
     let pebble = Pebble::start(&stack, Behaviour::Defaults).await;
     let extra = acme_extra(&stack, &pebble, &pebble.directory_url);
@@ -416,7 +416,7 @@ async fn a_restarted_certdesk_resumes_the_stored_order_under_random_bad_nonces_a
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn names_no_challenge_can_prove_are_refused_before_any_order(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let mut extra = acme_extra(&stack, &pebble, &pebble.directory_url);
     extra.push_str("allow_wildcards = true\n");
@@ -435,7 +435,7 @@ async fn names_no_challenge_can_prove_are_refused_before_any_order(pool: PgPool)
 
 /// DNS-01 through the stack's BIND (RFC 2136 + TSIG): names in its zone, wildcards allowed; `secret` replaces
 /// the real TSIG secret to make the updates fail.
-fn dns01_extra(stack: &str, pebble: &Pebble, secret: Option<&str>) -> String {
+fn dns01_extra(stack: &Stack, pebble: &Pebble, secret: Option<&str>) -> String {
     let bind = format!("{stack}/bind");
     let read = |file: &str| std::fs::read_to_string(format!("{bind}/{file}")).unwrap().trim().to_owned();
     let zone = read("zone");
@@ -456,10 +456,10 @@ fn dns01_extra(stack: &str, pebble: &Pebble, secret: Option<&str>) -> String {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn dns01_through_bind_issues_a_wildcard_and_takes_the_records_down(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     let state = state_for(&pool, &dns01_extra(&stack, &pebble, None));
-    let zone = std::fs::read_to_string(format!("{stack}/bind/zone")).unwrap().trim().to_owned();
+    let zone = stack.read("bind/zone");
     let label = format!("w{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let (wildcard, base) = (format!("*.{label}.{zone}"), format!("{label}.{zone}"));
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
@@ -496,12 +496,12 @@ async fn dns01_through_bind_issues_a_wildcard_and_takes_the_records_down(pool: P
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_refused_dns01_update_fails_the_order_and_leaves_no_record(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let pebble = Pebble::start(&stack, Behaviour::Deterministic).await;
     // A TSIG secret BIND does not know: every update is refused.
     let wrong = "c2VjcmV0IHRoYXQgYmluZCBkb2VzIG5vdCBrbm93IGF0IGFsbA==";
     let state = state_for(&pool, &dns01_extra(&stack, &pebble, Some(wrong)));
-    let zone = std::fs::read_to_string(format!("{stack}/bind/zone")).unwrap().trim().to_owned();
+    let zone = stack.read("bind/zone");
     let name = format!("refused-{}.{zone}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let (status, created) = api.request(public_request(&[&name]), None).await;

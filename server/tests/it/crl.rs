@@ -185,9 +185,8 @@ async fn served_crl(router: &axum::Router) -> (StatusCode, Vec<u8>) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_openbao_outage_keeps_the_last_good_crl_served_and_recovers(pool: PgPool) {
-    let stack = crate::support::stack_dir();
-    let address = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap();
-    let upstream = reqwest::Url::parse(address.trim()).unwrap();
+    let stack = crate::support::stack();
+    let upstream = stack.openbao_address();
     let gate = Gate::start(format!("127.0.0.1:{}", upstream.port().unwrap()).parse().unwrap()).await;
     let state = state_for(&pool, &extra(&stack, Some(&format!("http://127.0.0.1:{}", gate.port))));
     let router = certdesk::http::router(state.clone());

@@ -13,23 +13,21 @@ use secrecy::SecretString;
 use crate::support::{Gate, config_toml, free_port};
 
 struct Bind {
-    dir: String,
+    stack: crate::support::Stack,
     address: String,
     zone: String,
     key_name: String,
 }
 
 fn bind() -> Bind {
-    let dir = format!("{}/bind", crate::support::stack_dir());
-    let read = |name: &str| {
-        std::fs::read_to_string(format!("{dir}/{name}")).map(|text| text.trim().to_owned()).expect("the stack's BIND")
-    };
-    Bind { address: read("address"), zone: read("zone"), key_name: read("key_name"), dir }
+    let stack = crate::support::stack();
+    let read = |name: &str| stack.read(&format!("bind/{name}"));
+    Bind { address: read("address"), zone: read("zone"), key_name: read("key_name"), stack }
 }
 
 impl Bind {
     fn secret(&self) -> String {
-        std::fs::read_to_string(format!("{}/tsig.secret", self.dir)).unwrap().trim().to_owned()
+        self.stack.read("bind/tsig.secret")
     }
 
     fn server(&self) -> DnsServerConfig {
@@ -80,8 +78,8 @@ async fn values_are_added_coexist_and_are_removed_one_at_a_time() {
     // Through the configuration file as an operator writes it, with the secret in the stack's file.
     let extra = format!(
         "[[dns_servers]]\nid = \"bind\"\naddress = \"{}\"\nzone = \"{}.\"\ntsig_key_name = \"{}\"\n\
-         tsig_algorithm = \"hmac-sha256\"\ntsig_secret_file = \"{}/tsig.secret\"\n",
-        bind.address, bind.zone, bind.key_name, bind.dir
+         tsig_algorithm = \"hmac-sha256\"\ntsig_secret_file = \"{}/bind/tsig.secret\"\n",
+        bind.address, bind.zone, bind.key_name, bind.stack
     );
     let config = Config::from_toml_str(&config_toml("postgres://u:p@127.0.0.1/x", "127.0.0.1:3999", &extra)).unwrap();
     let servers = DnsServers::from_config(&config.dns_servers).unwrap();

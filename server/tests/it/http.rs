@@ -99,14 +99,12 @@ async fn a_burst_of_readiness_requests_shares_one_probe_for_five_seconds(pool: P
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn readyz_reports_the_real_stack_issuers_when_configured(pool: PgPool) {
-    // Only meaningful under end2end/stack.sh test, which starts OpenBao and Pebble and says where.
-    let stack = crate::support::stack_dir();
-    let read = |path: &str| std::fs::read_to_string(format!("{stack}/{path}")).unwrap().trim().to_owned();
+    let stack = crate::support::stack();
     let issuers = format!(
         "[[issuers]]\nid = \"private\"\nkind = \"vault\"\naddress = \"{}\"\nmount = \"pki_private_issuer\"\nrole = \"certdesk-demo\"\n\
          [[issuers]]\nid = \"public\"\nkind = \"acme\"\ndirectory_url = \"{}\"\nca_bundle = \"{stack}/pebble/listener-ca.pem\"\n",
-        read("openbao/addr"),
-        read("pebble/directory_url"),
+        stack.read("openbao/addr"),
+        stack.read("pebble/directory_url"),
     );
     let (status, _, body) = get(&pool, &issuers, "/readyz").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -228,10 +226,8 @@ async fn sign_in_with_the_provider_down_is_a_clear_503(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn sign_in_redirects_to_the_provider_with_pkce_state_nonce_and_acr(pool: PgPool) {
-    // Needs the stack's provider for discovery.
-    if std::env::var("CERTDESK_TEST_STACK_DIR").is_err() {
-        return;
-    }
+    // Needs the stack's provider for discovery: without the stack this fails, saying how to start it.
+    crate::support::stack();
     let (status, headers, _) = get(&pool, "", "/auth/login?next=/certificates").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let location = reqwest::Url::parse(headers["location"].to_str().unwrap()).unwrap();

@@ -15,14 +15,14 @@ use time::OffsetDateTime;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::support::{free_port, stack_dir, state_for};
+use crate::support::{Stack, free_port, stack, state_for};
 
 const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// Configuration: encryption plus the stack's OpenBao as issuer `private` (or `address` instead of it).
-pub fn extra(stack: &str, address: Option<&str>) -> String {
+pub fn extra(stack: &Stack, address: Option<&str>) -> String {
     let bao = format!("{stack}/openbao");
-    let address = address.map(str::to_owned).unwrap_or_else(|| std::fs::read_to_string(format!("{bao}/addr")).unwrap());
+    let address = address.map(str::to_owned).unwrap_or_else(|| stack.read("openbao/addr"));
     // The [auth] keys come first (the configuration continues the [auth] table): tokens take their owner's role
     // from their groups.
     format!(
@@ -32,8 +32,7 @@ pub fn extra(stack: &str, address: Option<&str>) -> String {
          role = \"certdesk-demo\"\nrole_id_file = \"{bao}/role_id\"\nsecret_id_file = \"{bao}/secret_id\"\n\
          root_ca = \"{bao}/root_ca.pem\"\n\
          [[issuers.policy]]\nname = \"platform\"\ngroups = [\"platform-team\"]\ndomains = [\"cluster.local\"]\n\
-         max_validity_days = 90\n",
-        address = address.trim()
+         max_validity_days = 90\n"
     )
 }
 
@@ -43,7 +42,7 @@ pub struct Api {
     pub user_id: Uuid,
 }
 
-async fn api(pool: &PgPool, stack: &str, address: Option<&str>, groups: &[&str]) -> Api {
+async fn api(pool: &PgPool, stack: &Stack, address: Option<&str>, groups: &[&str]) -> Api {
     api_with(pool, &extra(stack, address), groups).await
 }
 
@@ -206,7 +205,7 @@ pub async fn audit_actions(pool: &PgPool) -> Vec<String> {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_server_key_certificate_downloads_in_every_format(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let (status, created) =
         api.request(server_key(&["App.Cluster.Local.", "api.cluster.local"], "ec-p256", 30), None).await;
@@ -307,7 +306,7 @@ async fn a_server_key_certificate_downloads_in_every_format(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_csr_certificate_has_no_key_to_download_and_bad_csrs_are_refused(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let dir = std::env::temp_dir().join(format!("certdesk-csr-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -335,7 +334,7 @@ async fn a_csr_certificate_has_no_key_to_download_and_bad_csrs_are_refused(pool:
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn policy_and_input_refusals_name_the_field_and_never_reach_the_issuer(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let cases = [
         (server_key(&["www.example.com"], "ec-p256", 30), "dns_names"),
@@ -380,7 +379,7 @@ async fn policy_and_input_refusals_name_the_field_and_never_reach_the_issuer(poo
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_double_submit_issues_one_certificate_and_others_cannot_see_it(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let api = api(&pool, &stack, None, &["platform-team"]).await;
     let body = server_key(&["twice.cluster.local"], "ec-p384", 30);
     let (first, second) =
@@ -406,9 +405,28 @@ async fn a_double_submit_issues_one_certificate_and_others_cannot_see_it(pool: P
     assert_ne!(stranger.user_id, api.user_id);
 }
 
+/// Rules and requests share one ceiling (`policy::MAX_VALIDITY_DAYS`): a rule granting it lets a request for exactly
+/// that many days through to the issuer, and a day more is refused on its field before any issuer is called.
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_request_for_the_longest_validity_a_rule_may_grant_is_issued(pool: PgPool) {
+    use certdesk::policy::MAX_VALIDITY_DAYS;
+    let stack = stack();
+    let longest =
+        extra(&stack, None).replace("max_validity_days = 90", &format!("max_validity_days = {MAX_VALIDITY_DAYS}"));
+    assert_ne!(longest, extra(&stack, None));
+    let api = api_with(&pool, &longest, &["platform-team"]).await;
+    let (status, created) = api.request(server_key(&["long.cluster.local"], "ec-p256", MAX_VALIDITY_DAYS), None).await;
+    assert_eq!((status, created["status"].as_str()), (StatusCode::CREATED, Some("issued")), "{created}");
+    let (status, answer) =
+        api.request(server_key(&["longer.cluster.local"], "ec-p256", MAX_VALIDITY_DAYS + 1), None).await;
+    assert_eq!((status, answer["field"].as_str()), (StatusCode::BAD_REQUEST, Some("validity_days")), "{answer}");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM certificates").fetch_one(&pool).await.unwrap();
+    assert_eq!(rows, 1, "the refused request reached no issuer");
+}
+
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_issuer_leaves_a_failed_request_that_can_be_retried(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let down = format!("http://127.0.0.1:{}", free_port());
     let api = api(&pool, &stack, Some(&down), &["platform-team"]).await;
     let (status, answer) = api.request(server_key(&["retry.cluster.local"], "ec-p256", 30), Some("k1")).await;
@@ -434,7 +452,7 @@ async fn the_reconciler_completes_a_request_interrupted_after_signing_and_fails_
     use certdesk::issuers::SigningRequest;
     use certdesk::keys::{self, KeyType};
     use certdesk::names::normalize_dns_name;
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = Uuid::new_v4();
     sqlx::query(

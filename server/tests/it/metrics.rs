@@ -37,7 +37,7 @@ fn gauge(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_scrape_parses_and_carries_the_expiry_of_each_certificate(pool: PgPool) {
-    let stack = crate::support::stack_dir();
+    let stack = crate::support::stack();
     let state = state_for(&pool, &format!("{}\n[metrics]\nbearer_token = \"{TOKEN}\"\n", extra(&stack, None)));
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let (status, created) = api.request(server_key(&["metered.cluster.local"], "ec-p256", 7), None).await;

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::issuance::{api_as, extra, server_key};
-use crate::support::{eventually, free_port, state_for};
+use crate::support::{Stack, eventually, free_port, state_for};
 
 /// aiosmtpd on a fixed port, writing every message into a maildir; stopped on drop (and by `stop`).
 pub(crate) struct SmtpServer {
@@ -127,7 +127,7 @@ impl Receiver {
     }
 }
 
-fn config(stack: &str, smtp_port: u16, more: &str) -> String {
+fn config(stack: &Stack, smtp_port: u16, more: &str) -> String {
     format!("{}{}{more}", extra(stack, None), notifying(smtp_port))
 }
 
@@ -162,7 +162,7 @@ fn expiry_counts(smtp: &SmtpServer, receiver: &Receiver) -> (usize, usize) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn each_threshold_gives_exactly_one_notice_per_channel_through_restarts_and_outages(pool: PgPool) {
-    let stack = crate::support::stack_dir();
+    let stack = crate::support::stack();
     let mut smtp = SmtpServer::start().await;
     let receiver = Receiver::default();
     let hook = receiver.start().await;
@@ -274,7 +274,7 @@ async fn each_threshold_gives_exactly_one_notice_per_channel_through_restarts_an
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn renewal_notices_digests_and_channel_choices(pool: PgPool) {
-    let stack = crate::support::stack_dir();
+    let stack = crate::support::stack();
     let smtp = SmtpServer::start().await;
     let state = state_for(&pool, &config(&stack, smtp.port, "admin_digest = true\n"));
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
@@ -338,7 +338,7 @@ async fn renewal_notices_digests_and_channel_choices(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn bad_webhook_settings_are_refused_naming_the_field(pool: PgPool) {
-    let stack = crate::support::stack_dir();
+    let stack = crate::support::stack();
     // The default policy: no private, loopback or link-local targets.
     let state = state_for(&pool, &extra(&stack, None));
     let person = crate::support::person(&pool, "Max", Role::User).await;

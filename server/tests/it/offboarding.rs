@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::issuance::{api_as, extra, server_key};
 use crate::oidc_tokens::{Portal, start_stand_in};
-use crate::support::{eventually, stack_dir};
+use crate::support::{eventually, stack};
 
 async fn offboard(admin: &crate::issuance::Api, person: Uuid, body: Value) -> (StatusCode, Value) {
     let request =
@@ -39,7 +39,7 @@ async fn count(pool: &PgPool, action: &str) -> i64 {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn offboarding_ends_certificates_tokens_sessions_and_the_account(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let stand_in = start_stand_in().await;
     let portal = Portal::with_config(&pool, &stand_in.issuer, &extra(&stack, None)).await;
     // The person signs in in the browser (their second factor fresh), and works with a token too.
@@ -162,7 +162,7 @@ async fn offboarding_ends_certificates_tokens_sessions_and_the_account(pool: PgP
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_token_acts_with_its_owners_current_groups(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = crate::support::state_for(&pool, &extra(&stack, None));
     let admin = api_as(&pool, state.clone(), &["certdesk-admins"], Role::Admin, TokenScope::ReadWrite).await;
     assert_eq!(me(&admin).await, "admin");

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::issuance::{Api, api_as, extra, server_key};
 use crate::renewal::{id_of, renew};
-use crate::support::{stack_dir, state_for};
+use crate::support::{stack, state_for};
 
 /// `POST /api/v1/certificates` answering its headers too (`Retry-After`).
 async fn request(api: &Api, body: &Value, idempotency_key: Option<&str>) -> (StatusCode, HeaderMap, Value) {
@@ -32,7 +32,7 @@ async fn request(api: &Api, body: &Value, idempotency_key: Option<&str>) -> (Sta
 }
 
 async fn owner(pool: &PgPool, limits: &str) -> (certdesk::state::AppState, Api) {
-    let state = state_for(pool, &format!("{}[limits]\n{limits}", extra(&stack_dir(), None)));
+    let state = state_for(pool, &format!("{}[limits]\n{limits}", extra(&stack(), None)));
     let api =
         api_as(pool, state.clone(), &["platform-team"], app::model::Role::User, app::model::TokenScope::ReadWrite)
             .await;
@@ -191,8 +191,8 @@ async fn a_renewal_inherits_at_most_the_validity_the_policy_allows_now(pool: PgP
         sqlx::query_scalar("SELECT renew_at FROM certificates WHERE id = $1").bind(id).fetch_one(&pool).await.unwrap();
 
     // The platform rule now allows one day at most: the renewal is one day long, not refused.
-    let shrunk = extra(&stack_dir(), None).replace("max_validity_days = 90", "max_validity_days = 1");
-    assert_ne!(shrunk, extra(&stack_dir(), None));
+    let shrunk = extra(&stack(), None).replace("max_validity_days = 90", "max_validity_days = 1");
+    assert_ne!(shrunk, extra(&stack(), None));
     let state = state_for(&pool, &shrunk);
     let report = renewal::run_once(&state, renew_at + Duration::minutes(1)).await.unwrap();
     assert_eq!((report.renewed.len(), report.failed.len()), (1, 0), "{report:?}");

@@ -16,7 +16,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::issuance::{Api, api_as, audit_actions, extra, server_key};
-use crate::support::{Gate, stack_dir, state_for};
+use crate::support::{Gate, stack, state_for};
 
 struct Renewal {
     status: String,
@@ -67,7 +67,7 @@ async fn owner_api(pool: &PgPool, state: AppState) -> Api {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_certificate_past_its_renewal_point_is_renewed_with_a_new_key_unless_reuse_was_asked(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let api = owner_api(&pool, state.clone()).await;
     // Default: a third of the lifetime, a fresh key.
@@ -171,9 +171,8 @@ fn caller_of(api: &Api) -> Caller {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_openbao_is_retried_with_backoff_and_the_old_certificate_stays_current(pool: PgPool) {
-    let stack = stack_dir();
-    let bao = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap();
-    let upstream = reqwest::Url::parse(bao.trim()).unwrap();
+    let stack = stack();
+    let upstream = stack.openbao_address();
     let gate = Gate::start(format!("127.0.0.1:{}", upstream.port().unwrap()).parse().unwrap()).await;
     let smtp = crate::notifications::SmtpServer::start().await;
     let config =
@@ -277,7 +276,7 @@ async fn insert_with_status(pool: &PgPool, owner: Uuid, status: &str) -> Uuid {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn renew_now_answers_the_owner_once_and_refuses_what_cannot_be_renewed(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let api = owner_api(&pool, state.clone()).await;
     let other = owner_api(&pool, state.clone()).await;

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::issuance::{Api, api_as, audit_actions, extra, openssl, server_key, temp_file};
-use crate::support::{eventually, stack_dir, state_for};
+use crate::support::{eventually, stack, state_for};
 
 pub(crate) async fn issue(api: &Api, name: &str) -> Value {
     let (status, created) = api.request(server_key(&[name], "ec-p256", 7), None).await;
@@ -62,7 +62,7 @@ async fn finished(state: &certdesk::state::AppState, caller: &Caller, batch: Uui
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_owner_revokes_and_the_served_crl_lists_it_within_seconds(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     certdesk::crl::refresher::spawn_all(&state);
     let api = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
@@ -156,7 +156,7 @@ async fn an_owner_revokes_and_the_served_crl_lists_it_within_seconds(pool: PgPoo
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn bad_revocation_requests_are_refused_naming_what_is_wrong(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let stranger = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
@@ -222,7 +222,7 @@ async fn bad_revocation_requests_are_refused_naming_what_is_wrong(pool: PgPool) 
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_admin_needs_step_up_and_a_batch_reports_each_certificate(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let admin = api_as(&pool, state.clone(), &["certdesk-admins"], Role::Admin, TokenScope::ReadWrite).await;
@@ -327,7 +327,7 @@ async fn an_admin_needs_step_up_and_a_batch_reports_each_certificate(pool: PgPoo
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_revocation_made_in_openbao_is_adopted_from_its_crl(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let created = issue(&owner, "elsewhere.cluster.local").await;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::issuance::{Api, api_as, extra, pending_intent};
 use crate::revocation::{issue, revoke};
-use crate::support::{free_port, stack_dir, state_for};
+use crate::support::{free_port, stack, state_for};
 
 async fn count(pool: &PgPool, action: &str, object: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1 AND object = $2")
@@ -57,7 +57,7 @@ async fn leave_intent(pool: &PgPool, id: &str, owner: Uuid, claim_left: time::Du
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn the_intent_is_recorded_before_the_issuer_is_told(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let id = issue(&owner, "intent.cluster.local").await["id"].as_str().unwrap().to_owned();
@@ -97,7 +97,7 @@ async fn the_intent_is_recorded_before_the_issuer_is_told(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn the_job_finishes_what_a_crash_left_or_rolls_it_back(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let crashed = issue(&owner, "crashed.cluster.local").await["id"].as_str().unwrap().to_owned();
@@ -142,7 +142,7 @@ async fn the_job_finishes_what_a_crash_left_or_rolls_it_back(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_double_submit_revokes_once(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let id = issue(&owner, "twice.cluster.local").await["id"].as_str().unwrap().to_owned();
@@ -159,7 +159,7 @@ async fn a_double_submit_revokes_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_request_failed_twice_is_audited_once(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let state = state_for(&pool, &extra(&stack, None));
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let names = ["raced.cluster.local".to_owned()];

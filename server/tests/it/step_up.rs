@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::issuance::{api_as, extra, server_key};
 use crate::oidc_tokens::{Portal, start_stand_in};
-use crate::support::{person, stack_dir, state_for};
+use crate::support::{person, stack, state_for};
 
 fn new_token() -> serde_json::Value {
     json!({ "input": { "name": "deploy", "scope": "read", "expires_in_days": 30 } })
@@ -51,7 +51,7 @@ fn meta_of(caller: &Caller) -> RequestMeta {
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn every_step_up_action_refuses_a_stale_second_factor(pool: PgPool) {
-    let stack = stack_dir();
+    let stack = stack();
     let config = format!("{}[notifications]\nwebhook_allow_private = true\n", extra(&stack, None));
     let state = state_for(&pool, &config);
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;

@@ -11,25 +11,58 @@ use sqlx::PgPool;
 pub const CHAIN_KEY: &str = "test-chain-key-0123456789abcdef0123456789";
 pub const CLIENT_SECRET: &str = "test-client-secret-4b1d";
 
-/// The stack's OpenID provider when the tests run under end2end/stack.sh; otherwise an address nobody answers.
-pub fn test_issuer_url() -> String {
-    std::env::var("CERTDESK_TEST_STACK_DIR")
-        .ok()
-        .and_then(|stack| std::fs::read_to_string(format!("{stack}/oidc/issuer")).ok())
-        .map(|issuer| issuer.trim().to_owned())
-        .unwrap_or_else(|| "http://127.0.0.1:9".to_owned())
+/// Names the running test stack's state folder; `end2end/stack.sh test` sets it.
+const STACK_DIR_VARIABLE: &str = "CERTDESK_TEST_STACK_DIR";
+
+/// The running test stack (PostgreSQL, OpenBao, Pebble, BIND, the OpenID provider): its state folder, where each
+/// service leaves its address, credentials and CA files. Shown with `{}` it is the folder's path.
+pub struct Stack {
+    dir: String,
 }
 
-/// The test stack's state folder. A test that needs the stack fails, saying how to start it, when there is none:
-/// it never passes by skipping.
-pub fn stack_dir() -> String {
-    match std::env::var("CERTDESK_TEST_STACK_DIR") {
-        Ok(dir) if std::path::Path::new(&dir).is_dir() => dir,
-        _ => panic!(
-            "this test needs the running test stack (OpenBao, Pebble, BIND, the OpenID provider): run the tests with \
-             `end2end/stack.sh test`, or start the stack and set CERTDESK_TEST_STACK_DIR to its folder (.stack/test)"
-        ),
+impl Stack {
+    /// The trimmed contents of `relative` inside the stack's folder, such as `openbao/addr`.
+    pub fn read(&self, relative: &str) -> String {
+        let path = format!("{}/{relative}", self.dir);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text.trim().to_owned(),
+            Err(error) => panic!("the test stack has no {path} ({error}): is every service of the stack running?"),
+        }
     }
+
+    /// Where the stack's OpenBao listens.
+    pub fn openbao_address(&self) -> reqwest::Url {
+        let address = self.read("openbao/addr");
+        reqwest::Url::parse(&address).unwrap_or_else(|error| panic!("the stack's openbao/addr `{address}`: {error}"))
+    }
+}
+
+impl std::fmt::Display for Stack {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.dir)
+    }
+}
+
+fn running_stack() -> Option<Stack> {
+    std::env::var(STACK_DIR_VARIABLE).ok().filter(|dir| std::path::Path::new(dir).is_dir()).map(|dir| Stack { dir })
+}
+
+/// The running test stack. A test that needs it fails, saying how to start it, when there is none: it never passes
+/// by skipping.
+pub fn stack() -> Stack {
+    running_stack().unwrap_or_else(|| {
+        panic!(
+            "this test needs the running test stack (OpenBao, Pebble, BIND, the OpenID provider): run the tests with \
+             `end2end/stack.sh test`, or start the stack's services and set {STACK_DIR_VARIABLE} to its folder \
+             (.stack/test)"
+        )
+    })
+}
+
+/// The stack's OpenID provider when there is a stack; otherwise an address nobody answers, for the tests that only
+/// need a configuration to start from (those needing the provider call [`stack`]).
+pub fn test_issuer_url() -> String {
+    running_stack().map(|stack| stack.read("oidc/issuer")).unwrap_or_else(|| "http://127.0.0.1:9".to_owned())
 }
 
 /// The URL of the database a `#[sqlx::test]` pool points at (same server and credentials as `DATABASE_URL`).

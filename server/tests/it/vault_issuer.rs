@@ -11,19 +11,10 @@ use certdesk::keys::{self, KeyType};
 use certdesk::names::normalize_dns_name;
 use secrecy::SecretString;
 
-struct Stack {
-    address: reqwest::Url,
-    dir: String,
-}
-
-fn stack() -> Stack {
-    let dir = crate::support::stack_dir();
-    let address = std::fs::read_to_string(format!("{dir}/openbao/addr")).expect("the test stack's OpenBao address");
-    Stack { address: reqwest::Url::parse(address.trim()).unwrap(), dir }
-}
+use crate::support::{Stack, stack};
 
 fn credentials(stack: &Stack, secret_id: Option<&str>) -> AppRoleCredentials {
-    let read = |name: &str| std::fs::read_to_string(format!("{}/openbao/{name}", stack.dir)).unwrap().trim().to_owned();
+    let read = |name: &str| stack.read(&format!("openbao/{name}"));
     AppRoleCredentials {
         mount: "approle".into(),
         role_id: SecretString::from(read("role_id")),
@@ -61,9 +52,9 @@ fn request(csr: &str, key_type: KeyType, client_auth: bool) -> SigningRequest<'_
 #[tokio::test]
 async fn every_key_family_is_signed_and_chains_to_the_offline_root() {
     let stack = stack();
-    let root_pem = std::fs::read(format!("{}/openbao/root_ca.pem", stack.dir)).unwrap();
+    let root_pem = std::fs::read(format!("{stack}/openbao/root_ca.pem")).unwrap();
     let root_der = pem::parse(&root_pem).unwrap().contents().to_vec();
-    let vault = issuer(&stack, &stack.address, None);
+    let vault = issuer(&stack, &stack.openbao_address(), None);
     for key_type in KeyType::ALL {
         let csr = csr_for(key_type, "app.cluster.local");
         let signed = vault.sign(&request(&csr, key_type, false)).await.unwrap_or_else(|e| panic!("{key_type:?}: {e}"));
@@ -89,13 +80,13 @@ async fn every_key_family_is_signed_and_chains_to_the_offline_root() {
 #[tokio::test]
 async fn refusals_bad_credentials_and_an_unreachable_server_are_told_apart() {
     let stack = stack();
-    let vault = issuer(&stack, &stack.address, None);
+    let vault = issuer(&stack, &stack.openbao_address(), None);
     let csr = csr_for(KeyType::EcP256, "www.example.com");
     match vault.sign(&request(&csr, KeyType::EcP256, false)).await {
         Err(IssuerError::Refused { message, .. }) => assert!(message.contains("www.example.com"), "{message}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    let wrong_secret = issuer(&stack, &stack.address, Some("00000000-0000-0000-0000-000000000000"));
+    let wrong_secret = issuer(&stack, &stack.openbao_address(), Some("00000000-0000-0000-0000-000000000000"));
     let csr = csr_for(KeyType::EcP256, "app.cluster.local");
     assert!(matches!(
         wrong_secret.sign(&request(&csr, KeyType::EcP256, false)).await,

@@ -70,7 +70,7 @@ fn crl_numbers_must_grow() {
     assert_eq!(written, [out.clone(), dir.join("root.crl.pem")]);
     assert!(matches!(
         write_crl(&out, &root_crl(&signer, &options(5)).unwrap(), 5),
-        Err(CrlError::NumberNotIncreasing { .. })
+        Err(OfflineRootCrlError::NumberNotIncreasing { .. })
     ));
     write_crl(&out, &root_crl(&signer, &options(6)).unwrap(), 6).unwrap();
 }

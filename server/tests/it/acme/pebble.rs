@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::free_port;
+use crate::support::{Stack, free_port};
 
 pub struct Pebble {
     child: Child,
@@ -30,7 +30,7 @@ pub enum Behaviour {
 }
 
 impl Pebble {
-    pub async fn start(stack: &str, behaviour: Behaviour) -> Self {
+    pub async fn start(stack: &Stack, behaviour: Behaviour) -> Self {
         let pebble = format!("{stack}/pebble");
         let dir = std::env::temp_dir().join(format!("certdesk-pebble-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -10,6 +10,7 @@ use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtensio
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::{certdesk, init_root, openssl, openssl_csr, path, stderr, stdout, temp_dir};
+use crate::support::Stack;
 
 const PUBLIC_URL: &str = "https://certdesk.example.test";
 pub const DOMAIN: &str = "priv.example.test";
@@ -32,21 +33,21 @@ impl Bao {
     }
 }
 
-fn bootstrap(stack: &str, dir: &Path, mount: &str, role: &str, approle: &str) -> std::process::Output {
+fn bootstrap(stack: &Stack, dir: &Path, mount: &str, role: &str, approle: &str) -> std::process::Output {
     bootstrap_with(stack, dir, mount, role, approle, &[])
 }
 
 /// `vault bootstrap` of `mount` with the root in `dir/root` (see `init_root`), the roles allowing names under
 /// `priv.example.test`, plus `extra` arguments; the AppRole's files land in `dir/out`.
 pub fn bootstrap_with(
-    stack: &str,
+    stack: &Stack,
     dir: &Path,
     mount: &str,
     role: &str,
     approle: &str,
     extra: &[&str],
 ) -> std::process::Output {
-    let addr = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap();
+    let addr = stack.read("openbao/addr");
     let token_file = format!("{stack}/openbao/root_token");
     let (root_cert, root_key) = (dir.join("root/root_ca.pem"), dir.join("root/root_ca.key"));
     certdesk(
@@ -54,7 +55,7 @@ pub fn bootstrap_with(
             "vault",
             "bootstrap",
             "--address",
-            addr.trim(),
+            &addr,
             "--token-file",
             &token_file,
             "--mount",
@@ -140,7 +141,7 @@ fn profile(der: &[u8]) -> (Vec<&'static str>, Vec<&'static str>, Vec<String>, Ve
 
 #[tokio::test]
 async fn bootstrap_twice_then_issue_through_the_roles_with_the_approle() {
-    let stack = crate::support::stack_dir();
+    let stack = crate::support::stack();
     let suffix = format!("{:08x}", rand::random::<u32>());
     let (mount, role, approle) = (format!("pki_it_{suffix}"), format!("it{suffix}"), format!("certdesk_it_{suffix}"));
     let dir = temp_dir("bootstrap");
@@ -170,11 +171,8 @@ async fn bootstrap_twice_then_issue_through_the_roles_with_the_approle() {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(out.join("secret_id")).unwrap().permissions().mode() & 0o777, 0o600);
 
-    let bao = Bao {
-        http: reqwest::Client::new(),
-        addr: std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap().trim().to_owned(),
-    };
-    let root_token = std::fs::read_to_string(format!("{stack}/openbao/root_token")).unwrap().trim().to_owned();
+    let bao = Bao { http: reqwest::Client::new(), addr: stack.read("openbao/addr") };
+    let root_token = stack.read("openbao/root_token");
     let (status, login) = bao
         .call(
             "",
@@ -284,13 +282,13 @@ async fn bootstrap_twice_then_issue_through_the_roles_with_the_approle() {
 
 #[tokio::test]
 async fn bootstrap_refuses_a_bad_token_and_an_unreachable_address() {
-    let stack = crate::support::stack_dir();
+    let stack = crate::support::stack();
     let dir = temp_dir("bootstrap-errors");
     init_root(&dir);
     let (root_cert, root_key) = (dir.join("root/root_ca.pem"), dir.join("root/root_ca.key"));
     let bad_token = dir.join("token");
     std::fs::write(&bad_token, "s.not-a-real-token\n").unwrap();
-    let addr = std::fs::read_to_string(format!("{stack}/openbao/addr")).unwrap();
+    let addr = stack.read("openbao/addr");
     let run = |address: &str, token: &Path| {
         certdesk(&[
             "vault",
@@ -315,7 +313,7 @@ async fn bootstrap_refuses_a_bad_token_and_an_unreachable_address() {
             path(&dir.join("out")),
         ])
     };
-    let refused = run(addr.trim(), &bad_token);
+    let refused = run(&addr, &bad_token);
     assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("token was refused (HTTP 403)"), "{}", stderr(&refused));
     assert!(!stderr(&refused).contains("not-a-real-token"));
