@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What an audit event records as its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     Success,
@@ -39,6 +40,7 @@ impl AuditOutcome {
 /// Filters and position in the audit log, as typed: the server validates every field and names the one that is
 /// wrong, so a hand-edited URL gets a clear 400 instead of a silently ignored filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditQuery {
     /// `user:<uuid>`, `system`, `token:<uuid>`…, a user id, or part of a person's name or e-mail.
     #[serde(default)]
@@ -90,6 +92,7 @@ impl AuditQuery {
 
 /// One row of the audit log list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEventSummary {
     pub seq: i64,
     /// RFC 3339, UTC.
@@ -105,6 +108,7 @@ pub struct AuditEventSummary {
 
 /// Whether the audit hash chain verified, as the banner shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChainState {
     /// Every event up to this one verified (0 for an empty log).
     pub verified_through: i64,
@@ -116,6 +120,7 @@ pub struct ChainState {
 
 /// One page of the audit log, with the chain's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditListing {
     pub rows: Vec<AuditEventSummary>,
     pub next: Option<String>,
@@ -124,6 +129,7 @@ pub struct AuditListing {
 
 /// Everything stored about one audit event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEventView {
     pub seq: i64,
     /// RFC 3339, UTC, microseconds.

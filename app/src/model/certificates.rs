@@ -6,6 +6,7 @@ use super::{IssuerSummary, OrderProgress, RenewalView, RevocationView};
 
 /// Lifecycle of a certificate in the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CertStatus {
     Pending,
@@ -47,6 +48,7 @@ impl CertStatus {
 
 /// One row of the certificate list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CertSummary {
     pub id: uuid::Uuid,
     pub common_name: String,
@@ -61,6 +63,7 @@ pub struct CertSummary {
 /// What the caller may do with a certificate's private key: its owner downloads it; an admin may export it on the
 /// owner's behalf (a reason and a fresh second factor); everyone else, auditors included, never.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyAccess {
     Owner,
@@ -71,6 +74,7 @@ pub enum KeyAccess {
 
 /// Orders of the certificate list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CertSort {
     #[default]
@@ -102,6 +106,8 @@ impl CertSort {
 
 /// Filters and position in the certificate list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct CertificateQuery {
     /// Part of a name, a serial or a fingerprint.
     #[serde(default)]
@@ -127,6 +133,7 @@ pub struct CertificateQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CertificatePage {
     pub rows: Vec<CertSummary>,
     pub next: Option<String>,
@@ -138,6 +145,7 @@ pub struct CertificatePage {
 
 /// Everything the detail page shows about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CertificateDetail {
     pub id: uuid::Uuid,
     pub common_name: String,
@@ -187,6 +195,7 @@ pub struct CertificateDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// RFC 3339.
     pub at: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An issuer as configured (private PKI in OpenBao/Vault, or an ACME CA).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssuerSummary {
     pub id: String,
     pub display_name: String,
@@ -11,6 +12,7 @@ pub struct IssuerSummary {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IssuerKind {
     Vault,

@@ -6,6 +6,7 @@ use super::{CertStatus, IssuerKind, RenewalRequest};
 
 /// Where the private key of a requested certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "source", rename_all = "kebab-case")]
 pub enum KeyChoice {
     /// certdesk generates the key (`ec-p256`, `ec-p384`, `rsa-2048`, `rsa-3072`, `rsa-4096`, `ed25519`) and keeps
@@ -17,6 +18,7 @@ pub enum KeyChoice {
 
 /// A certificate request, from the form or `POST /api/v1/certificates`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CertificateRequest {
     pub issuer_id: String,
     /// Optional: defaults to the first DNS name.
@@ -40,6 +42,7 @@ pub struct CertificateRequest {
 
 /// The answer to a certificate request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestedCertificate {
     pub id: uuid::Uuid,
     pub status: CertStatus,
@@ -54,6 +57,7 @@ pub struct RequestedCertificate {
 /// What the person may request, per issuer: the request form's choices, hints and inline validation. The
 /// server evaluates the policy again on submit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestOptions {
     pub issuers: Vec<IssuerOption>,
     /// Every key type certdesk can generate: (id such as `ec-p256`, label such as "EC P-256").
@@ -61,6 +65,7 @@ pub struct RequestOptions {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssuerOption {
     pub id: String,
     pub display_name: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a signed-in person may do beyond their own certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     User,
@@ -40,6 +41,7 @@ impl Role {
 
 /// The signed-in person as the UI shows them, plus the token their HTML forms must carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionView {
     pub display_name: String,
     pub role: Role,

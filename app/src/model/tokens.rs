@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a personal API token may do. Never more than its owner may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenScope {
     /// List and download.
@@ -38,6 +39,7 @@ impl TokenScope {
 
 /// A personal API token as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiTokenView {
     pub id: uuid::Uuid,
     pub name: String,
@@ -55,6 +57,7 @@ pub struct ApiTokenView {
 
 /// A token as an administrator sees it: with its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OwnedApiTokenView {
     pub token: ApiTokenView,
     pub owner_id: uuid::Uuid,
@@ -64,6 +67,7 @@ pub struct OwnedApiTokenView {
 
 /// The request to create a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewApiToken {
     pub name: String,
     pub scope: TokenScope,
@@ -101,6 +105,7 @@ impl NewApiToken {
 
 /// A freshly created token: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     pub token: ApiTokenView,
     pub secret: String,

@@ -2,41 +2,42 @@
 //! read-only token is refused before this runs). 201 with the new certificate, 200 when an `Idempotency-Key`
 //! repeats the first renewal's answer, 409 when the certificate cannot be renewed (saying why).
 
-use app::AppError;
+use app::model::RequestedCertificate;
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
 use http::StatusCode;
 
-use super::error_response;
+use super::openapi::Refusals;
+use super::{ApiError, ApiErrorBody, CertificateId, IdempotencyKey};
+use crate::backend::ServerBackend;
 use crate::http::RequestContext;
-use crate::renewal;
-use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/certificates/{id}/renew",
+    tag = "certificates",
+    summary = "Renew a certificate now",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The certificate's id"),
+        ("Idempotency-Key" = Option<String>, Header,
+         description = "The same key from the same person answers the first renewal (1 to 128 printable ASCII characters)"),
+    ),
+    responses(
+        (status = 201, description = "Renewed: the new certificate", body = RequestedCertificate),
+        (status = 200, description = "A repeat with the same idempotency key: the first renewal's certificate", body = RequestedCertificate),
+        (status = 400, description = "A malformed `Idempotency-Key` (`field` is `idempotency_key`)", body = ApiErrorBody),
+        (status = 404, description = "No such certificate, someone else's, or an id that is not a UUID", body = ApiErrorBody),
+        (status = 409, description = "The certificate cannot be renewed (the message says why)", body = ApiErrorBody),
+        Refusals,
+    )
+)]
 pub async fn renew(
-    State(state): State<AppState>,
+    State(backend): State<ServerBackend>,
     context: RequestContext,
-    headers: http::HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let meta = &context.meta;
-    let outcome = async {
-        let caller = meta.caller()?;
-        // Not a UUID: the same answer as someone else's certificate.
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::not_found("certificate"))?;
-        let key = match headers.get("idempotency-key").map(|key| key.to_str()) {
-            None => None,
-            Some(Ok(key)) if !key.trim().is_empty() && key.len() <= 128 => Some(key.trim().to_owned()),
-            Some(_) => return Err(AppError::invalid("idempotency_key", "at most 128 printable ASCII characters")),
-        };
-        renewal::manual::renew_now(&state, meta, caller, id, key).await.map_err(|error| error.into_app_error(meta))
-    }
-    .await;
-    match outcome {
-        Ok(renewed) => {
-            let status = if renewed.replayed { StatusCode::OK } else { StatusCode::CREATED };
-            (status, Json(renewed)).into_response()
-        }
-        Err(error) => error_response(error),
-    }
+    id: CertificateId,
+    IdempotencyKey(key): IdempotencyKey,
+) -> Result<(StatusCode, Json<RequestedCertificate>), ApiError> {
+    let renewed = backend.renew_certificate_once(&context.meta, id.id, key).await?;
+    let status = if renewed.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(renewed)))
 }
