@@ -63,6 +63,7 @@ pub async fn event(state: &AppState, meta: &RequestMeta, seq: i64) -> Result<Aud
         actor: event.actor,
         actor_name: event.actor_name,
         actor_email: event.actor_email,
+        recorded_action: (todays_name(&event.action, &event.outcome) != event.action).then(|| event.action.clone()),
         action: todays_name(&event.action, &event.outcome),
         object: event.object,
         outcome: event.outcome,

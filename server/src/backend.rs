@@ -1,4 +1,6 @@
-//! `ServerBackend`: the server's implementation of the UI's `Backend` trait.
+//! `ServerBackend`: the service layer. It implements the UI's `Backend` trait (what server functions call) and
+//! is what the REST API (`rest`) calls too; what only plain HTTP needs (file downloads, renewal under an
+//! idempotency key) is an inherent method here, so no handler reaches around it into domain modules.
 
 use app::AppError;
 use app::model::{
@@ -12,8 +14,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::auth::tokens;
+use crate::bundle::{DownloadFormat, RenderOptions, Rendered};
 use crate::state::AppState;
-use crate::{audit_viewer, dashboard, inventory, issuance, notifications, renewal, revocation};
+use crate::{audit_viewer, dashboard, downloads, inventory, issuance, notifications, renewal, revocation};
 
 pub struct ServerBackend {
     state: AppState,
@@ -22,6 +25,35 @@ pub struct ServerBackend {
 impl ServerBackend {
     pub fn new(state: AppState) -> Self {
         Self { state }
+    }
+
+    /// The certificate in `format` (owner, admins, auditors; the private key only for whom `key_access` allows).
+    /// `on_behalf_reason`: an admin's reason for exporting someone else's key (never taken from API tokens).
+    pub async fn download_certificate(
+        &self,
+        request: &RequestMeta,
+        id: uuid::Uuid,
+        format: DownloadFormat,
+        options: &RenderOptions,
+        on_behalf_reason: Option<&str>,
+    ) -> Result<Rendered, AppError> {
+        let caller = request.caller()?;
+        downloads::download(&self.state, request, caller, id, format, options, on_behalf_reason)
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    /// Renews the certificate now; the same `idempotency_key` from the same person answers the first renewal.
+    pub async fn renew_certificate_once(
+        &self,
+        request: &RequestMeta,
+        id: uuid::Uuid,
+        idempotency_key: Option<String>,
+    ) -> Result<RequestedCertificate, AppError> {
+        let caller = request.caller()?;
+        renewal::manual::renew_now(&self.state, request, caller, id, idempotency_key)
+            .await
+            .map_err(|error| error.into_app_error(request))
     }
 }
 
@@ -97,10 +129,7 @@ impl Backend for ServerBackend {
     }
 
     async fn renew_certificate(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RequestedCertificate, AppError> {
-        let caller = request.caller()?;
-        renewal::manual::renew_now(&self.state, request, caller, id, None)
-            .await
-            .map_err(|error| error.into_app_error(request))
+        self.renew_certificate_once(request, id, None).await
     }
 
     async fn owner_revocation_plan(

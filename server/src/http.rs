@@ -77,7 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::local_totp::routes::routes())
         .merge(crate::downloads::routes::routes())
         .merge(crate::audit_viewer::routes::routes())
-        .merge(crate::api::routes())
+        .merge(crate::rest::routes())
         .merge(crate::crl::routes::routes())
         .merge(crate::metrics::routes::routes())
         .merge(crate::acme::responder::routes())

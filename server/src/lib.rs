@@ -2,7 +2,6 @@
 //! issuers, keys and certificate formats, the PKI ceremony, and the command line.
 
 pub mod acme;
-pub mod api;
 pub mod audit;
 pub mod audit_viewer;
 pub mod auth;
@@ -28,6 +27,7 @@ pub mod names;
 pub mod notifications;
 pub mod policy;
 pub mod renewal;
+pub mod rest;
 pub mod revocation;
 pub mod sealing;
 pub mod serve;

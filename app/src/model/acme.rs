@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One name's proof of control.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuthorizationProgress {
     /// As the CA spells it: `www.example.com`, `*.example.com`, an IP address.
     pub identifier: String,
@@ -16,6 +17,7 @@ pub struct AuthorizationProgress {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrderProgress {
     /// new | pending | ready | processing | valid | invalid | failed
     pub state: String,

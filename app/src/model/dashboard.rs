@@ -6,6 +6,7 @@ use super::{CertStatus, IssuerSummary};
 
 /// Whose certificates the dashboard counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DashboardScope {
     /// Every certificate (admins and auditors).
@@ -17,6 +18,7 @@ pub enum DashboardScope {
 
 /// What the dashboard shows; every number comes from PostgreSQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DashboardSummary {
     /// Whose certificates these are.
     pub scope: DashboardScope,
@@ -41,12 +43,14 @@ pub struct DashboardSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatusCount {
     pub status: CertStatus,
     pub count: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssuerCounts {
     pub issuer_id: String,
     pub display_name: String,
@@ -57,6 +61,7 @@ pub struct IssuerCounts {
 
 /// One bar of the timeline: issued certificates whose expiry falls in `[from_day, to_day)` days from now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExpiryWeek {
     pub from_day: u32,
     pub to_day: u32,
@@ -79,6 +84,7 @@ impl ExpiryWeek {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExpiringCertificate {
     pub id: uuid::Uuid,
     pub common_name: String,

@@ -8,6 +8,7 @@ use crate::error::AppError;
 pub const MAX_WEBHOOK_URL: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationSettingsView {
     pub email_enabled: bool,
     /// Where e-mail goes (from the identity provider).
@@ -22,6 +23,7 @@ pub struct NotificationSettingsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationSettingsInput {
     pub email_enabled: bool,
     /// Empty: no webhook.
@@ -45,6 +47,7 @@ impl NotificationSettingsInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SavedNotificationSettings {
     pub settings: NotificationSettingsView,
     /// A signing secret made by this save: shown once, never stored in the clear.

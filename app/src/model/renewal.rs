@@ -8,6 +8,7 @@ use super::CertStatus;
 /// Automatic renewal as requested. Everything is optional: by default a certificate whose key certdesk makes
 /// renews itself with a fresh key when a third of its lifetime remains; one from a CSR does not renew itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RenewalRequest {
     /// Renew automatically; default: on for keys certdesk makes, off for CSRs.
     #[serde(default)]
@@ -25,6 +26,7 @@ pub struct RenewalRequest {
 
 /// One certificate in a line of renewals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CertificateVersion {
     pub id: uuid::Uuid,
     pub status: CertStatus,
@@ -39,6 +41,7 @@ pub struct CertificateVersion {
 
 /// Renewal as the certificate's page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RenewalView {
     pub auto: bool,
     /// "when a third of its lifetime remains", "10 days before it expires".

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// RFC 5280 §5.3.1 reasons a person can choose. certificateHold is deliberately absent (a hold is not a
 /// revocation, and relying parties handle it badly); cACompromise and privilegeWithdrawn are not a leaf owner's call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum RevocationReason {
     #[serde(rename = "keyCompromise")]
     KeyCompromise,
@@ -75,6 +76,7 @@ pub fn reason_label(stored: Option<&str>) -> String {
 
 /// What `revoke` answers: the certificate is revoked (now, or already before).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevocationResult {
     pub id: uuid::Uuid,
     pub common_name: String,
@@ -89,6 +91,7 @@ pub struct RevocationResult {
 
 /// How a certificate came to be revoked, for its detail page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevocationView {
     /// RFC 3339.
     pub revoked_at: String,
@@ -100,6 +103,7 @@ pub struct RevocationView {
 /// Everything one person holds (off-boarding), for a confirmation with counts: the certificates that can still be
 /// revoked, their live API tokens, and whether the account is already disabled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OwnerRevocationPlan {
     pub owner_id: uuid::Uuid,
     pub owner_name: String,
@@ -114,6 +118,7 @@ pub struct OwnerRevocationPlan {
 /// What off-boarding did: the account disabled and its sessions ended, its tokens revoked, and its certificates
 /// queued for revocation in a batch (carried out in the background; follow it with `revocation_batch`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OffboardingReport {
     pub owner_id: uuid::Uuid,
     pub owner_name: String,
@@ -126,6 +131,7 @@ pub struct OffboardingReport {
 
 /// Where one certificate of a revocation batch stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BatchItemState {
     /// Waiting for (or with) the background worker.
@@ -137,6 +143,7 @@ pub enum BatchItemState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevocationBatchItem {
     pub certificate_id: uuid::Uuid,
     pub common_name: String,
@@ -147,6 +154,7 @@ pub struct RevocationBatchItem {
 /// A bulk revocation (or an off-boarding's certificates), carried out one certificate at a time in the background:
 /// each certificate's state, re-read until `done`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevocationBatchView {
     pub id: uuid::Uuid,
     /// RFC 5280 name.
@@ -166,6 +174,7 @@ impl RevocationBatchView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevocableCertificate {
     pub id: uuid::Uuid,
     pub common_name: String,

@@ -282,6 +282,7 @@ fn EventDetail(event: AuditEventView) -> impl IntoView {
                 {row("Time (UTC)", event.at.replace('T', " "))}
                 {row("Actor", actor)}
                 {code_row("Action", event.action.clone())}
+                {event.recorded_action.clone().map(|stored| code_row("Recorded as", stored))}
                 {row("Object", dash(event.object.clone()))}
                 {row("Outcome", event.outcome.clone())}
                 {row("Request id", dash(event.request_id.clone()))}

@@ -352,7 +352,9 @@ impl Driver<'_> {
         self.save_raw(state, Some(&problem), None).await?;
         // The request has failed whatever happens here: its answers still come down.
         let now = OffsetDateTime::now_utc();
-        if let Err(error) = crate::renewal::order_failed(self.state, self.row.certificate_id, reason, now).await {
+        if let Err(error) =
+            crate::renewal::failure::order_failed(self.state, self.row.certificate_id, reason, now).await
+        {
             tracing::warn!(certificate = %self.row.certificate_id, error = %error, "could not record the failed renewal");
         }
         challenges::take_down(self.state, self.row.certificate_id).await;

@@ -1,20 +1,21 @@
 //! Authentication of `/api/v1/*`: a personal API token as `Authorization: Bearer`, and nothing else (browser
 //! sessions are not accepted there, and tokens are not accepted anywhere else). Requests that change state need
-//! a read-write token. Refusals are audited.
+//! a read-write token. Refusals are audited and answered as the REST API's `ApiError`. The OpenAPI document
+//! (`rest::OPENAPI_PATH`) is public: it is the contract clients read before they hold a token.
 
 use app::AppError;
 use app::model::TokenScope;
-use axum::Json;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method};
 use serde_json::json;
 use time::OffsetDateTime;
 
 use super::tokens;
 use crate::audit::{Action, Actor, Object};
+use crate::rest::{ApiError, OPENAPI_PATH};
 use crate::state::AppState;
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
@@ -27,7 +28,8 @@ pub fn presented_token(headers: &http::HeaderMap) -> Option<&str> {
 }
 
 pub async fn require_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/v1/") {
+    let path = request.uri().path();
+    if !path.starts_with("/api/v1/") || path == OPENAPI_PATH {
         return next.run(request).await;
     }
     let Some(presented) = presented_token(request.headers()).map(str::to_owned) else {
@@ -44,28 +46,21 @@ pub async fn require_token(State(state): State<AppState>, mut request: Request, 
         }
         Err(error) => {
             tracing::warn!(error = %error, "cannot check an API token");
-            return (StatusCode::SERVICE_UNAVAILABLE, Json(AppError::Unavailable { service: "the database".into() }))
-                .into_response();
+            return ApiError::from(AppError::Unavailable { service: "the database".into() }).into_response();
         }
     };
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD);
     if changes_state && scope == TokenScope::Read {
         let actor = Actor::caller(&refused.meta, &caller);
         refused.record(&state, &actor, "read-only token used for a change").await;
-        let error = AppError::Forbidden;
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({ "kind": "forbidden", "message": error.to_string(), "reason": "this token's scope is read-only" })),
-        )
-            .into_response();
+        return ApiError::new(AppError::Forbidden).with_message("this token's scope is read-only").into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
 }
 
 fn unauthorized(message: &str) -> Response {
-    let mut response =
-        (StatusCode::UNAUTHORIZED, Json(json!({ "kind": "unauthenticated", "message": message }))).into_response();
+    let mut response = ApiError::new(AppError::Unauthenticated).with_message(message).into_response();
     response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"certdesk\""));
     response
 }

@@ -12,7 +12,7 @@ use app::AppError;
 use app::ssr::{Caller, ClientAddr};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use http::{HeaderValue, StatusCode};
@@ -109,7 +109,7 @@ fn too_many_requests(path: &str, request_id: &str, wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let seconds = seconds.max(1);
     let mut response = if path.starts_with("/rpc/") || path.starts_with("/api/") {
-        crate::api::error_response(AppError::TooManyRequests { retry_after_secs: seconds })
+        crate::rest::ApiError::from(AppError::TooManyRequests { retry_after_secs: seconds }).into_response()
     } else {
         let message = format!("certdesk received too many requests from your address. Try again in {seconds} s.");
         page::problem(StatusCode::TOO_MANY_REQUESTS, "Too many requests", &message, request_id)

@@ -473,6 +473,10 @@ async fn former_action_names_read_and_filter_as_todays(pool: PgPool) {
     assert_eq!(listed("auth.sign_in_denied").await, [(2, "auth.sign_in_denied".to_owned())]);
     assert_eq!(listed("auth.login").await.len(), 3, "a former name finds every action it covered");
     assert_eq!(listed("api_token.created").await, [(4, "api_token.created".to_owned())]);
+    let old = audit_viewer::event(&state, &ada, 1).await.unwrap();
+    assert_eq!((old.action.as_str(), old.recorded_action.as_deref()), ("auth.signed_in", Some("auth.login")));
+    let new = audit_viewer::event(&state, &ada, 3).await.unwrap();
+    assert_eq!((new.action.as_str(), new.recorded_action.as_deref()), ("auth.signed_in", None));
     let verified = audit::verify_chain(&pool, &state.chain_key).await.unwrap();
     assert_eq!(verified, Ok(audit::VerifyReport { events: 4, verified_through: 4 }), "names are read, never rewritten");
 }

@@ -26,6 +26,7 @@ mod metrics;
 mod notifications;
 mod offboarding;
 mod oidc_tokens;
+mod openapi;
 mod quotas;
 mod rate_limits;
 mod refusals;
