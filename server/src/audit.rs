@@ -74,10 +74,6 @@ impl AuditEntry {
         self
     }
 
-    pub fn action(&self) -> &str {
-        &self.action
-    }
-
     /// The details as stored: the caller's, plus the API token the person acted through.
     fn stored_details(&self) -> Value {
         let mut details = self.details.clone();

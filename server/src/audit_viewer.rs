@@ -54,6 +54,7 @@ pub async fn event(state: &AppState, meta: &RequestMeta, seq: i64) -> Result<Aud
     let Some(event) = db::audit::event_by_seq(&state.pool, seq).await? else {
         return Err(ServerError::Client(AppError::not_found("audit event")));
     };
+    let action = todays_name(&event.action, &event.outcome);
     Ok(AuditEventView {
         seq: event.seq,
         at: rfc3339(event.occurred_at),
@@ -63,8 +64,8 @@ pub async fn event(state: &AppState, meta: &RequestMeta, seq: i64) -> Result<Aud
         actor: event.actor,
         actor_name: event.actor_name,
         actor_email: event.actor_email,
-        recorded_action: (todays_name(&event.action, &event.outcome) != event.action).then(|| event.action.clone()),
-        action: todays_name(&event.action, &event.outcome),
+        recorded_action: (action != event.action).then_some(event.action),
+        action,
         object: event.object,
         outcome: event.outcome,
         request_id: event.request_id,

@@ -31,7 +31,6 @@ use crate::issuance::flow::{self, Requester};
 use crate::issuance::quota::QuotaUse;
 use crate::state::AppState;
 
-pub use failure::{RETRY_BASE, RETRY_CAP, backoff, order_failed};
 pub use job::Renewal;
 pub use settings::{RenewalSettings, renewal_point};
 

@@ -14,7 +14,8 @@ use crate::policy::MAX_VALIDITY_DAYS;
 
 /// More names than this is a mistake, not a certificate.
 const MAX_NAMES: usize = 100;
-const MAX_IDEMPOTENCY_KEY: usize = 128;
+/// Longest idempotency key, in the body or the `Idempotency-Key` header.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
 pub enum CheckedKey {
     Generate(KeyType),

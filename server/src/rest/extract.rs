@@ -9,6 +9,8 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
+// The header's bound is the body's `idempotency_key` bound: one key, whichever way it is sent.
+use crate::issuance::request::MAX_IDEMPOTENCY_KEY;
 
 /// What a path id names, for the 404 that answers an id that is not a UUID.
 pub trait Named: Send + Sync {
@@ -55,9 +57,6 @@ impl<S: Send + Sync, K: Named> FromRequestParts<S> for PathId<K> {
         Ok(Self { id, kind: PhantomData })
     }
 }
-
-/// Longest `Idempotency-Key` accepted (the same bound as the body's `idempotency_key`).
-pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
 /// The `Idempotency-Key` header, if sent: printable ASCII, 1 to 128 characters once trimmed.
 #[derive(Debug, Clone, Default)]
