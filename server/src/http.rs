@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::rest::routes())
         .merge(crate::crl::routes::routes())
         .merge(crate::metrics::routes::routes())
-        .merge(crate::acme::responder::routes())
+        .merge(crate::orders::responder::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || {
                 provide_context(fallback_backend.clone());

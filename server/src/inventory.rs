@@ -168,7 +168,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         revocation,
         can_revoke,
         renewal,
-        order: db::acme::find_order(&state.pool, id).await?.map(|row| crate::acme::progress_of(&row)),
+        order: db::acme::find_order(&state.pool, id).await?.map(|row| crate::orders::progress_of(&row)),
         common_name: record.common_name,
         issuer_id: record.issuer_id,
     })
@@ -185,7 +185,7 @@ pub async fn request_options(state: &AppState, caller: &Caller) -> Result<Reques
                 id: issuer.config.id.clone(),
                 display_name: issuer.config.display_name.clone(),
                 kind: issuer.summary().kind,
-                can_request: allowed.can_request() && issuer.authority().is_ok(),
+                can_request: allowed.can_request(),
                 suffixes: allowed.suffixes.iter().map(|name| name.as_str().to_owned()).collect(),
                 wildcard_suffixes: allowed.wildcard_suffixes.iter().map(|name| name.as_str().to_owned()).collect(),
                 ip_sans: allowed.ip_sans(),

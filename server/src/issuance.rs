@@ -1,12 +1,16 @@
-//! Certificate requests: checking what was asked (`request`), holding it against the person's quotas (`quota`),
-//! issuing it exactly once (`flow`), recording how it ended (`record`), and resolving requests a crash left half-way (`reconcile`).
+//! Certificate requests: checking what was asked (`request`, with its renewal settings in `renewal_settings`),
+//! holding it against the person's quotas (`quota`), issuing it exactly once (`pipeline`), recording how it ended
+//! (`record`), telling the modules above what happened (`events`), and resolving requests a crash left half-way
+//! (`reconcile`).
 
-pub mod flow;
+pub mod events;
+pub mod pipeline;
 pub mod quota;
 pub mod reconcile;
 pub mod record;
+pub mod renewal_settings;
 pub mod request;
 pub mod reused_key;
 
-pub use flow::issue;
+pub use pipeline::issue;
 pub use request::check;

@@ -1,8 +1,10 @@
 //! The configured issuers: how to reach each one, whether it answers (for `/readyz`), and the certificate
-//! authority behind it that signs CSRs.
+//! authority behind it (`authority`): OpenBao/Vault PKI (`vault`), which signs at once, or an ACME CA (`acme`),
+//! which finishes orders later.
 
+pub mod acme;
+mod authority;
 mod probe;
-pub mod signing;
 pub mod vault;
 
 use std::sync::Arc;
@@ -14,12 +16,12 @@ use app::model::{IssuerKind, IssuerSummary};
 
 use sqlx::PgPool;
 
-use crate::acme::AcmeIssuer;
 use crate::config::{ConfigError, IssuerConfig, IssuerKindConfig};
 use crate::sealing::Sealer;
 
+pub use acme::AcmeIssuer;
+pub use authority::{CertificateAuthority, Issued, IssuerError, PublishedCrl, RenewalInfo, Signed, SigningRequest};
 pub use probe::ProbeResult;
-pub use signing::{CertificateAuthority, IssuerError, PublishedCrl, Signed, SigningRequest};
 
 /// Readiness probes must answer well inside a load balancer's check interval.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -30,8 +32,9 @@ const ACME_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct Issuer {
     pub config: IssuerConfig,
     http: reqwest::Client,
-    authority: Option<Arc<dyn CertificateAuthority>>,
-    /// Set for ACME issuers: orders are driven through it.
+    authority: Arc<dyn CertificateAuthority>,
+    /// Set for ACME issuers, for the order driver (`orders`), which speaks ACME; everything else goes through
+    /// `authority`.
     acme: Option<Arc<AcmeIssuer>>,
 }
 
@@ -47,17 +50,14 @@ impl Issuer {
         }
     }
 
-    /// The ACME side of an ACME issuer.
+    /// The ACME protocol side of an ACME issuer, for the order driver only.
     pub fn acme(&self) -> Option<&AcmeIssuer> {
         self.acme.as_deref()
     }
 
-    /// The CA that signs for this issuer; `NotConfigured` for kinds certdesk cannot issue from yet.
-    pub fn authority(&self) -> Result<&dyn CertificateAuthority, IssuerError> {
-        self.authority.as_deref().ok_or_else(|| IssuerError::NotConfigured {
-            issuer: self.config.id.clone(),
-            detail: "issuance from this kind of issuer is not available yet".into(),
-        })
+    /// The CA behind this issuer.
+    pub fn authority(&self) -> &dyn CertificateAuthority {
+        self.authority.as_ref()
     }
 
     pub async fn probe(&self) -> ProbeResult {
@@ -90,9 +90,9 @@ impl IssuerRegistry {
             .map(|(index, config)| {
                 let http = http_client(config, index, PROBE_TIMEOUT)?;
                 let mut acme = None;
-                let authority: Option<Arc<dyn CertificateAuthority>> = match &config.kind {
+                let authority: Arc<dyn CertificateAuthority> = match &config.kind {
                     IssuerKindConfig::Vault { address, mount, role, approle, .. } => {
-                        Some(Arc::new(vault::VaultIssuer::new(
+                        Arc::new(vault::VaultIssuer::new(
                             &config.id,
                             address,
                             mount,
@@ -101,7 +101,7 @@ impl IssuerRegistry {
                             config.ca_bundle_path.clone(),
                             // Its own client: fetching a large CRL may take longer than a readiness probe may.
                             http_client(config, index, vault::REQUEST_TIMEOUT)?,
-                        )))
+                        ))
                     }
                     IssuerKindConfig::Acme(acme_config) => {
                         let issuer = Arc::new(AcmeIssuer::new(
@@ -112,7 +112,7 @@ impl IssuerRegistry {
                             sealer.cloned(),
                         ));
                         acme = Some(issuer.clone());
-                        Some(issuer)
+                        issuer
                     }
                 };
                 Ok(Issuer { config: config.clone(), http, authority, acme })

@@ -3,10 +3,8 @@
 //! Replicas that are not the leader retry the election every few seconds; a replica that dies releases the lock
 //! with its connection, and the next one to take it carries on from the recorded runs.
 //!
-//! Registering a job is one line in `catalogue::registry()`.
+//! Registering a job is one line in `schedule::registry()`.
 
-pub mod builtin;
-mod catalogue;
 pub mod leader;
 pub mod overview;
 pub mod runner;
@@ -22,7 +20,6 @@ use crate::config::{ConfigError, JobsConfig};
 use crate::error::ServerError;
 use crate::state::AppState;
 
-pub use catalogue::registry;
 pub use runner::spawn;
 pub use status::JobStatus;
 

@@ -1,7 +1,6 @@
 //! certdesk's server: configuration, the HTTP surface around the Leptos app, PostgreSQL, the audit log,
 //! issuers, keys and certificate formats, the PKI ceremony, and the command line.
 
-pub mod acme;
 pub mod audit;
 pub mod audit_viewer;
 pub mod auth;
@@ -22,13 +21,16 @@ pub mod issuance;
 pub mod issuers;
 pub mod jobs;
 pub mod keys;
+pub mod listeners;
 pub mod metrics;
 pub mod names;
 pub mod notifications;
+pub mod orders;
 pub mod policy;
 pub mod renewal;
 pub mod rest;
 pub mod revocation;
+pub mod schedule;
 pub mod sealing;
 pub mod serve;
 pub mod state;

@@ -7,15 +7,16 @@
 //! `run_once(state, now)` renews everything `due(state, now)`; the `renewal` job runs it on the job leader (time
 //! is passed in, so tests never sleep). A failed attempt leaves the old certificate untouched and current, keeps
 //! the error, tells the owner, and schedules the next attempt with capped exponential backoff. Issuers not
-//! configured for issuance are skipped. An ACME renewal is an order finishing in the background: its renewal
-//! point comes from the CA's renewal information when offered (`acme::ari`), and a failed order counts as a
-//! failed attempt (`order_failed`).
+//! no longer configured are skipped. An ACME renewal is an order finishing in the background: its renewal
+//! point comes from the CA's renewal information when offered (`ari`), and a failed order counts as a
+//! failed attempt (`failure::order_failed`). A certificate's renewal settings belong to its request
+//! (`issuance::renewal_settings`).
 
+pub mod ari;
 pub mod failure;
 mod job;
 pub mod manual;
 mod request;
-pub mod settings;
 pub mod view;
 
 use app::AppError;
@@ -27,12 +28,12 @@ use crate::audit::Actor;
 use crate::db;
 use crate::db::certificates::CertificateRecord;
 use crate::error::ServerError;
-use crate::issuance::flow::{self, Requester};
+use crate::issuance::pipeline::{self, Requester};
 use crate::issuance::quota::QuotaUse;
 use crate::state::AppState;
 
+pub use crate::issuance::renewal_settings::{RenewalSettings, renewal_point};
 pub use job::Renewal;
-pub use settings::{RenewalSettings, renewal_point};
 
 /// Certificates renewed per run; the rest are still due at the next run.
 const BATCH: i64 = 50;
@@ -48,16 +49,14 @@ pub struct Due {
 }
 
 /// Issued certificates with automatic renewal whose renewal point (and backoff, after a failure) has passed at
-/// `now`, most urgent first; those of issuers that cannot issue right now by configuration are left out, and so
-/// are those with a renewal in flight (an ACME order still running) and those requested less than the renewal
+/// `now`, most urgent first; those of issuers no longer configured are left out, and so are those with a renewal in flight (an ACME order still running) and those requested less than the renewal
 /// floor (`limits.renewal_floor_minutes`) ago, whatever moved their renewal point (the CA's renewal information).
 pub async fn due(state: &AppState, now: OffsetDateTime) -> Result<Vec<Due>, ServerError> {
-    let renewable = |issuer: &crate::issuers::Issuer| issuer.authority().is_ok();
     let requested_before = now - state.config.limits.renewal_floor;
     Ok(db::renewal::due(&state.pool, now, requested_before, BATCH)
         .await?
         .into_iter()
-        .filter(|row| state.issuers.get(&row.issuer_id).is_some_and(renewable))
+        .filter(|row| state.issuers.get(&row.issuer_id).is_some())
         .map(|row| Due { id: row.id, issuer_id: row.issuer_id, renew_at: row.renew_at, attempts: row.renewal_attempts })
         .collect())
 }
@@ -72,13 +71,13 @@ pub struct RunReport {
     /// Renewed concurrently by someone else (another replica, the button).
     pub skipped: usize,
     /// What the ACME CAs said about renewal windows (ARI).
-    pub renewal_info: crate::acme::ari::AriReport,
+    pub renewal_info: ari::AriReport,
 }
 
 /// Renews every certificate due at `now`.
 pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport, ServerError> {
     // The ACME CAs' suggested windows first: they can move a renewal point to now.
-    let renewal_info = crate::acme::ari::refresh_due(state, now).await?;
+    let renewal_info = ari::refresh_due(state, now).await?;
     let mut report = RunReport { renewal_info, ..RunReport::default() };
     for due in due(state, now).await? {
         let Some(record) = db::certificates::find_visible(&state.pool, due.id, None).await? else { continue };
@@ -122,7 +121,7 @@ pub(crate) async fn renew(
     let settings = RenewalSettings::of(&row);
     let request = request::for_renewal(record, row.csr_pem, settings, idempotency_key)?;
     let requester = Requester { owner_id: record.owner_id, actor: actor.clone(), renews: Some(record.id), quota };
-    match flow::issue_for(state, &requester, request).await {
+    match pipeline::issue_for(state, &requester, request).await {
         Ok(renewed) => Ok(renewed),
         Err(error @ ServerError::Client(AppError::Conflict { .. } | AppError::QuotaExceeded { .. })) => Err(error),
         Err(error) => {

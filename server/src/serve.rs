@@ -66,6 +66,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         readiness: crate::http::SingleFlight::new(crate::http::READINESS_FRESH_FOR),
         rate_limits,
         refusals: crate::auth::refusals::RefusalThrottle::new(crate::auth::refusals::WINDOW),
+        issuance_listener: Arc::new(crate::listeners::Listeners),
     })
 }
 
@@ -87,13 +88,13 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     if let Some(addr) = state.config.acme.http01_listen {
         let responder_state = state.clone();
         tokio::spawn(async move {
-            if let Err(error) = crate::acme::responder::serve_dedicated(responder_state, addr).await {
+            if let Err(error) = crate::orders::responder::serve_dedicated(responder_state, addr).await {
                 tracing::error!(listen = %addr, error = %error, "the HTTP-01 responder could not listen");
             }
         });
     }
     crate::crl::refresher::spawn_all(&state);
-    crate::jobs::spawn(state.clone(), crate::jobs::registry())?;
+    crate::jobs::spawn(state.clone(), crate::schedule::registry())?;
     let pool = state.pool.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;

@@ -15,6 +15,7 @@ use crate::crl::refresh_status::CrlRefresher;
 use crate::dns_update::DnsServers;
 use crate::http::rate_limit::RateLimits;
 use crate::http::single_flight::SingleFlight;
+use crate::issuance::events::IssuanceListener;
 use crate::issuers::IssuerRegistry;
 use crate::jobs::status::JobStatus;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     /// Which anonymous refusals still get an audit row this minute.
     pub refusals: RefusalThrottle,
+    /// Who hears what issuance tells (`crate::listeners`).
+    pub issuance_listener: Arc<dyn IssuanceListener<AppState>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -114,7 +114,7 @@ impl std::fmt::Display for Refreshed {
 
 /// Fetches (after a rebuild, if asked), checks and stores one issuer's CRL.
 pub async fn refresh_once(state: &AppState, issuer: &Issuer, rebuild: bool) -> Result<Refreshed, CrlError> {
-    let Some(published) = issuer.authority()?.crl(rebuild).await? else { return Ok(Refreshed::NotPublished) };
+    let Some(published) = issuer.authority().crl(rebuild).await? else { return Ok(Refreshed::NotPublished) };
     let root = match &issuer.config.kind {
         IssuerKindConfig::Vault { root_ca_der, .. } => root_ca_der.as_deref(),
         IssuerKindConfig::Acme(_) => None,

@@ -40,10 +40,7 @@ pub async fn reconcile_pending(state: &AppState, now: OffsetDateTime) -> Result<
             report.failed += 1;
             continue;
         };
-        let found = match issuer.authority() {
-            Ok(authority) => authority.find_signed(&public_key, intent.created_at).await,
-            Err(error) => Err(error),
-        };
+        let found = issuer.authority().find_signed(&public_key, intent.created_at).await;
         match found {
             Ok(Some(signed)) => match verified(issuer, signed) {
                 Ok(material) => {

@@ -111,7 +111,7 @@ pub(crate) async fn complete(
     }
     let floor = state.config.limits.renewal_floor;
     let renewed =
-        crate::renewal::settings::on_issued(&mut tx, id, facts.not_before, facts.not_after, now, floor).await?;
+        super::renewal_settings::on_issued(&mut tx, id, facts.not_before, facts.not_after, now, floor).await?;
     let details = json!({
         "issuer": issuer_id, "serial": serial, "names": dns,
         "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),
@@ -130,10 +130,9 @@ pub(crate) async fn complete(
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     tx.commit().await?;
-    if let Some(previous) = renewed
-        && let Err(error) = crate::notifications::renewal_succeeded(state, previous, id, now).await
-    {
-        tracing::warn!(certificate = %id, error = %error, "could not record the renewal notice");
+    if let Some(previous) = renewed {
+        let renewed = super::events::IssuanceEvent::Renewed { previous, successor: id, at: now };
+        state.issuance_listener.heard(state, renewed).await;
     }
     Ok(RequestedCertificate {
         id,

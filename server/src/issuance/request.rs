@@ -39,7 +39,7 @@ pub struct CheckedRequest {
     pub idempotency_key: Option<String>,
     /// SHA-256 over the request as understood: a reused idempotency key must come with the same request.
     pub fingerprint: Vec<u8>,
-    pub renewal: crate::renewal::RenewalSettings,
+    pub renewal: super::renewal_settings::RenewalSettings,
 }
 
 impl CheckedRequest {
@@ -119,7 +119,7 @@ pub fn check(input: CertificateRequest, renewal_floor: std::time::Duration) -> R
             (CheckedKey::Csr(Box::new(csr)), key_type, text)
         }
     };
-    let renewal = crate::renewal::settings::check(
+    let renewal = super::renewal_settings::check(
         input.renewal.as_ref(),
         matches!(key, CheckedKey::Csr(_)),
         input.validity_days,

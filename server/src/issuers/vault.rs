@@ -17,7 +17,7 @@ use vaultrs::error::ClientError;
 
 use app::model::RevocationReason;
 
-use super::signing::{CertificateAuthority, IssuerError, PublishedCrl, Signed, SigningRequest};
+use super::authority::{CertificateAuthority, Issued, IssuerError, PublishedCrl, Signed, SigningRequest};
 use crate::ceremony::role_name;
 use crate::config::AppRoleCredentials;
 
@@ -139,7 +139,8 @@ impl VaultIssuer {
 
 #[async_trait]
 impl CertificateAuthority for VaultIssuer {
-    async fn sign(&self, request: &SigningRequest<'_>) -> Result<Signed, IssuerError> {
+    /// OpenBao signs while the requester waits.
+    async fn issue(&self, request: &SigningRequest<'_>) -> Result<Issued, IssuerError> {
         let role = role_name(&self.role_base, request.key_family, request.client_auth);
         let ttl = format!("{}s", request.validity.as_secs());
         let (mount, role, ttl) = (self.mount.as_str(), role.as_str(), ttl.as_str());
@@ -164,7 +165,7 @@ impl CertificateAuthority for VaultIssuer {
             _ => vec![response.issuing_ca],
         };
         let chain_der = chain_pem.iter().map(|pem| pem_to_der(&self.id, pem)).collect::<Result<_, _>>()?;
-        Ok(Signed { leaf_der, chain_der })
+        Ok(Issued::Signed(Signed { leaf_der, chain_der }))
     }
 
     /// Walks the mount's stored certificates (OpenBao keeps every one it signs unless `no_store`) for one with

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::settings::RenewalSettings;
+use super::RenewalSettings;
 use crate::db::certificates::CertificateRecord;
 use crate::error::ServerError;
 use crate::issuance::request::{CheckedKey, CheckedRequest};

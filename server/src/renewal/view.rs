@@ -6,7 +6,7 @@ use app::ssr::Caller;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::settings::RenewalSettings;
+use super::RenewalSettings;
 use crate::auth::roles::authority_over;
 use crate::db;
 use crate::db::certificates::stored_status;

@@ -114,10 +114,7 @@ pub(crate) async fn carry_out(
         .and_then(|leaf| pem::parse(leaf).ok())
         .map(pem::Pem::into_contents)
         .unwrap_or_default();
-    let answered = match issuer.authority() {
-        Ok(authority) => authority.revoke(serial, &leaf_der, reason).await,
-        Err(error) => Err(error),
-    };
+    let answered = issuer.authority().revoke(serial, &leaf_der, reason).await;
     let issuer_time = match answered {
         Ok(time) => time,
         Err(error) => {

@@ -41,7 +41,7 @@ fn public_request(names: &[&str]) -> Value {
 /// certdesk's HTTP-01 responder where this Pebble's validator connects.
 fn responder(state: &certdesk::state::AppState, port: u16) -> tokio::task::JoinHandle<std::io::Result<()>> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    tokio::spawn(certdesk::acme::responder::serve_dedicated(state.clone(), addr))
+    tokio::spawn(certdesk::orders::responder::serve_dedicated(state.clone(), addr))
 }
 
 async fn detail(api: &Api, id: &str) -> Value {
@@ -194,7 +194,7 @@ async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_ret
     let renew_at = renew_at.expect("a server-generated key renews itself by default");
     // RFC 9773's identifier of Pebble's certificate: its serial, base64url, after the authority key identifier.
     let (_, leaf) = api.download(&first.to_string(), "leaf-pem", None).await;
-    let identifier = certdesk::acme::ari::identifier_of(std::str::from_utf8(&leaf).unwrap()).unwrap();
+    let identifier = certdesk::issuers::acme::renewal_info::identifier_of(std::str::from_utf8(&leaf).unwrap()).unwrap();
     let serial = issued["serial"].as_str().unwrap().replace(':', "").to_lowercase();
     use base64::Engine;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(identifier.serial.as_bytes()).unwrap();
@@ -219,7 +219,7 @@ async fn an_acme_certificate_is_renewed_through_the_ca_and_a_failed_order_is_ret
     // What a CA with renewal information answers is stored as `acme::ari` stores it, and the page shows it.
     let (window_start, window_end) =
         (OffsetDateTime::now_utc() + time::Duration::days(20), OffsetDateTime::now_utc() + time::Duration::days(22));
-    let chosen = certdesk::acme::ari::point_in_window(window_start, window_end, OffsetDateTime::now_utc(), 0.5);
+    let chosen = certdesk::renewal::ari::point_in_window(window_start, window_end, OffsetDateTime::now_utc(), 0.5);
     let answer = certdesk::db::renewal::AriAnswer {
         window: Some((window_start, window_end)),
         renew_at: Some(chosen),
@@ -329,7 +329,7 @@ async fn an_unreachable_ca_is_retried_and_the_order_completes_when_it_is_back(po
 
     gate.open();
     // Time passed in: the retry is due.
-    certdesk::acme::resume_due(&state, OffsetDateTime::now_utc() + Duration::from_secs(3600)).await.unwrap();
+    certdesk::orders::resume_due(&state, OffsetDateTime::now_utc() + Duration::from_secs(3600)).await.unwrap();
     let issued = until_order_ends(&api, &id, Duration::from_secs(60)).await;
     assert_eq!(issued["status"], "issued", "{issued}");
     assert!(issued["order"]["retrying"].is_null());
@@ -385,7 +385,7 @@ async fn a_restarted_certdesk_resumes_the_stored_order_under_random_bad_nonces_a
     // The restarted certdesk finds the order once the dead driver's lease ran out (time passed in) and resumes it.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
-        certdesk::acme::resume_due(&survivor, OffsetDateTime::now_utc() + Duration::from_secs(60)).await.unwrap();
+        certdesk::orders::resume_due(&survivor, OffsetDateTime::now_utc() + Duration::from_secs(60)).await.unwrap();
         let status: String = sqlx::query_scalar("SELECT status FROM certificates WHERE id = $1")
             .bind(id)
             .fetch_one(&pool)

@@ -475,7 +475,7 @@ async fn the_reconciler_completes_a_request_interrupted_after_signing_and_fails_
         ids.push((id, csr));
     }
     // The issuer signs the first request; then certdesk "dies" before recording the answer.
-    let authority = state.issuers.get("private").unwrap().authority().unwrap();
+    let authority = state.issuers.get("private").unwrap().authority();
     let request = SigningRequest {
         csr_pem: &ids[0].1,
         common_name: None,
@@ -483,7 +483,9 @@ async fn the_reconciler_completes_a_request_interrupted_after_signing_and_fails_
         client_auth: false,
         validity: std::time::Duration::from_secs(86_400),
     };
-    let signed = authority.sign(&request).await.unwrap();
+    let Ok(certdesk::issuers::Issued::Signed(signed)) = authority.issue(&request).await else {
+        panic!("OpenBao signs at once")
+    };
     let serial = certdesk::bundle::certificate_facts(&signed.leaf_der).unwrap().serial_colon();
 
     let report = certdesk::issuance::reconcile::reconcile_pending(&state, OffsetDateTime::now_utc()).await.unwrap();

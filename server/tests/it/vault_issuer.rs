@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use certdesk::config::AppRoleCredentials;
 use certdesk::issuers::vault::VaultIssuer;
-use certdesk::issuers::{CertificateAuthority, IssuerError, SigningRequest};
+use certdesk::issuers::{CertificateAuthority, Issued, IssuerError, Signed, SigningRequest};
 use certdesk::keys::{self, KeyType};
 use certdesk::names::normalize_dns_name;
 use secrecy::SecretString;
@@ -39,6 +39,14 @@ fn csr_for(key_type: KeyType, name: &str) -> String {
     keys::build_csr(&key, Some(name), &[normalize_dns_name(name).unwrap()], &[]).unwrap()
 }
 
+/// OpenBao signs at once: the certificate, or why not.
+async fn signed(vault: &VaultIssuer, request: &SigningRequest<'_>) -> Result<Signed, IssuerError> {
+    match vault.issue(request).await? {
+        Issued::Signed(signed) => Ok(signed),
+        Issued::Ordered => panic!("OpenBao signs while the requester waits"),
+    }
+}
+
 fn request(csr: &str, key_type: KeyType, client_auth: bool) -> SigningRequest<'_> {
     SigningRequest {
         csr_pem: csr,
@@ -57,7 +65,8 @@ async fn every_key_family_is_signed_and_chains_to_the_offline_root() {
     let vault = issuer(&stack, &stack.openbao_address(), None);
     for key_type in KeyType::ALL {
         let csr = csr_for(key_type, "app.cluster.local");
-        let signed = vault.sign(&request(&csr, key_type, false)).await.unwrap_or_else(|e| panic!("{key_type:?}: {e}"));
+        let signed =
+            signed(&vault, &request(&csr, key_type, false)).await.unwrap_or_else(|e| panic!("{key_type:?}: {e}"));
         let (intermediates, root) = signed.chain_der.split_at(signed.chain_der.len() - 1);
         assert_eq!(root[0], root_der, "the chain ends at the offline root");
         certdesk::bundle::verify_chain(&signed.leaf_der, intermediates, &root[0], time::OffsetDateTime::now_utc())
@@ -74,7 +83,7 @@ async fn every_key_family_is_signed_and_chains_to_the_offline_root() {
     }
     // The token is reused: a second signature needs no new login (and still works).
     let csr = csr_for(KeyType::EcP256, "again.priv.example.test");
-    vault.sign(&request(&csr, KeyType::EcP256, true)).await.unwrap();
+    signed(&vault, &request(&csr, KeyType::EcP256, true)).await.unwrap();
 }
 
 #[tokio::test]
@@ -82,17 +91,20 @@ async fn refusals_bad_credentials_and_an_unreachable_server_are_told_apart() {
     let stack = stack();
     let vault = issuer(&stack, &stack.openbao_address(), None);
     let csr = csr_for(KeyType::EcP256, "www.example.com");
-    match vault.sign(&request(&csr, KeyType::EcP256, false)).await {
+    match signed(&vault, &request(&csr, KeyType::EcP256, false)).await {
         Err(IssuerError::Refused { message, .. }) => assert!(message.contains("www.example.com"), "{message}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
     let wrong_secret = issuer(&stack, &stack.openbao_address(), Some("00000000-0000-0000-0000-000000000000"));
     let csr = csr_for(KeyType::EcP256, "app.cluster.local");
     assert!(matches!(
-        wrong_secret.sign(&request(&csr, KeyType::EcP256, false)).await,
+        signed(&wrong_secret, &request(&csr, KeyType::EcP256, false)).await,
         Err(IssuerError::NotConfigured { .. })
     ));
     let nowhere = reqwest::Url::parse(&format!("http://127.0.0.1:{}", crate::support::free_port())).unwrap();
     let down = issuer(&stack, &nowhere, None);
-    assert!(matches!(down.sign(&request(&csr, KeyType::EcP256, false)).await, Err(IssuerError::Unavailable { .. })));
+    assert!(matches!(
+        signed(&down, &request(&csr, KeyType::EcP256, false)).await,
+        Err(IssuerError::Unavailable { .. })
+    ));
 }

@@ -1,22 +1,18 @@
-//! ACME renewal information (ARI, RFC 9773): asks the CA when each of its certificates should be renewed, places
-//! the renewal point at a uniformly random moment of the suggested window (or now, when the window has begun),
-//! and asks again when the CA's `Retry-After` says. A renewal order names the certificate it replaces, so the CA
-//! can exempt it from rate limits. A CA without ARI keeps the lifetime share (`renewal::renewal_point`) and is
-//! asked again daily, in case it gains it.
+//! Renewal windows from the CAs that suggest them (ACME renewal information, RFC 9773): asks the CA when each of
+//! its certificates should be renewed, places the renewal point at a uniformly random moment of the suggested
+//! window (or now, when the window has begun), and asks again when the CA's `Retry-After` says. A CA without
+//! renewal information keeps the lifetime share (`renewal::renewal_point`) and is asked again daily, in case it
+//! gains it.
 
-use std::borrow::Cow;
 use std::time::Duration as StdDuration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use instant_acme::CertificateIdentifier;
 use rand::Rng;
 use time::{Duration, OffsetDateTime};
-use x509_parser::extensions::ParsedExtension;
 
 use crate::db;
 use crate::db::renewal::AriAnswer;
 use crate::error::ServerError;
+use crate::issuers::RenewalInfo;
 use crate::state::AppState;
 
 /// Certificates asked about per renewal run.
@@ -36,26 +32,6 @@ pub struct AriReport {
     pub unsupported: usize,
     /// Requests that failed; asked again later.
     pub failed: usize,
-}
-
-enum Asked {
-    Window((instant_acme::RenewalInfo, StdDuration)),
-    Unsupported,
-    Failed(String),
-}
-
-/// The identifier RFC 9773 §4.1 gives a certificate: its authority key identifier and DER serial, base64url.
-pub fn identifier_of(leaf_pem: &str) -> Option<CertificateIdentifier<'static>> {
-    let der = pem::parse(leaf_pem).ok()?.into_contents();
-    let (_, certificate) = x509_parser::parse_x509_certificate(&der).ok()?;
-    let key_identifier = certificate.iter_extensions().find_map(|extension| match extension.parsed_extension() {
-        ParsedExtension::AuthorityKeyIdentifier(aki) => aki.key_identifier.as_ref().map(|id| id.0.to_vec()),
-        _ => None,
-    })?;
-    Some(CertificateIdentifier {
-        authority_key_identifier: Cow::Owned(URL_SAFE_NO_PAD.encode(key_identifier)),
-        serial: Cow::Owned(URL_SAFE_NO_PAD.encode(certificate.tbs_certificate.raw_serial())),
-    })
 }
 
 /// The renewal point inside `[start, end)`: uniformly random, so a fleet renewed together spreads out; `now` when
@@ -79,49 +55,37 @@ fn next_check(now: OffsetDateTime, retry_after: StdDuration) -> OffsetDateTime {
     now + hint.clamp(MIN_RECHECK, MAX_RECHECK)
 }
 
-/// Asks the CA about every ACME certificate due for it at `now`.
+/// Asks the CAs about every certificate of theirs due for it at `now`.
 pub async fn refresh_due(state: &AppState, now: OffsetDateTime) -> Result<AriReport, ServerError> {
-    let issuers: Vec<String> =
-        state.issuers.iter().filter(|issuer| issuer.acme().is_some()).map(|issuer| issuer.config.id.clone()).collect();
+    let issuers: Vec<String> = state
+        .issuers
+        .iter()
+        .filter(|issuer| issuer.authority().offers_renewal_info())
+        .map(|issuer| issuer.config.id.clone())
+        .collect();
     let mut report = AriReport::default();
     if issuers.is_empty() {
         return Ok(report);
     }
     for candidate in db::renewal::ari_due(&state.pool, &issuers, now, BATCH).await? {
-        let Some(acme) = state.issuers.get(&candidate.issuer_id).and_then(|issuer| issuer.acme()) else { continue };
-        let Some(identifier) = identifier_of(&candidate.leaf_pem) else {
-            // No authority key identifier: the CA cannot be asked about it.
-            report.unsupported += 1;
-            let answer =
-                AriAnswer { window: None, renew_at: None, explanation_url: None, next_check: now + MAX_RECHECK };
-            db::renewal::record_ari(&state.pool, candidate.id, &answer).await?;
-            continue;
-        };
-        let asked = match acme.account().await {
-            Ok(account) => match account.renewal_info(&identifier).await {
-                Ok(answer) => Asked::Window(answer),
-                Err(instant_acme::Error::Unsupported(_)) => Asked::Unsupported,
-                Err(error) => Asked::Failed(acme.issuer_error(&error).to_string()),
-            },
-            Err(error) => Asked::Failed(error.to_string()),
-        };
-        let answer = match &asked {
-            Asked::Window((info, retry_after)) => {
+        let Some(issuer) = state.issuers.get(&candidate.issuer_id) else { continue };
+        let info = issuer.authority().renewal_info(&candidate.leaf_pem).await;
+        let answer = match &info {
+            &RenewalInfo::Window { start, end, ref explanation_url, retry_after } => {
                 report.windows += 1;
-                let window = &info.suggested_window;
                 let roll = rand::thread_rng().r#gen::<f64>();
                 AriAnswer {
-                    window: Some((window.start, window.end)),
-                    renew_at: Some(point_in_window(window.start, window.end, now, roll)),
-                    explanation_url: info.explanation_url.as_deref().filter(|url| is_web_link(url)),
-                    next_check: next_check(now, *retry_after),
+                    window: Some((start, end)),
+                    renew_at: Some(point_in_window(start, end, now, roll)),
+                    explanation_url: explanation_url.as_deref().filter(|url| is_web_link(url)),
+                    next_check: next_check(now, retry_after),
                 }
             }
-            Asked::Unsupported => {
+            RenewalInfo::Unsupported => {
                 report.unsupported += 1;
                 AriAnswer { window: None, renew_at: None, explanation_url: None, next_check: now + MAX_RECHECK }
             }
-            Asked::Failed(error) => {
+            RenewalInfo::Failed(error) => {
                 report.failed += 1;
                 tracing::warn!(certificate = %candidate.id, error = %error, "asking the CA for renewal information");
                 AriAnswer {

@@ -1,7 +1,9 @@
-//! The list of every background job certdesk runs, kept apart from the runner so that the jobs' own modules can
-//! use the runner without importing each other.
+//! The list of every background job certdesk runs (`builtin` holds those without a module of their own), kept
+//! apart from the runner (`jobs`) so that the jobs' own modules use the runner and the runner imports none of them.
 
-use super::{JobRegistry, builtin};
+pub mod builtin;
+
+use crate::jobs::JobRegistry;
 
 /// Every background job certdesk runs. One line per job.
 pub fn registry() -> JobRegistry {
@@ -11,7 +13,7 @@ pub fn registry() -> JobRegistry {
     jobs.register(builtin::Housekeeping);
     jobs.register(crate::notifications::Notifications);
     jobs.register(crate::renewal::Renewal);
-    jobs.register(crate::acme::ResumeOrders);
+    jobs.register(crate::orders::ResumeOrders);
     jobs.register(crate::revocation::worker::Revocations);
     jobs
 }

@@ -15,14 +15,14 @@ use instant_acme::{
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::account::AcmeIssuer;
 use super::challenges;
-use super::problem::{AcmeFailure, classify, describe, to_json};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::acme::{OrderRequest, OrderRow, Progress};
 use crate::error::ServerError;
 use crate::issuance::record::{complete, fail, verified};
+use crate::issuers::acme::problem::{AcmeFailure, classify, describe, to_json};
+use crate::issuers::acme::{AcmeIssuer, challenge_for};
 use crate::issuers::{Issuer, Signed};
 use crate::state::AppState;
 
@@ -189,7 +189,7 @@ impl Driver<'_> {
         let predecessor = db::renewal::predecessor_leaf(&self.state.pool, self.row.certificate_id).await?;
         let replaces = predecessor
             .filter(|(issuer_id, _)| *issuer_id == self.row.issuer_id)
-            .and_then(|(_, leaf_pem)| super::ari::identifier_of(&leaf_pem));
+            .and_then(|(_, leaf_pem)| crate::issuers::acme::renewal_info::identifier_of(&leaf_pem));
         if let Some(replaces) = replaces {
             match account.new_order(&NewOrder::new(identifiers).replaces(replaces)).await {
                 Ok(order) => return Ok(order),
@@ -209,7 +209,7 @@ impl Driver<'_> {
         while let Some(next) = authorizations.next().await {
             let mut authorization = next.map_err(|error| self.stop(&error))?;
             let identifier = authorization.identifier().to_string();
-            let choice = challenges::choose(&self.acme.config, &identifier).map_err(Stop::Fail)?;
+            let choice = challenge_for(&self.acme.config, &identifier).map_err(Stop::Fail)?;
             let status = authorization.status;
             if status != AuthorizationStatus::Pending {
                 views.push(view_of(&identifier, choice.kind.as_str(), &authorization));
@@ -264,9 +264,8 @@ impl Driver<'_> {
                 authorization.refresh().await.map_err(|error| self.stop(&error))?;
             }
             let identifier = authorization.identifier().to_string();
-            let kind = challenges::choose(&self.acme.config, &identifier)
-                .map(|choice| choice.kind.as_str())
-                .unwrap_or("dns-01");
+            let kind =
+                challenge_for(&self.acme.config, &identifier).map(|choice| choice.kind.as_str()).unwrap_or("dns-01");
             views.push(view_of(&identifier, kind, &authorization));
         }
         self.views = views;

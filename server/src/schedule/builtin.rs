@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{Job, JobError, JobReport};
 use crate::db;
+use crate::jobs::{Job, JobError, JobReport};
 use crate::state::AppState;
 
 /// Requests a crash left `pending` (see `issuance::reconcile`).

@@ -1,4 +1,4 @@
-//! Challenge answers: which challenge proves a name (the issuer's `challenges` rules), putting the answer where
+//! Challenge answers for the challenge `issuers::acme::challenge_choice` picked: putting the answer where
 //! the CA looks — HTTP-01 into PostgreSQL, where every replica's responder finds it; DNS-01 as a TXT record
 //! through RFC 2136 — and taking every answer down once the order ended, success or not.
 
@@ -7,35 +7,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::dns::PublishFailure;
-use crate::config::{AcmeIssuerConfig, ChallengeKind};
+use crate::config::ChallengeKind;
 use crate::db;
-use crate::names::DnsName;
+use crate::issuers::acme::Choice;
 use crate::state::AppState;
 
 /// The TTL of a DNS-01 record: validators look once, soon; a short TTL keeps a stale answer from lingering.
 const TXT_TTL: u32 = 60;
-
-#[derive(Debug, Clone)]
-pub struct Choice {
-    pub kind: ChallengeKind,
-    pub dns_server: Option<String>,
-}
-
-/// The challenge for an identifier as the CA spells it (`*.example.com` for a wildcard, or an IP address).
-pub fn choose(config: &AcmeIssuerConfig, identifier: &str) -> Result<Choice, String> {
-    let Ok(name) = identifier.parse::<DnsName>() else {
-        // IP identifiers (RFC 8738) are proven over HTTP-01 only.
-        return Ok(Choice { kind: ChallengeKind::Http01, dns_server: None });
-    };
-    match config.challenge_for(&name) {
-        Some((kind, dns_server)) => Ok(Choice { kind, dns_server: dns_server.map(str::to_owned) }),
-        None => Err(format!(
-            "{identifier}: wildcard names can only be proven over DNS-01, and no DNS-01 rule of this issuer covers \
-             {}",
-            name.base_domain()
-        )),
-    }
-}
 
 /// Puts the answer for one challenge where the CA will look, and records it for the take-down.
 pub async fn publish(
