@@ -1,5 +1,5 @@
 //! Automatic renewal of certificates, and "renew now". A renewal is a new certificate with the same issuer,
-//! names, key type, validity, usages and owner, through the same issuance flow as any request (policy checked
+//! names, key type, validity, usages and owner, through the same issuance pipeline as any request (policy checked
 //! again against the owner's groups, intent, issuer, verified chain); when it is issued it becomes the current
 //! certificate and the old one is kept as `superseded`, linked both ways (`renewed_from`). One renewal per
 //! certificate, in flight or done, enforced by the database, so double submits and concurrent runs renew once.
@@ -105,7 +105,7 @@ pub async fn run_once(state: &AppState, now: OffsetDateTime) -> Result<RunReport
     Ok(report)
 }
 
-/// Renews `record` through the issuance flow; a failure (other than a renewal already in flight or done, or the
+/// Renews `record` through the issuance pipeline; a failure (other than a renewal already in flight or done, or the
 /// owner's daily quota spent by "renew now") is recorded on the old certificate, which stays as it was.
 pub(crate) async fn renew(
     state: &AppState,

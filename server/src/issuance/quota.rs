@@ -1,5 +1,5 @@
 //! Per-person certificate quotas (`[limits]`): how many certificates a person may request in any 24 hours
-//! (`certificates_per_day`) and hold live at once (`live_certificates`). The issuance flow checks them twice: once
+//! (`certificates_per_day`) and hold live at once (`live_certificates`). The issuance pipeline checks them twice: once
 //! before a key is made (an exhausted quota costs certdesk nothing), and for good in the intent's transaction under
 //! a lock on the owner, so concurrent requests cannot all slip under the cap. A refusal names the quota and says
 //! what to do.

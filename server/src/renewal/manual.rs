@@ -47,7 +47,7 @@ pub async fn renew_now(
         Some(key) => db::certificates::find_by_idempotency_key(&state.pool, record.owner_id, key).await?.is_some(),
         None => false,
     };
-    // A repeated key goes straight to the flow, which answers with the first renewal (or refuses a key used for
+    // A repeated key goes straight to the pipeline, which answers with the first renewal (or refuses a key used for
     // something else); otherwise the certificate must be the current, issued one.
     if !replay {
         match stored_status(&record.status) {

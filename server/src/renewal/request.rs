@@ -1,5 +1,5 @@
 //! A renewal as a certificate request: the same issuer, names, key type, validity and usages as the certificate
-//! it renews, with a fresh key (made by the issuance flow) or, when asked, the same key (its CSR signed again,
+//! it renews, with a fresh key (made by the issuance pipeline) or, when asked, the same key (its CSR signed again,
 //! certdesk's sealed copy re-sealed for the new certificate).
 
 use sha2::{Digest, Sha256};
