@@ -1,9 +1,8 @@
 //! Certificate requests: checking what was asked (`request`, with its renewal settings in `renewal_settings`),
 //! holding it against the person's quotas (`quota`), issuing it exactly once (`pipeline`), recording how it ended
-//! (`record`), telling the modules above what happened (`events`), and resolving requests a crash left half-way
-//! (`reconcile`).
+//! (`record`), telling the modules above what happened (through `events`), and resolving requests a crash left
+//! half-way (`reconcile`).
 
-pub mod events;
 pub mod pipeline;
 pub mod quota;
 pub mod reconcile;

@@ -15,6 +15,7 @@ pub mod db;
 pub mod dns_update;
 pub mod downloads;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod inventory;
 pub mod issuance;

@@ -1,10 +1,10 @@
-//! Who hears what issuance tells (`issuance::events`), so that issuance never imports the modules above it: an
+//! Who hears what issuance tells (`events`), so that issuance never imports the modules above it: an
 //! order is driven at once by the replica that took the request (`orders`), and a renewal that was issued is
 //! told to its owner (`notifications`).
 
 use async_trait::async_trait;
 
-use crate::issuance::events::{IssuanceEvent, IssuanceListener};
+use crate::events::{IssuanceEvent, IssuanceListener};
 use crate::state::AppState;
 
 pub struct Listeners;

@@ -13,9 +13,9 @@ use crate::auth::refusals::RefusalThrottle;
 use crate::config::Config;
 use crate::crl::refresh_status::CrlRefresher;
 use crate::dns_update::DnsServers;
+use crate::events::IssuanceListener;
 use crate::http::rate_limit::RateLimits;
 use crate::http::single_flight::SingleFlight;
-use crate::issuance::events::IssuanceListener;
 use crate::issuers::IssuerRegistry;
 use crate::jobs::status::JobStatus;
 
@@ -42,7 +42,7 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     /// Which anonymous refusals still get an audit row this minute.
     pub refusals: RefusalThrottle,
-    /// Who hears what issuance tells (`crate::listeners`).
+    /// Who hears what issuance tells (the `listeners` module).
     pub issuance_listener: Arc<dyn IssuanceListener<AppState>>,
 }
 

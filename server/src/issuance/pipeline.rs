@@ -18,13 +18,13 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::events::IssuanceEvent;
 use super::quota::{self, QuotaRefusal, QuotaUse};
 use super::record::{Failure, complete, fail, verified};
 use super::request::{CheckedKey, CheckedRequest, search_text};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::error::ServerError;
+use crate::events::IssuanceEvent;
 use crate::issuers::{Issued, Issuer, SigningRequest};
 use crate::keys;
 use crate::policy::{self, Grant, PolicyRequest};

@@ -131,7 +131,7 @@ pub(crate) async fn complete(
     }
     tx.commit().await?;
     if let Some(previous) = renewed {
-        let renewed = super::events::IssuanceEvent::Renewed { previous, successor: id, at: now };
+        let renewed = crate::events::IssuanceEvent::Renewed { previous, successor: id, at: now };
         state.issuance_listener.heard(state, renewed).await;
     }
     Ok(RequestedCertificate {

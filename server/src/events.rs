@@ -1,7 +1,7 @@
 //! What issuance tells the modules above it, which it must not import: a request became an order its CA finishes
 //! later (the order driver takes it at once), and a renewal was issued (its owner is told). Heard after the
-//! commit, by the listener `serve::build_state` puts in `AppState` (`listeners`). The listener is generic over
-//! the state it is handed, so that this file and `state.rs` do not import each other.
+//! commit, by the listener `serve::build_state` puts in `AppState` (`listeners`). A module of its own, below both
+//! issuance and `state`, and generic over the state it is handed, so that neither imports the other for it.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
