@@ -7,9 +7,11 @@ pub mod refresh_status;
 pub mod refresher;
 pub mod root;
 pub mod routes;
+pub mod served;
 pub mod store;
 
 pub use refresh_status::{CrlRefresher, RefreshStatus};
+pub use served::ServedCrls;
 
 use crate::audit::AuditError;
 use crate::issuers::IssuerError;

@@ -61,9 +61,16 @@ pub fn router(state: AppState) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(cookie_duration(state.config.auth.session_idle)));
 
-    Router::new()
+    // Served the same to everyone (probes, CRLs and CA certificates for relying parties, HTTP-01 answers, the
+    // scrape with its own token): outside the session, CSRF, gate, bearer and per-person layers, which they never
+    // need, so a CRL costs what serving its bytes costs.
+    let public = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(crate::crl::routes::routes())
+        .merge(crate::metrics::routes::routes())
+        .merge(crate::orders::responder::routes());
+    let signed_in = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -78,9 +85,6 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::downloads::routes::routes())
         .merge(crate::audit_viewer::routes::routes())
         .merge(crate::rest::routes())
-        .merge(crate::crl::routes::routes())
-        .merge(crate::metrics::routes::routes())
-        .merge(crate::orders::responder::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || {
                 provide_context(fallback_backend.clone());
@@ -94,27 +98,27 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::bearer::require_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate::require_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf::protect))
-        .layer(sessions)
-        .with_state(state)
-        .layer(
-            // Outermost first: every response, even a timeout or a caught panic, gets an id and the headers.
-            ServiceBuilder::new()
-                .layer(axum::middleware::from_fn_with_state(trusted_proxies, request_id::assign_request_id))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_id::span_for_request)
-                        // One access-log line per request; a 5xx is worth a warning, not an error page in the logs.
-                        .on_response(DefaultOnResponse::new().level(Level::INFO))
-                        .on_failure(DefaultOnFailure::new().level(Level::WARN)),
-                )
-                .layer(axum::middleware::from_fn_with_state(security, security_headers::set_security_headers))
-                .layer(CatchPanicLayer::custom(health::panic_response))
-                .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout))
-                .layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit_by_address))
-                .layer(axum::middleware::from_fn_with_state(body_limit, body_limit::limit_request_body))
-                // Extractors (JSON, forms) get the same ceiling instead of axum's own 2 MiB.
-                .layer(axum::extract::DefaultBodyLimit::max(body_limit.max_bytes)),
-        )
+        .layer(sessions);
+
+    public.merge(signed_in).with_state(state).layer(
+        // Outermost first: every response, even a timeout or a caught panic, gets an id and the headers.
+        ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(trusted_proxies, request_id::assign_request_id))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_id::span_for_request)
+                    // One access-log line per request; a 5xx is worth a warning, not an error page in the logs.
+                    .on_response(DefaultOnResponse::new().level(Level::INFO))
+                    .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+            )
+            .layer(axum::middleware::from_fn_with_state(security, security_headers::set_security_headers))
+            .layer(CatchPanicLayer::custom(health::panic_response))
+            .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+            .layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit_by_address))
+            .layer(axum::middleware::from_fn_with_state(body_limit, body_limit::limit_request_body))
+            // Extractors (JSON, forms) get the same ceiling instead of axum's own 2 MiB.
+            .layer(axum::extract::DefaultBodyLimit::max(body_limit.max_bytes)),
+    )
 }
 
 fn cookie_duration(duration: std::time::Duration) -> tower_sessions::cookie::time::Duration {

@@ -16,7 +16,7 @@ use crate::config::{Config, ConfigError};
 use crate::crl::CrlRefresher;
 use crate::db;
 use crate::issuers::IssuerRegistry;
-use crate::state::{AppState, MigrationStatus};
+use crate::state::{AppState, MigrationStatus, Shared};
 
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(30);
@@ -51,7 +51,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         .site_addr(config.server.listen)
         .build();
     let rate_limits = crate::http::RateLimits::new(config.limits.anonymous, config.limits.caller);
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         chain_key: ChainKey::new(config.audit.chain_key.clone()),
         chain_monitor: ChainMonitor::new(),
         config: Arc::new(config),
@@ -61,13 +61,14 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         migrations: MigrationStatus::default(),
         oidc,
         crls,
+        served_crls: crate::crl::ServedCrls::default(),
         dns_servers,
         jobs,
         readiness: crate::http::SingleFlight::new(crate::http::READINESS_FRESH_FOR),
         rate_limits,
         refusals: crate::auth::refusals::RefusalThrottle::new(crate::auth::refusals::WINDOW),
         issuance_listener: Arc::new(crate::listeners::Listeners),
-    })
+    }))
 }
 
 pub async fn serve(config: Config) -> Result<(), ServeError> {

@@ -1,4 +1,6 @@
-//! `AppState`: what every handler can reach.
+//! `AppState`: what every handler can reach, behind one `Arc`. axum clones the state for every `State`
+//! extractor and every `from_fn_with_state` layer, so a clone must cost one reference count, not a copy of the
+//! issuers, their policies and the Leptos options.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +13,7 @@ use crate::audit::{ChainKey, ChainMonitor};
 use crate::auth::oidc::OidcClient;
 use crate::auth::refusals::RefusalThrottle;
 use crate::config::Config;
+use crate::crl::ServedCrls;
 use crate::crl::refresh_status::CrlRefresher;
 use crate::dns_update::DnsServers;
 use crate::events::IssuanceListener;
@@ -20,7 +23,33 @@ use crate::issuers::IssuerRegistry;
 use crate::jobs::status::JobStatus;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    /// A copy of this state with some parts changed (tests give each test its own database, or another clock
+    /// for a throttle).
+    pub fn with(&self, change: impl FnOnce(&mut Shared)) -> Self {
+        let mut shared = Shared::clone(&self.0);
+        change(&mut shared);
+        Self::new(shared)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of `AppState`.
+#[derive(Clone)]
+pub struct Shared {
     pub config: Arc<Config>,
     pub pool: PgPool,
     pub issuers: IssuerRegistry,
@@ -32,6 +61,8 @@ pub struct AppState {
     pub oidc: Arc<OidcClient>,
     /// Wakes the CRL refresh tasks after a revocation; remembers how they fare for `/readyz`.
     pub crls: CrlRefresher,
+    /// The CRLs and CA certificates this replica serves, from memory.
+    pub served_crls: ServedCrls,
     /// Where ACME DNS-01 records are published.
     pub dns_servers: DnsServers,
     /// This replica's name and whether it runs the background jobs now.

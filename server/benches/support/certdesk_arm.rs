@@ -26,8 +26,9 @@ pub struct Certdesk {
 }
 
 /// Configuration: the scratch database, fresh audit and encryption keys, and the stack's OpenBao as issuer
-/// `private` (role base `certdesk-demo`, so EC keys are signed by `certdesk-demo-ec`, the peer's role).
-fn config_toml(stack: &Stack, database_url: &str) -> Result<String> {
+/// `private` (role base `certdesk-demo`, so EC keys are signed by `certdesk-demo-ec`, the peer's role); served on
+/// `listen` when it runs as a server of its own.
+pub fn config_toml(stack: &Stack, database_url: &str, listen: &str) -> Result<String> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let kek = base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -40,7 +41,7 @@ fn config_toml(stack: &Stack, database_url: &str) -> Result<String> {
         "the stack's paths and URLs must not contain quotes or backslashes"
     );
     Ok(format!(
-        "[server]\nlisten = \"127.0.0.1:3999\"\npublic_url = \"http://127.0.0.1:3999\"\nsecure_cookies = false\n\
+        "[server]\nlisten = \"{listen}\"\npublic_url = \"http://{listen}\"\nsecure_cookies = false\n\
          [database]\nurl = \"{database_url}\"\n[audit]\nchain_key = \"{chain_key}\"\n[log]\nformat = \"json\"\n\
          [auth]\nissuer_url = \"http://127.0.0.1:9\"\nclient_id = \"certdesk\"\nclient_secret = \"bench\"\n\
          [encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{kek}\"\n\
@@ -63,7 +64,7 @@ impl Certdesk {
 
     /// `prepare`, also answering the application state (to start background tasks such as the CRL refresher).
     pub async fn prepare_with_state(stack: &Stack, database_url: &str) -> Result<(Self, AppState)> {
-        let config = certdesk::config::Config::from_toml_str(&config_toml(stack, database_url)?)
+        let config = certdesk::config::Config::from_toml_str(&config_toml(stack, database_url, "127.0.0.1:3999")?)
             .map_err(|error| anyhow::anyhow!("benchmark configuration: {error}"))?;
         let state = certdesk::serve::build_state(config).map_err(|error| anyhow::anyhow!("state: {error}"))?;
         certdesk::db::MIGRATOR.run(&state.pool).await.context("migrating the scratch database")?;

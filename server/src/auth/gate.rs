@@ -20,17 +20,16 @@ use crate::config::AuthConfig;
 use crate::db;
 use crate::state::AppState;
 
-/// Served the same to everyone (assets, probes, CRLs and CA certificates for relying parties): no session lookup,
-/// and their own caching headers.
+/// The site's static files: no session lookup, and their own caching headers. (Probes, CRLs, CA certificates and
+/// HTTP-01 answers never reach the gate: `http::router` serves them outside the session layers.)
 fn is_static(path: &str) -> bool {
-    ["/pkg/", "/crl/", "/ca/", "/.well-known/acme-challenge/"].iter().any(|prefix| path.starts_with(prefix))
-        || matches!(path, "/favicon.svg" | "/healthz" | "/readyz" | "/crl" | "/metrics")
+    path.starts_with("/pkg/") || path == "/favicon.svg"
 }
 
 /// Reachable without a session.
 fn is_public(path: &str) -> bool {
     const PREFIXES: [&str; 4] = ["/auth/", "/pkg/", "/signin/", "/api/v1/"];
-    const EXACT: [&str; 4] = ["/healthz", "/readyz", "/favicon.svg", "/rpc/session"];
+    const EXACT: [&str; 2] = ["/favicon.svg", "/rpc/session"];
     EXACT.contains(&path) || PREFIXES.iter().any(|prefix| path.starts_with(prefix))
 }
 

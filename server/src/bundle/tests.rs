@@ -246,6 +246,35 @@ fn broken_chains_name_the_broken_link() {
 }
 
 #[test]
+fn a_ca_chain_verified_once_still_has_every_leaf_and_every_other_chain_checked() {
+    let now = OffsetDateTime::now_utc();
+    let later = now + Duration::days(1825);
+    let key_type = KeyType::EcP384;
+    let root = pki::root(key_type, "Remembered Root", Some(1));
+    let intermediate = pki::intermediate(&root, key_type, "Remembered CA", later);
+    let leaf_key = pki::key(KeyType::EcP256);
+    let good = pki::leaf(&intermediate, &leaf_key, "a.example.com", &["a.example.com"], &[]);
+    let chain = std::slice::from_ref(&intermediate.der);
+    verify_chain(&good, chain, &root.der, now).expect("first: every signature checked");
+    verify_chain(&good, chain, &root.der, now).expect("again: the CA part remembered");
+
+    // The CA part is remembered; a leaf its intermediate did not sign is still refused.
+    let impostor = pki::intermediate(&root, key_type, "Remembered CA", later);
+    let forged = pki::leaf(&impostor, &leaf_key, "a.example.com", &["a.example.com"], &[]);
+    let err = verify_chain(&forged, chain, &root.der, now).expect_err("forged leaf");
+    assert!(matches!(err, ChainError::BadSignature { .. }), "{err}");
+
+    // Another root with the same name signing the same-named intermediate: other bytes, checked in full.
+    let twin_root = pki::root(key_type, "Remembered Root", Some(1));
+    let err = verify_chain(&good, chain, &twin_root.der, now).expect_err("twin root");
+    assert!(matches!(err, ChainError::BadSignature { .. }), "{err}");
+
+    // Validity is checked every time, remembered or not.
+    let err = verify_chain(&good, chain, &root.der, now + Duration::days(4000)).expect_err("expired later");
+    assert!(matches!(err, ChainError::Expired { .. }), "{err}");
+}
+
+#[test]
 fn bad_download_requests_are_explained() {
     let pki = pki::three_tier(KeyType::Ed25519);
     let good = material(&pki);

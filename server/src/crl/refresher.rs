@@ -125,6 +125,8 @@ pub async fn refresh_once(state: &AppState, issuer: &Issuer, rebuild: bool) -> R
     match store::store(&state.pool, &state.chain_key, id, Some(id), &checked, now).await? {
         Stored::Unchanged => Ok(Refreshed::Unchanged),
         Stored::Replaced { adopted } => {
+            // This replica serves the new CRL from its next request on; the others hear of it through NOTIFY.
+            state.served_crls.forget(id);
             tracing::info!(issuer = id, crl_number = %checked.number, entries = checked.entries.len(), adopted, "CRL updated");
             Ok(Refreshed::Replaced { crl_number: checked.number.to_string(), adopted })
         }

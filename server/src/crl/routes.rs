@@ -5,12 +5,14 @@
 //! - `GET /ca/{name}.der` and `/ca/{name}.pem`: the CA certificate that signs that CRL (the AIA caIssuers URL).
 //!
 //! Responses carry an ETag and Last-Modified, answer 304 to conditional requests, and may be cached at most until
-//! the CRL's nextUpdate (and never longer than a few minutes, so a revocation reaches caches quickly).
+//! the CRL's nextUpdate (and never longer than a few minutes, so a revocation reaches caches quickly). The bytes
+//! come from this replica's memory (`served`), so neither a download nor a 304 reads the database.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use time::OffsetDateTime;
@@ -59,7 +61,7 @@ async fn crl_file(State(state): State<AppState>, Path(file): Path<String>, heade
     let Some(stored) = stored_name(&state, name) else {
         return text(StatusCode::NOT_FOUND, format!("no CRL is published for `{name}` (see /crl)"));
     };
-    let crl = match db::crls::get(&state.pool, &stored).await {
+    let crl = match state.served_crls.get(&state.pool, &stored).await {
         Ok(Some(crl)) => crl,
         Ok(None) => {
             return text(StatusCode::NOT_FOUND, format!("the CRL of `{name}` has not been fetched or published yet"));
@@ -70,12 +72,11 @@ async fn crl_file(State(state): State<AppState>, Path(file): Path<String>, heade
         }
     };
     let (body, content_type, etag) = if extension == "crl" {
-        (crl.der, "application/pkix-crl", format!("\"{}\"", crl.sha256))
+        (crl.der.clone(), "application/pkix-crl", &crl.der_etag)
     } else {
-        let pem = pem::encode(&pem::Pem::new("X509 CRL", crl.der));
-        (pem.into_bytes(), "application/x-pem-file", format!("\"{}-pem\"", crl.sha256))
+        (crl.pem.clone(), "application/x-pem-file", &crl.pem_etag)
     };
-    cacheable(&headers, body, content_type, &etag, crl.this_update, crl.next_update, OffsetDateTime::now_utc())
+    cacheable(&headers, body, content_type, etag, crl.this_update, crl.next_update, OffsetDateTime::now_utc())
 }
 
 async fn ca_file(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
@@ -86,17 +87,17 @@ async fn ca_file(State(state): State<AppState>, Path(file): Path<String>, header
         return text(StatusCode::NOT_FOUND, format!("no CA certificate is published for `{name}`"));
     };
     // The CA that signs a CRL is the one certdesk verified when it stored that CRL.
-    let der = match db::crls::get(&state.pool, &stored).await {
-        Ok(Some(crl)) => crl.signer_der,
+    let crl = match state.served_crls.get(&state.pool, &stored).await {
+        Ok(Some(crl)) => crl,
         Ok(None) => return text(StatusCode::NOT_FOUND, format!("the CA certificate of `{name}` is not known yet")),
         Err(_) => return text(StatusCode::SERVICE_UNAVAILABLE, "the CA store is unavailable; retry shortly"),
     };
-    let etag = format!("\"{}\"", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der)));
     let (body, content_type) = if extension == "pem" {
-        (pem::encode(&pem::Pem::new("CERTIFICATE", der)).into_bytes(), "application/x-pem-file")
+        (crl.signer_pem.clone(), "application/x-pem-file")
     } else {
-        (der, "application/pkix-cert")
+        (crl.signer_der.clone(), "application/pkix-cert")
     };
+    let etag = crl.signer_etag.clone();
     let cache_control = format!("public, max-age={MAX_AGE_SECS}");
     if etag_matches(&headers, &etag) {
         return (StatusCode::NOT_MODIFIED, [(ETAG, etag), (CACHE_CONTROL, cache_control)]).into_response();
@@ -108,7 +109,7 @@ async fn ca_file(State(state): State<AppState>, Path(file): Path<String>, header
 /// A CRL response with validators and caching bounded by nextUpdate; 304 when the client's copy is current.
 pub fn cacheable(
     headers: &HeaderMap,
-    body: Vec<u8>,
+    body: Bytes,
     content_type: &str,
     etag: &str,
     this_update: OffsetDateTime,
@@ -221,25 +222,35 @@ mod tests {
     #[test]
     fn conditional_requests_get_304_and_others_the_body() {
         let (this, next, now) = (at(1_000_000), Some(at(1_000_000 + 86_400)), at(1_000_100));
-        let fresh = cacheable(&HeaderMap::new(), b"crl".to_vec(), "application/pkix-crl", "\"abc\"", this, next, now);
+        let fresh = cacheable(
+            &HeaderMap::new(),
+            Bytes::from_static(b"crl"),
+            "application/pkix-crl",
+            "\"abc\"",
+            this,
+            next,
+            now,
+        );
         assert_eq!(fresh.status(), StatusCode::OK);
         assert_eq!(fresh.headers()[CACHE_CONTROL], "public, max-age=300");
         let mut headers = HeaderMap::new();
         headers.insert(IF_NONE_MATCH, HeaderValue::from_static("\"zzz\", W/\"abc\""));
-        let cached = cacheable(&headers, b"crl".to_vec(), "application/pkix-crl", "\"abc\"", this, next, now);
+        let cached =
+            cacheable(&headers, Bytes::from_static(b"crl"), "application/pkix-crl", "\"abc\"", this, next, now);
         assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
         let mut headers = HeaderMap::new();
         headers.insert(IF_MODIFIED_SINCE, HeaderValue::from_str(&http_date(this)).unwrap());
-        let cached = cacheable(&headers, b"crl".to_vec(), "application/pkix-crl", "\"abc\"", this, next, now);
+        let cached =
+            cacheable(&headers, Bytes::from_static(b"crl"), "application/pkix-crl", "\"abc\"", this, next, now);
         assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
     }
 
     #[test]
     fn caching_never_outlives_next_update() {
         let (this, next) = (at(1_000_000), Some(at(1_000_060)));
-        let soon = cacheable(&HeaderMap::new(), vec![], "x", "\"a\"", this, next, at(1_000_000));
+        let soon = cacheable(&HeaderMap::new(), Bytes::new(), "x", "\"a\"", this, next, at(1_000_000));
         assert_eq!(soon.headers()[CACHE_CONTROL], "public, max-age=60");
-        let late = cacheable(&HeaderMap::new(), vec![], "x", "\"a\"", this, next, at(1_000_100));
+        let late = cacheable(&HeaderMap::new(), Bytes::new(), "x", "\"a\"", this, next, at(1_000_100));
         assert_eq!(late.headers()[CACHE_CONTROL], "no-cache");
     }
 }

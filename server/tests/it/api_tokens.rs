@@ -80,7 +80,7 @@ async fn call(pool: &PgPool, method: &str, path: &str, token: Option<&str>) -> (
 }
 
 async fn key(pool: &PgPool) -> certdesk::audit::ChainKey {
-    state_for(pool, "").chain_key
+    state_for(pool, "").chain_key.clone()
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]

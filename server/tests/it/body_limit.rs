@@ -106,7 +106,7 @@ async fn the_limit_follows_the_configuration(pool: PgPool) {
         .replace("secure_cookies = false\n", "secure_cookies = false\nmax_body_kib = 1\n");
     let config = certdesk::config::Config::from_toml_str(&toml).unwrap();
     assert_eq!(config.server.max_body_bytes, 1024);
-    let state = certdesk::state::AppState { pool: pool.clone(), ..certdesk::serve::build_state(config).unwrap() };
+    let state = certdesk::serve::build_state(config).unwrap().with(|shared| shared.pool = pool.clone());
     state.migrations.mark_applied();
     let router = certdesk::http::router(state);
     let over = padded_json(2048);

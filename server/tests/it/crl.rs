@@ -20,19 +20,19 @@ use crate::ceremony::{openssl, path, stderr, stdout, temp_dir};
 use crate::issuance::extra;
 use crate::support::{Gate, config_toml, database_url_of, eventually, state_for};
 
-struct TestRoot {
-    der: Vec<u8>,
+pub struct TestRoot {
+    pub der: Vec<u8>,
     signer: RootSigner,
 }
 
-fn test_root(name: &str) -> TestRoot {
+pub fn test_root(name: &str) -> TestRoot {
     let root = init_root(&RootOptions { common_name: name.into(), organization: None, days: 30 }).unwrap();
     let signer = RootSigner::from_pem(&root.cert_pem, &root.key_pem).unwrap();
     let der = pem::parse(&root.cert_pem).unwrap().into_contents();
     TestRoot { der, signer }
 }
 
-fn crl_of(root: &TestRoot, number: u64, revoked: &[(u8, rcgen::RevocationReason)]) -> Vec<u8> {
+pub fn crl_of(root: &TestRoot, number: u64, revoked: &[(u8, rcgen::RevocationReason)]) -> Vec<u8> {
     let revoked = revoked
         .iter()
         .map(|(serial, reason)| RevokedEntry {

@@ -113,7 +113,7 @@ async fn readyz_reports_the_real_stack_issuers_when_configured(pool: PgPool) {
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn readyz_is_unavailable_until_migrations_are_applied(pool: PgPool) {
     let state = state_for(&pool, "");
-    let state = certdesk::state::AppState { migrations: Default::default(), ..state };
+    let state = state.with(|shared| shared.migrations = Default::default());
     let response =
         certdesk::http::router(state).oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -216,7 +216,7 @@ async fn sign_in_with_the_provider_down_is_a_clear_503(pool: PgPool) {
         .replace(&crate::support::test_issuer_url(), &dead);
     let config = certdesk::config::Config::from_toml_str(&toml).unwrap();
     let state = certdesk::serve::build_state(config).unwrap();
-    let state = certdesk::state::AppState { pool: pool.clone(), ..state };
+    let state = state.with(|shared| shared.pool = pool.clone());
     let response =
         certdesk::http::router(state).oneshot(Request::get("/auth/login").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

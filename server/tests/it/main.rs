@@ -11,6 +11,7 @@ mod body_limit;
 mod ceremony;
 mod cli;
 mod crl;
+mod crl_served;
 mod dashboard;
 mod dns_update;
 mod http;

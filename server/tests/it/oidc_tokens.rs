@@ -123,7 +123,7 @@ impl Portal {
         let config = certdesk::config::Config::from_toml_str(&toml).unwrap();
         let state = certdesk::serve::build_state(config).unwrap();
         state.migrations.mark_applied();
-        Self { router: certdesk::http::router(certdesk::state::AppState { pool: pool.clone(), ..state }) }
+        Self { router: certdesk::http::router(state.with(|shared| shared.pool = pool.clone())) }
     }
 
     pub async fn get(&self, uri: &str, cookie: Option<&str>) -> http::Response<Body> {

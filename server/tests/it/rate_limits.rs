@@ -40,7 +40,7 @@ fn router_trusting(pool: &PgPool, trusted: &str) -> axum::Router {
     let toml = config_toml(&database_url_of(pool), "127.0.0.1:3999", TIGHT)
         .replace("secure_cookies = false\n", &format!("secure_cookies = false\ntrusted_proxies = [{trusted}]\n"));
     let config = certdesk::config::Config::from_toml_str(&toml).unwrap();
-    let state = certdesk::state::AppState { pool: pool.clone(), ..certdesk::serve::build_state(config).unwrap() };
+    let state = certdesk::serve::build_state(config).unwrap().with(|shared| shared.pool = pool.clone());
     state.migrations.mark_applied();
     certdesk::http::router(state)
 }

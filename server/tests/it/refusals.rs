@@ -72,7 +72,7 @@ async fn a_flood_of_unknown_tokens_is_counted_in_full_but_audited_once_a_minute(
 async fn the_next_audited_refusal_says_how_many_went_unaudited(pool: PgPool) {
     let state = state_for(&pool, "");
     let window = Duration::from_millis(300);
-    let state = certdesk::state::AppState { refusals: certdesk::auth::refusals::RefusalThrottle::new(window), ..state };
+    let state = state.with(|shared| shared.refusals = certdesk::auth::refusals::RefusalThrottle::new(window));
     let router = certdesk::http::router(state);
     for _ in 0..20 {
         router.clone().oneshot(unknown_token_from("192.0.2.30")).await.unwrap();

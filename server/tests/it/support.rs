@@ -89,7 +89,7 @@ pub fn state_for(pool: &PgPool, extra: &str) -> AppState {
     let config = Config::from_toml_str(&config_toml(&database_url_of(pool), "127.0.0.1:3999", extra)).unwrap();
     let state = certdesk::serve::build_state(config).unwrap();
     state.migrations.mark_applied();
-    AppState { pool: pool.clone(), ..state }
+    state.with(|shared| shared.pool = pool.clone())
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `deadline`.
