@@ -4,6 +4,9 @@
 
 BENCH_SERVICES=(postgres openbao)
 
+# shellcheck source=stack/bench_size.sh
+source "$STACK_LIB/bench_size.sh"
+
 bench_install() {
   apt_install_missing curl jq openssl ca-certificates build-essential pkg-config
   command -v cargo >/dev/null || die "cargo is needed: see https://rustup.rs"
@@ -43,4 +46,6 @@ run_bench() {
     LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=app LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false \
     CERTDESK_BENCH_STACK_DIR=$STACK_DIR \
     cargo bench --locked -p server --bench issuance --bench inventory --bench revocation
+  # The first-load size needs no service: it measures the release site already built in target/site.
+  bench_size_report
 }
