@@ -5,6 +5,9 @@
 
 BENCH_SERVICES=(postgres openbao)
 
+# shellcheck source=stack/bench_size.sh
+source "$STACK_LIB/bench_size.sh"
+
 bench_install() {
   apt_install_missing curl jq openssl ca-certificates build-essential pkg-config wrk
   nginx_install
@@ -63,4 +66,6 @@ run_bench() {
   log "issuance, inventory, revocation and public-GET benchmarks (release build; CERTDESK_BENCH_REQUESTS=${CERTDESK_BENCH_REQUESTS:-200} per arm and level)"
   CERTDESK_BENCH_STACK_DIR=$STACK_DIR \
     cargo bench --locked -p server --bench issuance --bench inventory --bench revocation --bench public_gets
+  # The first-load size needs no service: it measures the release site already built in target/site.
+  bench_size_report
 }
