@@ -1,6 +1,6 @@
 //! SQL for the CRLs certdesk serves: one current CRL per name (an issuer id, or `root`).
 
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
@@ -85,9 +85,12 @@ pub async fn confirm(tx: &mut PgConnection, name: &str, now: OffsetDateTime) -> 
     sqlx::query!("UPDATE crls SET confirmed_at = $2 WHERE name = $1", name, now).execute(tx).await.map(|_| ())
 }
 
-/// A connection that hears the names of CRLs stored from now on (by any replica).
+/// A connection that hears the names of CRLs stored from now on (by any replica). It is a connection of its own,
+/// made with `pool`'s options, never one of `pool`'s: held for as long as the replica runs, it must not take a place
+/// the requests need (with `max_connections = 1` it would take the only one).
 pub async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
+    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with(pool.connect_options().as_ref().clone());
+    let mut listener = PgListener::connect_with(&own).await?;
     listener.listen(CHANGED_CHANNEL).await?;
     Ok(listener)
 }
