@@ -87,12 +87,15 @@ stack_status() {
 }
 
 install_all() {
-  toolchain_install
+  toolchain_system_install postgresql bind9 bind9-dnsutils pebble
+  toolchain_rust_tools_start
   postgres_install
   openbao_install
   bind_install
   pebble_install
+  toolchain_packages_install
   oidc_install
+  toolchain_rust_tools_wait
 }
 
 print_demo() {

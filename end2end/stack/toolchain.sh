@@ -20,14 +20,15 @@ apt_install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-toolchain_install() {
-  # Node from the distribution is enough when it is >= 20 (oidc-provider's floor); keep an existing newer one.
-  if command -v node >/dev/null 2>&1; then
-    APT_PACKAGES=("${APT_PACKAGES[@]/nodejs/}")
-    APT_PACKAGES=("${APT_PACKAGES[@]/npm/}")
-  fi
+# Every Debian package of the stack in one apt run (PostgreSQL, BIND and Pebble's too): one `apt-get update`
+# instead of one per component. Node from the distribution is enough when it is >= 20 (oidc-provider's floor); an
+# existing newer one is kept.
+toolchain_system_install() {
   local packages=()
-  for package in "${APT_PACKAGES[@]}"; do [ -n "$package" ] && packages+=("$package"); done
+  for package in "${APT_PACKAGES[@]}" "$@"; do
+    case $package in nodejs | npm) command -v node >/dev/null 2>&1 && continue ;; esac
+    packages+=("$package")
+  done
   apt_install_missing "${packages[@]}"
   local node_major
   node_major=$(node -p 'process.versions.node.split(".")[0]')
@@ -36,16 +37,44 @@ toolchain_install() {
   command -v rustup >/dev/null || die "rustup is needed: see https://rustup.rs"
   rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+}
 
-  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
-    # Not --locked: its lockfile names a crate version the registry no longer serves.
-    cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+# wasm-bindgen and cargo-leptos compile for minutes: started in the background (`toolchain_rust_tools_wait` waits)
+# so pip, npm and the services' setup run meanwhile. cargo-leptos's own release profile asks for fat LTO with one
+# codegen unit, which makes its largest crates (swc, lightningcss) compile on one core for most of the install;
+# a build tool run a few times per build gains nothing from it, so it is installed without.
+toolchain_rust_tools_start() {
+  local need_bindgen=false need_leptos=false
+  [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ] || need_bindgen=true
+  [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ] || need_leptos=true
+  $need_bindgen || $need_leptos || return 0
+  $need_bindgen && log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION in the background (about 2 minutes)"
+  $need_leptos && log "installing cargo-leptos $CARGO_LEPTOS_VERSION in the background (about 8 minutes on 2 cores, once)"
+  RUST_TOOLS_LOG=$(mktemp -t certdesk-rust-tools.XXXXXX)
+  (
+    # Not --locked: wasm-bindgen-cli's lockfile names a crate version the registry no longer serves.
+    if $need_bindgen; then cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"; fi
+    if $need_leptos; then
+      CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        cargo install --quiet --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+    fi
+  ) >"$RUST_TOOLS_LOG" 2>&1 &
+  RUST_TOOLS_PID=$!
+}
+
+toolchain_rust_tools_wait() {
+  [ -n "${RUST_TOOLS_PID:-}" ] || return 0
+  if ! wait "$RUST_TOOLS_PID"; then
+    cat "$RUST_TOOLS_LOG" >&2
+    die "installing wasm-bindgen-cli or cargo-leptos failed (output above)"
   fi
-  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores, once)"
-    cargo install --quiet --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
-  fi
+  rm -f "$RUST_TOOLS_LOG"
+  RUST_TOOLS_PID=
+  log "wasm-bindgen-cli and cargo-leptos are installed"
+}
+
+# pip and npm: the SMTP server of the notification tests, wasm-opt and Playwright.
+toolchain_packages_install() {
   # The notification tests start a real SMTP server (aiosmtpd) that writes what it receives to a maildir.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     log "installing aiosmtpd (pip)"

@@ -1,17 +1,20 @@
-//! Benchmark of the public GETs relying parties and probes make (`/healthz`, a CRL, a 304 for it, the CA
-//! certificate, an HTTP-01 answer): certdesk's release binary against its peer, Debian's nginx serving the same
-//! bytes from disk, in one run against a running stack (`CERTDESK_BENCH_STACK_DIR`; `end2end/stack.sh bench`
+//! Benchmark of GETs: the public ones relying parties and probes make (`/healthz`, a CRL, a 304 for it, the CA
+//! certificate, an HTTP-01 answer, a CRL of 100,000 entries) and the per-request overhead of signed-in ones (an API
+//! list with a token, the certificates page and the dashboard in a session): certdesk's release binary against its
+//! peer, Debian's nginx serving the same bytes from disk, in one run against a running stack (`CERTDESK_BENCH_STACK_DIR`; `end2end/stack.sh bench`
 //! starts one). Load comes from `wrk` (16 connections), the arms alternate in blocks (ABBA) so machine noise hits
 //! both, and the result is a Markdown table of certdesk/nginx ratios with CPU per request, plus JSON in
-//! `target/bench/public_gets.json`.
+//! `target/bench/public_gets.json`. Then the large CRL's refresh after one more revocation (see `large_crl`).
 #![allow(clippy::print_stdout)]
 
 mod support;
 
 /// This benchmark's own parts, in `benches/public_gets/`.
 mod public_gets {
+    pub mod large_crl;
     pub mod load;
     pub mod servers;
+    pub mod session;
 }
 
 use std::path::Path;
@@ -22,6 +25,8 @@ use anyhow::{Context, Result, ensure};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use app::model::Role;
+use public_gets::large_crl::{self, LargeCrl, Refresh};
 use public_gets::load::{self, Load};
 use public_gets::servers::{self, Server};
 use support::certdesk_arm::{Certdesk, config_toml};
@@ -33,6 +38,8 @@ const DEFAULT_SECONDS: u64 = 4;
 /// Blocks per arm and line, alternating which arm goes first.
 const BLOCKS_PER_ARM: usize = 2;
 const TOKEN: &str = "bench-http01-token-0123456789abcdef";
+/// Revoked certificates in the large CRL (≈4 MB).
+const LARGE_CRL_ENTRIES: usize = 100_000;
 
 fn main() -> ExitCode {
     harness::main_with("public GETs", run)
@@ -65,10 +72,11 @@ async fn run() -> Result<()> {
     eprintln!("[bench] scratch database {}", database.name());
     let measured = measure(&stack, &database, Duration::from_secs(seconds)).await;
     let dropped = database.drop_now().await;
-    let rows = measured?;
+    let (rows, refresh) = measured?;
     dropped?;
 
     println!("{}", markdown(&rows, seconds));
+    println!("{}", refresh_markdown(&refresh));
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = manifest.parent().unwrap_or(manifest).join("target/bench");
     std::fs::create_dir_all(&out)?;
@@ -83,6 +91,9 @@ async fn run() -> Result<()> {
                     "nginx_cpu_us_per_request": nginx.cpu_us_per_request() })
         })
         .collect();
+    let document = json!({ "lines": document, "large_crl_refresh": {
+        "entries": refresh.entries, "bytes": refresh.bytes, "certdesk_ms": refresh.certdesk.as_secs_f64() * 1e3,
+        "openssl_verify_ms": refresh.openssl_verify.as_secs_f64() * 1e3 } });
     let file = out.join("public_gets.json");
     std::fs::write(&file, serde_json::to_string_pretty(&document)?)?;
     eprintln!("[bench] wrote {}", file.display());
@@ -93,7 +104,7 @@ async fn measure(
     stack: &Stack,
     database: &ScratchDatabase,
     duration: Duration,
-) -> Result<Vec<(Line, Measured, Measured)>> {
+) -> Result<(Vec<(Line, Measured, Measured)>, Refresh)> {
     // The schema, and one certificate with an HTTP-01 answer stored for it (as an ACME order leaves it).
     let certdesk_arm = Certdesk::prepare(stack, database.url.as_str()).await?;
     let issued = certdesk_arm.issue_answer("public-gets.cluster.local").await?;
@@ -109,6 +120,12 @@ async fn measure(
         now: OffsetDateTime::now_utc(),
     };
     certdesk::db::acme::insert_challenge(&certdesk_arm.pool, &challenge).await?;
+    let chain_key = certdesk::audit::ChainKey::new(secrecy::SecretString::from("bench-large-crl".to_owned()));
+    let mut large = tokio::task::spawn_blocking(|| LargeCrl::make(LARGE_CRL_ENTRIES)).await??;
+    large.store(&certdesk_arm.pool, &chain_key).await?;
+    let cookie =
+        public_gets::session::signed_in_cookie(&certdesk_arm.pool, certdesk_arm.user_id, "Bench", Role::User).await?;
+    let bearer = format!("Authorization: Bearer {}", certdesk_arm.token);
 
     let dir = std::env::temp_dir().join(format!("certdesk-bench-public-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -118,29 +135,55 @@ async fn measure(
     eprintln!("[bench] certdesk {} on {listen}", binary.display());
     let certdesk = servers::certdesk(&binary, &dir, &config, format!("http://{listen}")).await?;
 
-    let paths = ["/healthz", "/crl/private.crl", "/ca/private.der", &format!("/.well-known/acme-challenge/{TOKEN}")];
+    let challenge_path = format!("/.well-known/acme-challenge/{TOKEN}");
+    // What is asked, and the header certdesk needs for it (the signed-in lines' credentials).
+    let asked: [(&str, Option<&str>); 8] = [
+        ("/healthz", None),
+        ("/crl/private.crl", None),
+        ("/ca/private.der", None),
+        (&challenge_path, None),
+        (large_crl::PATH, None),
+        ("/api/v1/certificates", Some(&bearer)),
+        ("/certificates", Some(&cookie)),
+        ("/", Some(&cookie)),
+    ];
     let client = reqwest::Client::new();
     let mut files = Vec::new();
-    for path in paths {
-        let response = client.get(format!("{}{path}", certdesk.base)).send().await?;
+    for (path, header) in asked {
+        let mut request = client.get(format!("{}{path}", certdesk.base));
+        if let Some((name, value)) = header.and_then(|header| header.split_once(": ")) {
+            request = request.header(name, value);
+        }
+        let response = request.send().await?;
         ensure!(response.status().is_success(), "certdesk answered {} for {path}", response.status());
+        // A page served to a signed-out browser would be the sign-in redirect, not the page.
+        ensure!(response.url().path() == path, "certdesk redirected {path} to {}", response.url());
         files.push((path, response.bytes().await?.to_vec()));
     }
     let nginx = servers::nginx(&dir, servers::free_port()?, &files).await?;
-    let crl_etags = (etag_of(&client, &certdesk, paths[1]).await?, etag_of(&client, &nginx, paths[1]).await?);
+    let crl_etags = (etag_of(&client, &certdesk, asked[1].0).await?, etag_of(&client, &nginx, asked[1].0).await?);
 
-    let plain = |what, path: &str| Line { what, path: path.to_owned(), certdesk_header: None, nginx_header: None };
+    let line = |what, (path, header): (&str, Option<&str>)| Line {
+        what,
+        path: path.to_owned(),
+        certdesk_header: header.map(str::to_owned),
+        nginx_header: None,
+    };
     let lines = vec![
-        plain("GET /healthz", paths[0]),
-        plain("GET /crl/private.crl", paths[1]),
+        line("GET /healthz", asked[0]),
+        line("GET /crl/private.crl", asked[1]),
         Line {
             what: "GET /crl/private.crl, 304",
-            path: paths[1].to_owned(),
+            path: asked[1].0.to_owned(),
             certdesk_header: Some(format!("If-None-Match: {}", crl_etags.0)),
             nginx_header: Some(format!("If-None-Match: {}", crl_etags.1)),
         },
-        plain("GET /ca/private.der", paths[2]),
-        plain("GET /.well-known/acme-challenge/…", paths[3]),
+        line("GET /ca/private.der", asked[2]),
+        line("GET /.well-known/acme-challenge/…", asked[3]),
+        line("GET /crl/root.crl, 100,000 entries", asked[4]),
+        line("GET /api/v1/certificates (API token)", asked[5]),
+        line("GET /certificates (signed-in page)", asked[6]),
+        line("GET / (signed-in dashboard)", asked[7]),
     ];
     let mut rows = Vec::new();
     for line in lines {
@@ -169,9 +212,10 @@ async fn measure(
         );
         rows.push((line, certdesk_total, nginx_total));
     }
+    let refresh = large.refresh(&certdesk_arm.pool, &chain_key, &certdesk, &dir).await;
     drop((certdesk, nginx));
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(rows)
+    Ok((rows, refresh?))
 }
 
 async fn etag_of(client: &reqwest::Client, server: &Server, path: &str) -> Result<String> {
@@ -182,7 +226,7 @@ async fn etag_of(client: &reqwest::Client, server: &Server, path: &str) -> Resul
 
 fn markdown(rows: &[(Line, Measured, Measured)], seconds: u64) -> String {
     let mut text = format!(
-        "### Public GETs: certdesk vs nginx serving the same bytes ({CONNECTIONS} connections, wrk, {} × {seconds} s per arm and line)\n\n\
+        "### GETs: certdesk vs nginx serving the same bytes ({CONNECTIONS} connections, wrk, {} × {seconds} s per arm and line)\n\n\
          | GET | certdesk req/s | nginx req/s | ratio | p99 certdesk / nginx | CPU per request certdesk / nginx |\n\
          |---|---|---|---|---|---|\n",
         BLOCKS_PER_ARM
@@ -201,4 +245,18 @@ fn markdown(rows: &[(Line, Measured, Measured)], seconds: u64) -> String {
         ));
     }
     text
+}
+
+fn refresh_markdown(refresh: &Refresh) -> String {
+    let (certdesk, openssl) = (refresh.certdesk.as_secs_f64() * 1e3, refresh.openssl_verify.as_secs_f64() * 1e3);
+    format!(
+        "### A large CRL after one more revocation ({} entries, {:.1} MB)\n\n\
+         | step | ms |\n|---|---|\n\
+         | certdesk: the new CRL checked and stored, until the running server answers with it | {certdesk:.0} |\n\
+         | peer: `openssl crl` verifying the same CRL's signature | {openssl:.0} |\n\
+         | ratio openssl / certdesk | {:.2} |\n",
+        refresh.entries,
+        refresh.bytes as f64 / 1e6,
+        openssl / certdesk.max(f64::MIN_POSITIVE),
+    )
 }

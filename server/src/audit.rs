@@ -164,7 +164,6 @@ pub async fn append(
         hash: Vec::new(),
     };
     event.hash = key.seal(&event);
-    db::audit::insert_event(tx, &event).await?;
-    db::audit::advance_head(tx, event.seq, &event.hash).await?;
+    db::audit::insert_at_head(tx, &event).await?;
     Ok(event.seq)
 }

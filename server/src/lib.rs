@@ -26,6 +26,7 @@ pub mod listeners;
 pub mod metrics;
 pub mod names;
 pub mod notifications;
+pub mod notified_cache;
 pub mod orders;
 pub mod policy;
 pub mod renewal;

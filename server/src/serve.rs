@@ -62,6 +62,8 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         oidc,
         crls,
         served_crls: crate::crl::ServedCrls::default(),
+        // Orders in flight at once: far fewer than this, so in practice every answer is kept.
+        http01_answers: crate::notified_cache::NotifiedCache::new(crate::db::acme::HTTP01_REMOVED_CHANNEL, 10_000),
         dns_servers,
         jobs,
         readiness: crate::http::SingleFlight::new(crate::http::READINESS_FRESH_FOR),

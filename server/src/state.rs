@@ -21,6 +21,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::http::single_flight::SingleFlight;
 use crate::issuers::IssuerRegistry;
 use crate::jobs::status::JobStatus;
+use crate::notified_cache::NotifiedCache;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -63,6 +64,8 @@ pub struct Shared {
     pub crls: CrlRefresher,
     /// The CRLs and CA certificates this replica serves, from memory.
     pub served_crls: ServedCrls,
+    /// The HTTP-01 answers this replica served, from memory (dropped on every replica when an order finishes).
+    pub http01_answers: NotifiedCache<String>,
     /// Where ACME DNS-01 records are published.
     pub dns_servers: DnsServers,
     /// This replica's name and whether it runs the background jobs now.

@@ -60,7 +60,9 @@ pub async fn certdesk(binary: &Path, dir: &Path, config: &str, base: String) -> 
 pub async fn nginx(dir: &Path, port: u16, files: &[(&str, Vec<u8>)]) -> Result<Server> {
     let root = dir.join("www");
     for (path, bytes) in files {
-        let file = root.join(path.trim_start_matches('/'));
+        let relative = path.trim_start_matches('/');
+        // nginx answers a directory (`/`) with its index.html.
+        let file = if relative.is_empty() { root.join("index.html") } else { root.join(relative) };
         std::fs::create_dir_all(file.parent().context("a file below the root")?)?;
         std::fs::write(&file, bytes)?;
     }

@@ -21,6 +21,8 @@ use super::stack::Stack;
 
 pub struct Certdesk {
     pub router: axum::Router,
+    /// The benchmark's person, and their API token.
+    pub user_id: Uuid,
     pub token: String,
     pub pool: PgPool,
 }
@@ -72,8 +74,9 @@ impl Certdesk {
         let state = certdesk::serve::build_state(config).map_err(|error| anyhow::anyhow!("state: {error}"))?;
         certdesk::db::MIGRATOR.run(&state.pool).await.context("migrating the scratch database")?;
         state.migrations.mark_applied();
-        let token = api_token(&state).await?;
-        Ok((Self { pool: state.pool.clone(), router: certdesk::http::router(state.clone()), token }, state))
+        let (user_id, token) = person_with_token(&state).await?;
+        let router = certdesk::http::router(state.clone());
+        Ok((Self { pool: state.pool.clone(), router, user_id, token }, state))
     }
 
     /// One certificate for `name`: 201 with status `issued`, or an error saying what came back.
@@ -101,7 +104,7 @@ impl Certdesk {
 }
 
 /// A user in `platform-team` (allowed `*.cluster.local` by the policy above) and a read-write API token of theirs.
-async fn api_token(state: &AppState) -> Result<String> {
+async fn person_with_token(state: &AppState) -> Result<(Uuid, String)> {
     let user_id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO users (id, issuer, subject, display_name, role, groups) \
@@ -128,5 +131,5 @@ async fn api_token(state: &AppState) -> Result<String> {
     let created = tokens::create(&state.pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
         .await
         .map_err(|error| anyhow::anyhow!("creating the API token: {error}"))?;
-    Ok(created.secret)
+    Ok((user_id, created.secret))
 }

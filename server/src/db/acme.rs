@@ -198,6 +198,9 @@ pub struct NewChallenge<'a> {
     pub now: OffsetDateTime,
 }
 
+/// Told each HTTP-01 token whose answer is taken down, so every replica drops the answer it keeps in memory.
+pub const HTTP01_REMOVED_CHANNEL: &str = "certdesk_http01_removed";
+
 /// Records a challenge answer before the CA is told to look; an HTTP-01 token already stored is kept.
 pub async fn insert_challenge(pool: &PgPool, challenge: &NewChallenge<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
@@ -241,9 +244,16 @@ pub struct DnsRecord {
 
 /// Takes down the HTTP-01 answers of a finished order and lists its DNS records still published.
 pub async fn finish_challenges(pool: &PgPool, certificate_id: Uuid) -> Result<Vec<DnsRecord>, sqlx::Error> {
-    sqlx::query!("DELETE FROM acme_challenges WHERE certificate_id = $1 AND kind = 'http-01'", certificate_id)
-        .execute(pool)
-        .await?;
+    // Each replica keeps the answers it served in memory: tell them all which tokens are gone. Not the query!
+    // macro: pg_notify answers `void`, which the macro cannot describe.
+    sqlx::query(
+        "WITH gone AS (DELETE FROM acme_challenges WHERE certificate_id = $1 AND kind = 'http-01' RETURNING token)
+         SELECT pg_notify($2, token) FROM gone WHERE token IS NOT NULL",
+    )
+    .bind(certificate_id)
+    .bind(HTTP01_REMOVED_CHANNEL)
+    .execute(pool)
+    .await?;
     sqlx::query_as!(
         DnsRecord,
         r#"SELECT id, dns_record AS "dns_record!", response, dns_server AS "dns_server!" FROM acme_challenges

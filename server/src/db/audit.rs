@@ -21,33 +21,32 @@ pub async fn head(conn: &mut PgConnection) -> Result<Option<ChainHead>, sqlx::Er
     sqlx::query_as!(ChainHead, "SELECT seq, hash FROM audit_chain_head WHERE singleton").fetch_optional(conn).await
 }
 
-pub async fn insert_event(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO audit_events
-             (seq, occurred_at, actor, action, object, outcome, request_id, client_addr, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        event.seq,
-        event.occurred_at,
-        event.actor,
-        event.action,
-        event.object,
-        event.outcome,
-        event.request_id,
-        event.client_addr,
-        event.details,
-        event.prev_hash,
-        event.hash,
+/// Inserts `event` and moves the chain head to it, in one round trip (the caller holds the head's lock).
+pub async fn insert_at_head(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
+    // Not the query! macro: its offline data cannot describe an UPDATE fed by a data-modifying CTE any better than
+    // the affected-row count checked below.
+    let moved = sqlx::query(
+        "WITH inserted AS (
+             INSERT INTO audit_events
+                 (seq, occurred_at, actor, action, object, outcome, request_id, client_addr, details, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             RETURNING seq, hash)
+         UPDATE audit_chain_head SET seq = inserted.seq, hash = inserted.hash FROM inserted WHERE singleton",
     )
+    .bind(event.seq)
+    .bind(event.occurred_at)
+    .bind(&event.actor)
+    .bind(&event.action)
+    .bind(&event.object)
+    .bind(&event.outcome)
+    .bind(&event.request_id)
+    .bind(&event.client_addr)
+    .bind(&event.details)
+    .bind(&event.prev_hash)
+    .bind(&event.hash)
     .execute(tx)
-    .await
-    .map(|_| ())
-}
-
-pub async fn advance_head(tx: &mut PgConnection, seq: i64, hash: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE singleton", seq, hash)
-        .execute(tx)
-        .await
-        .map(|_| ())
+    .await?;
+    if moved.rows_affected() == 1 { Ok(()) } else { Err(sqlx::Error::RowNotFound) }
 }
 
 /// A read-only repeatable-read transaction: the head and every page of events come from one snapshot.

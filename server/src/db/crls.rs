@@ -1,11 +1,10 @@
 //! SQL for the CRLs certdesk serves: one current CRL per name (an issuer id, or `root`).
 
-use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 /// Told the name of a CRL whenever one is stored (at the commit), so every replica drops its in-memory copy.
-const CHANGED_CHANNEL: &str = "certdesk_crl_changed";
+pub const CHANGED_CHANNEL: &str = "certdesk_crl_changed";
 
 #[derive(Debug, Clone)]
 pub struct StoredCrl {
@@ -51,10 +50,9 @@ pub async fn list(pool: &PgPool) -> Result<Vec<CrlSummary>, sqlx::Error> {
 }
 
 /// Inserts or replaces the CRL of `crl.name` (the caller checked, under `lock`, that its number is newer), and
-/// tells the replicas' listeners (`listen`) when the transaction commits.
+/// tells the replicas' listeners when the transaction commits.
 pub async fn put(tx: &mut PgConnection, crl: &StoredCrl) -> Result<(), sqlx::Error> {
-    // Not the query! macro: pg_notify answers `void`, which the macro cannot describe.
-    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANGED_CHANNEL).bind(&crl.name).execute(&mut *tx).await?;
+    super::change_notices::announce(tx, CHANGED_CHANNEL, &crl.name).await?;
     sqlx::query!(
         "INSERT INTO crls (name, crl_number, this_update, next_update, entry_count, der, signer_der, sha256,
                            stored_at, confirmed_at)
@@ -83,14 +81,4 @@ pub async fn put(tx: &mut PgConnection, crl: &StoredCrl) -> Result<(), sqlx::Err
 /// The source still serves the stored CRL: only the confirmation time moves.
 pub async fn confirm(tx: &mut PgConnection, name: &str, now: OffsetDateTime) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE crls SET confirmed_at = $2 WHERE name = $1", name, now).execute(tx).await.map(|_| ())
-}
-
-/// A connection that hears the names of CRLs stored from now on (by any replica). It is a connection of its own,
-/// made with `pool`'s options, never one of `pool`'s: held for as long as the replica runs, it must not take a place
-/// the requests need (with `max_connections = 1` it would take the only one).
-pub async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with(pool.connect_options().as_ref().clone());
-    let mut listener = PgListener::connect_with(&own).await?;
-    listener.listen(CHANGED_CHANNEL).await?;
-    Ok(listener)
 }

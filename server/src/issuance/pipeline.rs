@@ -1,6 +1,6 @@
 //! Issuing one certificate, exactly once, in five steps: **check** (policy and the CA's own refusals first, so a
-//! refused request costs no issuer call; the person's quotas before the key is made), **intent** (the intent row,
-//! what the CA holds with it, and its audit event in one transaction, the quotas checked again under a lock on the
+//! refused request costs no issuer call; the person's quotas before an RSA key is made), **intent** (the intent row,
+//! what the CA holds with it, and its audit event in one transaction, the quotas checked under a lock on the
 //! owner), **issue** (the CA signs at once or takes an order it finishes later), **verify** (the chain up to the
 //! pinned root) and **record** (`issued` or `failed`, each with its audit event, see `record`). A crash leaves the
 //! intent `pending` for the reconciler; an order is driven to its end by the `orders` module, which hears of it
@@ -26,7 +26,7 @@ use crate::db;
 use crate::error::ServerError;
 use crate::events::IssuanceEvent;
 use crate::issuers::{Issued, Issuer, SigningRequest};
-use crate::keys;
+use crate::keys::{self, KeyType};
 use crate::policy::{self, Grant, PolicyRequest};
 use crate::sealing::{Sealed, private_key_context};
 use crate::state::AppState;
@@ -174,15 +174,22 @@ async fn check(
     if let Some(answer) = replay_if_known(state, requester.owner_id, request).await? {
         return Ok(Checked::Replayed(answer));
     }
-    // Before the key is made: a person over their quota costs certdesk no key generation.
-    let mut conn = state.pool.acquire().await?;
-    if let Some(refusal) =
-        quota::check(&mut conn, &state.config.limits, requester.owner_id, requester.quota, now).await?
-    {
-        return Err(refuse(state, &requester.actor, request, refusal, started).await?);
+    // Before an RSA key is made: a person over their quota costs certdesk no second of key generation. Any other key
+    // costs less than this query would, so the check under the owner's lock (`record_intent`) is the only one.
+    if generates_rsa_key(&request.key) {
+        let mut conn = state.pool.acquire().await?;
+        if let Some(refusal) =
+            quota::check(&mut conn, &state.config.limits, requester.owner_id, requester.quota, now).await?
+        {
+            return Err(refuse(state, &requester.actor, request, refusal, started).await?);
+        }
     }
     let inherited_validity_days = (request.validity_days != inherited_validity).then_some(inherited_validity);
     Ok(Checked::Granted(Granted { grant, inherited_validity_days }))
+}
+
+fn generates_rsa_key(key: &CheckedKey) -> bool {
+    matches!(key, CheckedKey::Generate(KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096))
 }
 
 /// The CSR the issuer signs, and the private key sealed at once when certdesk made it (or re-sealed, when a

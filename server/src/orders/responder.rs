@@ -1,5 +1,6 @@
 //! The HTTP-01 responder: `GET /.well-known/acme-challenge/{token}` answers the key authorization an order of
-//! certdesk stored for that token (any replica can answer, the answers live in PostgreSQL), 404 otherwise. Served
+//! certdesk stored for that token (any replica can answer: the answers live in PostgreSQL, and each replica keeps
+//! those it served in memory until the order finishes), 404 otherwise. Served
 //! on the main listener and, when `acme.http01_listen` is set, on a listener of its own (port 80 behind the
 //! gateway) that answers nothing else.
 
@@ -26,10 +27,11 @@ async fn answer(State(state): State<AppState>, Path(token): Path<String>) -> Res
     if !well_formed {
         return plain_text(StatusCode::NOT_FOUND, "no such challenge");
     }
-    match db::acme::http01_response(&state.pool, &token).await {
+    let answer = state.http01_answers.get(&state.pool, &token, || db::acme::http01_response(&state.pool, &token));
+    match answer.await {
         Ok(Some(response)) => {
-            tracing::info!(token = %token, "answered an HTTP-01 challenge");
-            plain_text(StatusCode::OK, response)
+            tracing::debug!(token = %token, "answered an HTTP-01 challenge");
+            plain_text(StatusCode::OK, response.as_str().to_owned())
         }
         Ok(None) => plain_text(StatusCode::NOT_FOUND, "no such challenge"),
         Err(error) => {

@@ -15,6 +15,7 @@ mod crl_served;
 mod dashboard;
 mod dns_update;
 mod http;
+mod http01_served;
 mod inventory;
 mod issuance;
 mod issuance_input;
