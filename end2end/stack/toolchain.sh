@@ -49,7 +49,7 @@ toolchain_rust_tools_start() {
   [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ] || need_leptos=true
   $need_bindgen || $need_leptos || return 0
   $need_bindgen && log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION in the background (about 2 minutes)"
-  $need_leptos && log "installing cargo-leptos $CARGO_LEPTOS_VERSION in the background (about 8 minutes on 2 cores, once)"
+  $need_leptos && log "installing cargo-leptos $CARGO_LEPTOS_VERSION in the background (several minutes on 2 cores, once)"
   RUST_TOOLS_LOG=$(mktemp -t certdesk-rust-tools.XXXXXX)
   (
     # Not --locked: wasm-bindgen-cli's lockfile names a crate version the registry no longer serves.
