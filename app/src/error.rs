@@ -1,8 +1,9 @@
 //! `AppError`: the one error type that crosses the wire, with its HTTP status and user-facing message.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+use crate::api::codec::JsonText;
 
 /// What the browser (or an API client) is told when something fails. Carries no internal detail: the server logs
 /// that under the `incident` id and sends only this.
@@ -97,7 +98,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
