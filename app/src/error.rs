@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::codec::JsonText;
 
+mod record;
+
 /// What the browser (or an API client) is told when something fails. Carries no internal detail: the server logs
 /// that under the `incident` id and sends only this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "record::ErrorRecord")]
 pub enum AppError {
     /// The request itself is wrong; `field` names the offending input when there is one.
     #[error("{message}")]
