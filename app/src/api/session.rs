@@ -6,6 +6,9 @@ use crate::api::codec::Rpc;
 use crate::error::AppError;
 use crate::model::SessionView;
 
+/// The signed-in person as the header reads it: one resource made by the layout and shared by its parts.
+pub type SessionResource = Resource<Result<Option<SessionView>, AppError>>;
+
 #[server(prefix = "/rpc", endpoint = "session", input = Rpc, output = Rpc)]
 pub async fn get_session() -> Result<Option<SessionView>, AppError> {
     Ok(crate::ssr::request_meta().caller.map(|caller| SessionView {
