@@ -12,7 +12,7 @@ usage: end2end/stack.sh COMMAND
   test        install what is missing, lint, build once, start a separate test stack, run every test, stop it
   bench       start the test stack's PostgreSQL and OpenBao, run the issuance benchmark (certdesk vs OpenBao), stop them
   install     install every tool and package the stack needs (idempotent)
-  build       cargo leptos build --release
+  build       cargo leptos build --release --split
   up | down   start | stop every service and the portal
   status      one line per service
   totp USER   print the current TOTP code of a demo user (alice, bob)

@@ -3,6 +3,7 @@
 
 mod audit;
 mod certificates;
+pub mod codec;
 mod dashboard;
 mod notifications;
 mod renewal;

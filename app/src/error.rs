@@ -1,13 +1,16 @@
 //! `AppError`: the one error type that crosses the wire, with its HTTP status and user-facing message.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+use crate::api::codec::JsonText;
+
+mod record;
 
 /// What the browser (or an API client) is told when something fails. Carries no internal detail: the server logs
 /// that under the `incident` id and sends only this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "record::ErrorRecord")]
 pub enum AppError {
     /// The request itself is wrong; `field` names the offending input when there is one.
     #[error("{message}")]
@@ -97,7 +100,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -17,10 +17,18 @@ pub mod ssr;
 pub use app::{App, shell};
 pub use error::AppError;
 
-/// Browser entry point: attaches the event handlers to the server-rendered HTML.
+/// Browser entry point: attaches the event handlers to the server-rendered HTML. Asynchronously, as Leptos's
+/// `hydrate_lazy` does, because a page opened directly may be a lazy route whose wasm chunk has to arrive first (see
+/// `app::lazy`); once the whole page is hydrated, `<html data-hydrated="true">` says so (the browser tests wait for
+/// it: an effect would run while the chunk is still on its way).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App).await.forget();
+        if let Some(root) = leptos::prelude::document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
 }

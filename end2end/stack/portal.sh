@@ -147,7 +147,7 @@ TOML
 portal_start() {
   local binary
   binary=$(portal_binary)
-  [ -x "$binary" ] || die "no certdesk binary at $binary: build it first (cargo leptos build --release)"
+  [ -x "$binary" ] || die "no certdesk binary at $binary: build it first (end2end/stack.sh build, which runs cargo leptos build --release --split)"
   if is_running portal; then
     return 0
   fi

@@ -87,8 +87,9 @@ toolchain_packages_install() {
 }
 
 # The release build: server binary in target/release/certdesk, site (wasm, js, css) in target/site. npm's
-# binaryen comes first on PATH: Debian's wasm-opt 108 produces wasm that silently fails to hydrate.
+# binaryen comes first on PATH: Debian's wasm-opt 108 produces wasm that silently fails to hydrate. `--split` is
+# required: the lazy pages (app/src/app/lazy.rs) import their wasm chunks through the loader it writes.
 toolchain_build() {
-  log "building certdesk (cargo leptos build --release)"
-  (cd "$REPO_ROOT" && SQLX_OFFLINE=true cargo leptos build --release)
+  log "building certdesk (cargo leptos build --release --split)"
+  (cd "$REPO_ROOT" && SQLX_OFFLINE=true cargo leptos build --release --split)
 }

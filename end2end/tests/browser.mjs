@@ -43,9 +43,10 @@ export async function openPage(browser, options = {}) {
   return { context, page, errors };
 }
 
-// Resolves once the wasm bundle has hydrated the page (the layout marks its header from a browser-only effect).
+// Resolves once the wasm has hydrated the whole page, a lazy route's chunk included (the entry point marks
+// `<html data-hydrated>` when hydration has finished).
 export async function waitForHydration(page) {
-  await page.waitForSelector('header[data-hydrated="true"]', { timeout: 15_000 });
+  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 15_000 });
 }
 
 export async function screenshot(page, name) {

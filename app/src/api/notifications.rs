@@ -1,18 +1,18 @@
 //! Server functions for a person's notification settings.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
+use crate::api::codec::Rpc;
 use crate::error::AppError;
 use crate::model::{NotificationSettingsInput, NotificationSettingsView, SavedNotificationSettings};
 
-#[server(prefix = "/rpc", endpoint = "notification_settings", input = Json)]
+#[server(prefix = "/rpc", endpoint = "notification_settings", input = Rpc, output = Rpc)]
 pub async fn notification_settings() -> Result<NotificationSettingsView, AppError> {
     let request = crate::ssr::request_meta();
     crate::ssr::answered(crate::ssr::backend()?.notification_settings(&request).await)
 }
 
-#[server(prefix = "/rpc", endpoint = "save_notification_settings", input = Json)]
+#[server(prefix = "/rpc", endpoint = "save_notification_settings", input = Rpc, output = Rpc)]
 pub async fn save_notification_settings(
     input: NotificationSettingsInput,
 ) -> Result<SavedNotificationSettings, AppError> {

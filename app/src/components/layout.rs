@@ -5,16 +5,16 @@ use leptos_router::components::A;
 
 use super::role_links::RoleLinks;
 use super::user_menu::UserMenu;
+use crate::api::get_session;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let menu_open = RwSignal::new(false);
-    // Effects run only in the browser, so this marks the page as hydrated (browser tests wait for it).
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    // One session read for the header's parts (a resource per part would be one more request and more wasm).
+    let session = Resource::new(|| (), |_| get_session());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
-        <header class="topbar" data-hydrated=move || hydrated.get().to_string()>
+        <header class="topbar">
             <a class="brand" href="/" aria-label="certdesk home">
                 <span class="brand-mark" aria-hidden="true">"◆"</span>
                 "certdesk"
@@ -34,12 +34,12 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/" exact=true>"Dashboard"</A></li>
                     <li><A href="/certificates">"Certificates"</A></li>
                     <li><A href="/request">"Request"</A></li>
-                    <RoleLinks />
+                    <RoleLinks session />
                     <li><A href="/settings/tokens">"API tokens"</A></li>
                     <li><A href="/settings/notifications">"Notifications"</A></li>
                 </ul>
             </nav>
-            <UserMenu />
+            <UserMenu session />
         </header>
         <main id="main" tabindex="-1">{children()}</main>
         <footer class="footer">

@@ -4,12 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::get_session;
+use crate::api::SessionResource;
 use crate::model::Role;
 
 #[component]
-pub fn RoleLinks() -> impl IntoView {
-    let session = Resource::new(|| (), |_| get_session());
+pub fn RoleLinks(session: SessionResource) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

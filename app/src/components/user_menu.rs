@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::get_session;
+use crate::api::SessionResource;
 
 #[component]
-pub fn UserMenu() -> impl IntoView {
-    let session = Resource::new(|| (), |_| get_session());
+pub fn UserMenu(session: SessionResource) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -82,7 +82,7 @@ fn day_and_time(time: &str) -> String {
 #[component]
 fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, renew: RenewAction) -> impl IntoView {
     let title = detail.common_name.clone();
-    let status_class = format!("badge {}", detail.status.label().to_lowercase());
+    let status_class = format!("badge {}", detail.status.as_str());
     let has_certificate = matches!(detail.status, CertStatus::Issued | CertStatus::Revoked | CertStatus::Superseded);
     let lifetime = detail.lifetime_used_percent.map(|used| {
         let left = detail.days_left.unwrap_or_default();

@@ -226,7 +226,7 @@ fn CertTable(page: CertificatePage, query: CertificateQuery) -> impl IntoView {
                         <tr>
                             <th scope="row"><a href=format!("/certificates/{}", row.id)>{row.common_name}</a></th>
                             <td>{row.issuer_id}</td>
-                            <td><span class=format!("badge {}", row.status.label().to_lowercase())>{row.status.label()}</span></td>
+                            <td><span class=format!("badge {}", row.status.as_str())>{row.status.label()}</span></td>
                             <td>{row.not_after.as_deref().map(day_of).unwrap_or_else(|| "—".into())}</td>
                             <td><code class="serial">{row.serial.unwrap_or_else(|| "—".into())}</code></td>
                             {all_owners.then(|| view! { <td>{row.owner_name.clone()}</td> })}

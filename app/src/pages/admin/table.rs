@@ -103,7 +103,7 @@ pub fn RevocationTable(page: CertificatePage, query: CertificateQuery) -> impl I
                                     <td>
                                         {move || {
                                             let shown = if run.state_of(id).is_some_and(|state| state.is_revoked()) { CertStatus::Revoked } else { status };
-                                            view! { <span class=format!("badge {}", shown.label().to_lowercase())>{shown.label()}</span> }
+                                            view! { <span class=format!("badge {}", shown.as_str())>{shown.label()}</span> }
                                         }}
                                     </td>
                                     <td>{row.not_after.as_deref().map(day_of).unwrap_or_else(|| "—".into())}</td>

@@ -112,7 +112,7 @@ fn Versions(versions: Vec<CertificateVersion>) -> impl IntoView {
                 view! {
                     <li>
                         {name}" "
-                        <span class=format!("badge {}", status.label().to_lowercase())>{status.label()}</span>
+                        <span class=format!("badge {}", status.as_str())>{status.label()}</span>
                         <span class="muted">{expiry}</span>
                     </li>
                 }
