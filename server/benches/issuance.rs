@@ -71,7 +71,7 @@ async fn measure(stack: &Stack, database: &ScratchDatabase, requests: u64) -> Re
         cpus: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
         openbao_version: peer.server_version(stack).await,
     };
-    let arms = Arc::new(Arms::new(certdesk, peer));
+    let arms = Arc::new(Arms::new(certdesk, peer, stack)?);
     let mut levels = Vec::new();
     let mut outcome = Ok(());
     for concurrency in CONCURRENCY {

@@ -1,5 +1,6 @@
 //! Running a block of requests of one arm with a fixed number of concurrent workers, and what a block measured:
-//! each request's latency and the block's wall-clock time.
+//! each request's latency, the block's wall-clock time, and the CPU time the benchmark's process (certdesk itself in
+//! the certdesk arm, the client in the peer's), PostgreSQL and OpenBao spent on it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -8,7 +9,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::support::certdesk_arm::Certdesk;
+use crate::support::cpu::Process;
 use crate::support::peer::Peer;
+use crate::support::stack::Stack;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arm {
@@ -25,16 +28,20 @@ impl Arm {
     }
 }
 
-/// Both arms, and the counter that makes every requested name of the run distinct (`bench-N.cluster.local`).
+/// Both arms, the counter that makes every requested name of the run distinct (`bench-N.cluster.local`), and the
+/// processes whose CPU time a block measures.
 pub struct Arms {
     pub certdesk: Certdesk,
     pub peer: Peer,
     names: AtomicU64,
+    processes: Processes,
 }
 
 impl Arms {
-    pub fn new(certdesk: Certdesk, peer: Peer) -> Self {
-        Self { certdesk, peer, names: AtomicU64::new(0) }
+    pub fn new(certdesk: Certdesk, peer: Peer, stack: &Stack) -> Result<Self> {
+        let processes =
+            Processes { own: Process::own(), postgres: stack.postgres_process()?, openbao: stack.openbao_process()? };
+        Ok(Self { certdesk, peer, names: AtomicU64::new(0), processes })
     }
 
     async fn once(&self, arm: Arm) -> Result<()> {
@@ -46,17 +53,58 @@ impl Arms {
     }
 }
 
+struct Processes {
+    own: Process,
+    postgres: Process,
+    openbao: Process,
+}
+
+impl Processes {
+    fn cpu(&self) -> Result<CpuUse> {
+        Ok(CpuUse { own: self.own.seconds()?, postgres: self.postgres.seconds()?, openbao: self.openbao.seconds()? })
+    }
+}
+
+/// CPU seconds by process.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuUse {
+    /// The benchmark's process: certdesk in the certdesk arm (the router runs in it), the client in the peer's.
+    pub own: f64,
+    pub postgres: f64,
+    pub openbao: f64,
+}
+
+impl CpuUse {
+    fn since(self, before: Self) -> Self {
+        Self {
+            own: self.own - before.own,
+            postgres: self.postgres - before.postgres,
+            openbao: self.openbao - before.openbao,
+        }
+    }
+
+    pub fn plus(self, other: Self) -> Self {
+        Self {
+            own: self.own + other.own,
+            postgres: self.postgres + other.postgres,
+            openbao: self.openbao + other.openbao,
+        }
+    }
+}
+
 /// What one block measured.
 #[derive(Debug, Default)]
 pub struct Block {
     pub latencies: Vec<Duration>,
     pub elapsed: Duration,
+    pub cpu: CpuUse,
 }
 
 /// `count` requests of `arm`, `concurrency` at a time; the first failure stops the block and is returned.
 pub async fn block(arms: &Arc<Arms>, arm: Arm, count: u64, concurrency: usize) -> Result<Block> {
     let claimed = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicBool::new(false));
+    let cpu_before = arms.processes.cpu()?;
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
@@ -84,6 +132,7 @@ pub async fn block(arms: &Arc<Arms>, arm: Arm, count: u64, concurrency: usize) -
         }
     }
     measured.elapsed = started.elapsed();
+    measured.cpu = arms.processes.cpu()?.since(cpu_before);
     match first_error {
         Some(error) => Err(error.context(format!("{} request failed", arm.label()))),
         None => Ok(measured),

@@ -1,4 +1,5 @@
-//! Summaries of the measured blocks (throughput, p50, p99), the certdesk/peer ratios, and their two renderings:
+//! Summaries of the measured blocks (throughput, p50, p99, CPU per certificate by process), the certdesk/peer
+//! ratios, and their two renderings:
 //! a Markdown table for stdout and JSON for `target/bench/issuance.json`.
 
 use std::fmt::Write as _;
@@ -6,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::measure::Block;
+use super::measure::{Block, CpuUse};
 
 /// One arm at one concurrency level, over all of its blocks.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +17,8 @@ pub struct Summary {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub mean_ms: f64,
+    /// CPU milliseconds per request, by process.
+    pub cpu_ms: CpuUse,
 }
 
 impl Summary {
@@ -26,7 +29,14 @@ impl Summary {
         let elapsed: Duration = blocks.iter().map(|block| block.elapsed).sum();
         let requests = latencies.len();
         let total: Duration = latencies.iter().sum();
+        let cpu = blocks.iter().fold(CpuUse::default(), |sum, block| sum.plus(block.cpu));
+        let per_request_ms = |seconds: f64| if requests == 0 { 0.0 } else { seconds * 1000.0 / requests as f64 };
         Self {
+            cpu_ms: CpuUse {
+                own: per_request_ms(cpu.own),
+                postgres: per_request_ms(cpu.postgres),
+                openbao: per_request_ms(cpu.openbao),
+            },
             requests,
             throughput: if elapsed.is_zero() { 0.0 } else { requests as f64 / elapsed.as_secs_f64() },
             p50_ms: millis(percentile(&latencies, 0.50)),
@@ -37,7 +47,9 @@ impl Summary {
 
     fn json(&self) -> Value {
         json!({ "requests": self.requests, "throughput_rps": round(self.throughput), "p50_ms": round(self.p50_ms),
-                "p99_ms": round(self.p99_ms), "mean_ms": round(self.mean_ms) })
+                "p99_ms": round(self.p99_ms), "mean_ms": round(self.mean_ms),
+                "cpu_ms_per_request": { "own_process": round(self.cpu_ms.own), "postgres": round(self.cpu_ms.postgres),
+                                        "openbao": round(self.cpu_ms.openbao) } })
     }
 }
 
@@ -98,6 +110,9 @@ pub const NOTES: &[&str] = &[
      one reused reqwest client and token",
     "both arms generate a fresh EC P-256 key and CSR with certdesk::keys per request (key generation is in both)",
     "ratios are certdesk/peer: throughput < 1 and latency > 1 mean certdesk is slower by that factor",
+    "CPU per certificate is read from /proc around each block: the benchmark's own process (certdesk in the certdesk \
+     arm, the HTTP client in the peer's; key generation in both), the stack's PostgreSQL with its backends, and \
+     OpenBao; the machine's other processes are not counted",
 ];
 
 pub fn markdown(setup: &Setup, levels: &[Level]) -> String {
@@ -130,6 +145,22 @@ pub fn markdown(setup: &Setup, levels: &[Level]) -> String {
             level.p50_ratio(),
             level.p99_ratio()
         );
+    }
+    out.push_str("\n| concurrency | arm | CPU ms per certificate: this process | PostgreSQL | OpenBao | all three |\n");
+    out.push_str("|---:|---|---:|---:|---:|---:|\n");
+    for level in levels {
+        for (label, summary) in [("certdesk", &level.certdesk), ("openbao (direct)", &level.peer)] {
+            let cpu = summary.cpu_ms;
+            let _ = writeln!(
+                out,
+                "| {} | {label} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                level.concurrency,
+                cpu.own,
+                cpu.postgres,
+                cpu.openbao,
+                cpu.own + cpu.postgres + cpu.openbao
+            );
+        }
     }
     out.push('\n');
     for note in NOTES {

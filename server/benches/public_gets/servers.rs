@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::support::cpu::Process;
+
 pub struct Server {
     pub base: String,
     child: Child,
@@ -17,16 +19,7 @@ pub struct Server {
 impl Server {
     /// User plus system CPU seconds of the server so far, its child processes included.
     pub fn cpu_seconds(&self) -> Result<f64> {
-        let ticks = clock_ticks()?;
-        let pid = self.child.id();
-        let mut total = process_ticks(pid)?;
-        for entry in std::fs::read_dir("/proc")?.flatten() {
-            let Some(other) = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok()) else { continue };
-            if parent_of(other) == Some(pid) {
-                total += process_ticks(other).unwrap_or(0);
-            }
-        }
-        Ok(total as f64 / ticks)
+        Process::new(self.child.id()).seconds()
     }
 }
 
@@ -107,25 +100,6 @@ async fn wait_for_ok(url: &str, within: Duration, log: &Path) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-/// utime + stime of one process, in clock ticks (fields 14 and 15 of /proc/PID/stat, after the command name).
-fn process_ticks(pid: u32) -> Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat.rsplit_once(')').context("/proc stat format")?.1.split_whitespace().collect();
-    let field = |index: usize| fields.get(index).and_then(|value| value.parse::<u64>().ok()).unwrap_or(0);
-    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
-    Ok(field(11) + field(12))
-}
-
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn clock_ticks() -> Result<f64> {
-    let output = Command::new("getconf").arg("CLK_TCK").output().context("getconf CLK_TCK")?;
-    String::from_utf8_lossy(&output.stdout).trim().parse::<f64>().context("CLK_TCK is a number")
 }
 
 /// A port nobody listens on right now.

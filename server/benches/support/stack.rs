@@ -8,6 +8,8 @@ use reqwest::Url;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+use super::cpu::Process;
+
 /// What a stack started by end2end/stack.sh leaves in its folder.
 pub struct Stack {
     pub dir: PathBuf,
@@ -32,6 +34,16 @@ impl Stack {
 
     pub fn read_openbao(&self, name: &str) -> Result<String> {
         read(&self.dir, &format!("openbao/{name}"))
+    }
+
+    /// The stack's PostgreSQL server (its backends are the postmaster's children).
+    pub fn postgres_process(&self) -> Result<Process> {
+        Process::from_pid_file(&self.dir.join("postgres/data/postmaster.pid"))
+    }
+
+    /// The stack's OpenBao server.
+    pub fn openbao_process(&self) -> Result<Process> {
+        Process::from_pid_file(&self.dir.join("openbao.pid"))
     }
 }
 
