@@ -53,7 +53,20 @@ pub struct IntentRenewal {
     pub renewed_from: Option<Uuid>,
 }
 
+impl IntentRenewal {
+    /// What completing the issuance needs of them (stored once with the intent, never changed after).
+    pub fn at_issue(&self) -> IssuedSettings {
+        IssuedSettings {
+            auto_renew: self.auto_renew,
+            renew_remaining_percent: self.remaining_percent,
+            renew_before_days: self.renew_before_days,
+            renewed_from: self.renewed_from,
+        }
+    }
+}
+
 /// What completing an issuance needs: the settings to place the renewal point, and the certificate it renews.
+#[derive(Debug, Clone, Copy)]
 pub struct IssuedSettings {
     pub auto_renew: bool,
     pub renew_remaining_percent: Option<i16>,

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::quota::{self, QuotaRefusal, QuotaUse, ThisRequest};
 use super::record::{Failure, complete, fail, verified};
+use super::renewal_settings::{IntentSettings, intent_columns};
 use super::request::{CheckedKey, CheckedRequest, search_text};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
@@ -110,7 +111,10 @@ pub async fn issue_for(
         Err(error) => Err(Failure::Issuer(error)),
     };
     let stored = match outcome {
-        Ok(material) => complete(state, actor, id, &request.issuer_id, &names(&request.dns_names), material).await,
+        Ok(material) => {
+            let settings = IntentSettings::Known(intent_columns(&request.renewal, requester.renews).at_issue());
+            complete(state, actor, id, &request.issuer_id, &names(&request.dns_names), material, settings).await
+        }
         Err(failure) => {
             fail(state, actor, id, &failure.reason()).await?;
             if let Failure::Issuer(error) = &failure {
@@ -269,7 +273,7 @@ async fn record_intent(
         request_hash: &request.fingerprint,
         search_text: &search_text(&dns, None, None),
         automatic_renewal: requester.quota == QuotaUse::AutomaticRenewal,
-        renewal: super::renewal_settings::intent_columns(&request.renewal, requester.renews),
+        renewal: intent_columns(&request.renewal, requester.renews),
         now,
     };
     let mut tx = state.pool.begin().await?;

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use super::renewal_settings::IntentSettings;
 use super::request::search_text;
 use crate::audit::{self, Action, Actor, Object};
 use crate::bundle;
@@ -88,6 +89,7 @@ pub(crate) async fn complete(
     issuer_id: &str,
     dns: &[String],
     material: Material,
+    settings: IntentSettings,
 ) -> Result<RequestedCertificate, ServerError> {
     let now = OffsetDateTime::now_utc();
     let facts = &material.facts;
@@ -97,7 +99,8 @@ pub(crate) async fn complete(
     let mut tx = state.pool.begin().await?;
     let floor = state.config.limits.renewal_floor;
     let on_issue =
-        super::renewal_settings::on_issue(&mut tx, id, facts.not_before, facts.not_after, now, floor).await?;
+        super::renewal_settings::on_issue(&mut tx, id, settings, (facts.not_before, facts.not_after), now, floor)
+            .await?;
     let issued = db::certificates::Issued {
         serial: &serial,
         not_before: facts.not_before,

@@ -175,19 +175,33 @@ pub struct OnIssue {
     pub renews: Option<Uuid>,
 }
 
-/// At completion, in the transaction that marks a certificate issued and before it does (the row is locked here):
-/// its renewal point, from its real lifetime, never sooner than `floor` after now (a lifetime shorter than asked, by
-/// the issuer's choice or a policy that shrank before a renewal, must not make a certificate renew itself in a
-/// loop), and the certificate it renews.
+/// The settings of an intent when it completes: known to the request that stored them (they never change after the
+/// insert), or read back by whoever completes it later (an order, the reconciler).
+#[derive(Debug, Clone, Copy)]
+pub enum IntentSettings {
+    Known(db::renewal::IssuedSettings),
+    Stored,
+}
+
+/// At completion, in the transaction that marks a certificate issued and before it does: its renewal point, from
+/// its real lifetime, never sooner than `floor` after now (a lifetime shorter than asked, by the issuer's choice or a
+/// policy that shrank before a renewal, must not make a certificate renew itself in a loop), and the certificate it
+/// renews.
 pub async fn on_issue(
     tx: &mut PgConnection,
     id: Uuid,
-    not_before: OffsetDateTime,
-    not_after: OffsetDateTime,
+    settings: IntentSettings,
+    (not_before, not_after): (OffsetDateTime, OffsetDateTime),
     now: OffsetDateTime,
     floor: std::time::Duration,
 ) -> Result<OnIssue, ServerError> {
-    let Some(settings) = db::renewal::settings_for_update(tx, id).await? else { return Ok(OnIssue::default()) };
+    let settings = match settings {
+        IntentSettings::Known(settings) => settings,
+        IntentSettings::Stored => match db::renewal::settings_for_update(tx, id).await? {
+            Some(settings) => settings,
+            None => return Ok(OnIssue::default()),
+        },
+    };
     let renew_at = settings.auto_renew.then(|| {
         let percent = settings.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok());
         let days = settings.renew_before_days.and_then(|days| u32::try_from(days).ok());
