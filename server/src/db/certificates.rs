@@ -4,6 +4,7 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::renewal::IntentRenewal;
 use crate::sealing::Sealed;
 
 #[derive(Debug, Clone)]
@@ -51,6 +52,7 @@ pub struct NewIntent<'a> {
     pub search_text: &'a str,
     /// Requested by the renewal job, not by a person: not counted against the owner's daily quota.
     pub automatic_renewal: bool,
+    pub renewal: IntentRenewal,
     pub now: OffsetDateTime,
 }
 
@@ -61,9 +63,10 @@ pub async fn insert_intent(tx: &mut PgConnection, intent: &NewIntent<'_>) -> Res
                                    key_algorithm, key_source, encrypted_private_key, key_encryption_key_id,
                                    private_key_nonce, csr_pem, client_auth, validity_days, policy_rule,
                                    idempotency_key, request_hash, search_text, automatic_renewal, created_at,
-                                   updated_at)
+                                   updated_at, auto_renew, renew_remaining_percent, renew_before_days, reuse_key,
+                                   renewed_from)
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20, $19,
-                 $19)
+                 $19, $21, $22, $23, $24, $25)
          ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
         intent.id,
         intent.owner_id,
@@ -85,6 +88,11 @@ pub async fn insert_intent(tx: &mut PgConnection, intent: &NewIntent<'_>) -> Res
         intent.search_text,
         intent.now,
         intent.automatic_renewal,
+        intent.renewal.auto_renew,
+        intent.renewal.remaining_percent,
+        intent.renewal.renew_before_days,
+        intent.renewal.reuse_key,
+        intent.renewal.renewed_from,
     )
     .execute(tx)
     .await?;
@@ -124,6 +132,8 @@ pub struct Issued<'a> {
     pub root_pem: &'a str,
     pub facts: serde_json::Value,
     pub search_text: &'a str,
+    /// When it is due for renewal (automatic renewal only).
+    pub renew_at: Option<OffsetDateTime>,
 }
 
 /// pending → issued; `false` if the row was no longer pending (resolved by someone else).
@@ -136,7 +146,8 @@ pub async fn mark_issued(
     let updated = sqlx::query!(
         "UPDATE certificates
          SET status = 'issued', serial = $2, not_before = $3, not_after = $4, fingerprint_sha256 = $5,
-             leaf_pem = $6, chain_pem = $7, root_pem = $8, facts = $9, search_text = $10, updated_at = $11
+             leaf_pem = $6, chain_pem = $7, root_pem = $8, facts = $9, search_text = $10, updated_at = $11,
+             renew_at = COALESCE($12, renew_at)
          WHERE id = $1 AND status = 'pending'",
         id,
         issued.serial,
@@ -149,6 +160,7 @@ pub async fn mark_issued(
         issued.facts,
         issued.search_text,
         now,
+        issued.renew_at,
     )
     .execute(tx)
     .await?;

@@ -41,34 +41,32 @@ pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<RenewalRow>, sqlx::E
     .await
 }
 
-/// Stores a new request's renewal settings and what it renews, in the intent's transaction. A second renewal of
-/// the same certificate violates `ONE_RENEWAL_INDEX` (the caller turns that into a conflict).
-pub async fn store_settings(
-    tx: &mut PgConnection,
-    id: Uuid,
-    auto_renew: bool,
-    remaining_percent: Option<i16>,
-    renew_before_days: Option<i32>,
-    reuse_key: bool,
-    renewed_from: Option<Uuid>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE certificates
-         SET auto_renew = $2, renew_remaining_percent = $3, renew_before_days = $4, reuse_key = $5, renewed_from = $6
-         WHERE id = $1",
-        id,
-        auto_renew,
-        remaining_percent,
-        renew_before_days,
-        reuse_key,
-        renewed_from,
-    )
-    .execute(tx)
-    .await
-    .map(|_| ())
+/// A new request's renewal settings and the certificate it renews, inserted with its intent
+/// (`db::certificates::insert_intent`). A second renewal of the same certificate violates `ONE_RENEWAL_INDEX` (the
+/// caller turns that into a conflict).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntentRenewal {
+    pub auto_renew: bool,
+    pub remaining_percent: Option<i16>,
+    pub renew_before_days: Option<i32>,
+    pub reuse_key: bool,
+    pub renewed_from: Option<Uuid>,
+}
+
+impl IntentRenewal {
+    /// What completing the issuance needs of them (stored once with the intent, never changed after).
+    pub fn at_issue(&self) -> IssuedSettings {
+        IssuedSettings {
+            auto_renew: self.auto_renew,
+            renew_remaining_percent: self.remaining_percent,
+            renew_before_days: self.renew_before_days,
+            renewed_from: self.renewed_from,
+        }
+    }
 }
 
 /// What completing an issuance needs: the settings to place the renewal point, and the certificate it renews.
+#[derive(Debug, Clone, Copy)]
 pub struct IssuedSettings {
     pub auto_renew: bool,
     pub renew_remaining_percent: Option<i16>,
@@ -85,10 +83,6 @@ pub async fn settings_for_update(tx: &mut PgConnection, id: Uuid) -> Result<Opti
     )
     .fetch_optional(tx)
     .await
-}
-
-pub async fn set_renew_at(tx: &mut PgConnection, id: Uuid, renew_at: OffsetDateTime) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE certificates SET renew_at = $2 WHERE id = $1", id, renew_at).execute(tx).await.map(|_| ())
 }
 
 /// issued → superseded; `false` when it was no longer issued (revoked meanwhile: it stays revoked).

@@ -18,8 +18,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::quota::{self, QuotaRefusal, QuotaUse};
+use super::quota::{self, QuotaRefusal, QuotaUse, ThisRequest};
 use super::record::{Failure, complete, fail, verified};
+use super::renewal_settings::{IntentSettings, intent_columns};
 use super::request::{CheckedKey, CheckedRequest, search_text};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
@@ -110,7 +111,10 @@ pub async fn issue_for(
         Err(error) => Err(Failure::Issuer(error)),
     };
     let stored = match outcome {
-        Ok(material) => complete(state, actor, id, &request.issuer_id, &names(&request.dns_names), material).await,
+        Ok(material) => {
+            let settings = IntentSettings::Known(intent_columns(&request.renewal, requester.renews).at_issue());
+            complete(state, actor, id, &request.issuer_id, &names(&request.dns_names), material, settings).await
+        }
         Err(failure) => {
             fail(state, actor, id, &failure.reason()).await?;
             if let Failure::Issuer(error) = &failure {
@@ -178,8 +182,15 @@ async fn check(
     // costs less than this query would, so the check under the owner's lock (`record_intent`) is the only one.
     if generates_rsa_key(&request.key) {
         let mut conn = state.pool.acquire().await?;
-        if let Some(refusal) =
-            quota::check(&mut conn, &state.config.limits, requester.owner_id, requester.quota, now).await?
+        if let Some(refusal) = quota::check(
+            &mut conn,
+            &state.config.limits,
+            requester.owner_id,
+            requester.quota,
+            ThisRequest::NotCounted,
+            now,
+        )
+        .await?
         {
             return Err(refuse(state, &requester.actor, request, refusal, started).await?);
         }
@@ -262,14 +273,27 @@ async fn record_intent(
         request_hash: &request.fingerprint,
         search_text: &search_text(&dns, None, None),
         automatic_renewal: requester.quota == QuotaUse::AutomaticRenewal,
+        renewal: intent_columns(&request.renewal, requester.renews),
         now,
     };
     let mut tx = state.pool.begin().await?;
+    let inserted =
+        db::certificates::insert_intent(&mut tx, &intent).await.map_err(super::renewal_settings::refusal_of_insert)?;
+    if !inserted {
+        // A concurrent double submit won the insert: answer as its replay.
+        drop(tx);
+        if let Some(answer) = replay_if_known(state, requester.owner_id, request).await? {
+            return Ok(Some(answer));
+        }
+        return Err(ServerError::Internal("intent insert conflicted without a prior request".into()));
+    }
+    issuer.authority().hold(&mut tx, id, now).await?;
     if requester.quota != QuotaUse::AutomaticRenewal {
-        // The owner's requests count and insert one at a time from here to the commit.
+        // After the intent's own rows, so that the owner's concurrent requests wait for each other only for the
+        // count, the audit event and the commit: from the lock on, they count and commit one at a time.
         db::quotas::lock_owner(&mut tx, requester.owner_id).await?;
-        let limits = &state.config.limits;
-        if let Some(refusal) = quota::check(&mut tx, limits, requester.owner_id, requester.quota, now).await? {
+        let (limits, owner) = (&state.config.limits, requester.owner_id);
+        if let Some(refusal) = quota::check(&mut tx, limits, owner, requester.quota, ThisRequest::Counted, now).await? {
             drop(tx);
             // A concurrent double submit may have taken the last place: this request is its replay, not refused.
             if let Some(answer) = replay_if_known(state, requester.owner_id, request).await? {
@@ -278,16 +302,6 @@ async fn record_intent(
             return Err(refuse(state, actor, request, refusal, started).await?);
         }
     }
-    if !db::certificates::insert_intent(&mut tx, &intent).await? {
-        // A concurrent double submit won the insert: answer as its replay.
-        drop(tx);
-        if let Some(answer) = replay_if_known(state, requester.owner_id, request).await? {
-            return Ok(Some(answer));
-        }
-        return Err(ServerError::Internal("intent insert conflicted without a prior request".into()));
-    }
-    super::renewal_settings::store(&mut tx, id, &request.renewal, requester.renews).await?;
-    issuer.authority().hold(&mut tx, id, now).await?;
     let details = json!({
         "issuer": request.issuer_id, "names": names_of(request), "key": request.key_type.as_str(),
         "key_source": key.source, "validity_days": request.validity_days, "client_auth": request.client_auth,

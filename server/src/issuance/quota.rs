@@ -43,19 +43,35 @@ pub struct QuotaRefusal {
     pub error: AppError,
 }
 
-/// `None` when `owner_id` may make one more request of kind `usage` at `now`. Counts what is committed: to be
-/// race-free, call it in the transaction that inserts the request, after `db::quotas::lock_owner`.
+/// Whether the request being checked is already among the owner's certificates the count sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThisRequest {
+    /// Not yet inserted (the check before key generation).
+    NotCounted,
+    /// Inserted, as a pending intent (not an automatic renewal), in the transaction that runs the check.
+    Counted,
+}
+
+/// `None` when `owner_id` may make one more request of kind `usage` at `now`. Counts what is committed (and the
+/// caller's own uncommitted intent, when `this` says it is there): to be race-free, call it in the transaction that
+/// inserts the request, after `db::quotas::lock_owner`.
 pub async fn check(
     conn: &mut PgConnection,
     limits: &LimitsConfig,
     owner_id: Uuid,
     usage: QuotaUse,
+    this: ThisRequest,
     now: OffsetDateTime,
 ) -> Result<Option<QuotaRefusal>, sqlx::Error> {
     if usage == QuotaUse::AutomaticRenewal {
         return Ok(None);
     }
-    let used = db::quotas::usage(conn, owner_id, now - DAY, now).await?;
+    let mut used = db::quotas::usage(conn, owner_id, now - DAY, now).await?;
+    if this == ThisRequest::Counted {
+        // Its own pending row counts as requested today and as live; the quotas are about the others.
+        used.requested -= 1;
+        used.live -= 1;
+    }
     if used.requested >= i64::from(limits.certificates_per_day) {
         // The oldest request of the window frees a place when it is a day old.
         let free_at = used.oldest_requested.map_or(now, |oldest| oldest + DAY);

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 
 use super::record::{complete, fail, verified};
+use super::renewal_settings::IntentSettings;
 use crate::audit::Actor;
 use crate::db;
 use crate::error::ServerError;
@@ -44,7 +45,16 @@ pub async fn reconcile_pending(state: &AppState, now: OffsetDateTime) -> Result<
         match found {
             Ok(Some(signed)) => match verified(issuer, signed) {
                 Ok(material) => {
-                    complete(state, &actor, intent.id, &intent.issuer_id, &intent.dns_names, material).await?;
+                    complete(
+                        state,
+                        &actor,
+                        intent.id,
+                        &intent.issuer_id,
+                        &intent.dns_names,
+                        material,
+                        IntentSettings::Stored,
+                    )
+                    .await?;
                     report.completed += 1;
                 }
                 Err(failure) => {

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use super::renewal_settings::IntentSettings;
 use super::request::search_text;
 use crate::audit::{self, Action, Actor, Object};
 use crate::bundle;
@@ -88,12 +89,18 @@ pub(crate) async fn complete(
     issuer_id: &str,
     dns: &[String],
     material: Material,
+    settings: IntentSettings,
 ) -> Result<RequestedCertificate, ServerError> {
     let now = OffsetDateTime::now_utc();
     let facts = &material.facts;
     let serial = facts.serial_colon();
     let chain_pem: String = material.intermediates.iter().map(|der| to_pem(der)).collect();
     let facts_json = serde_json::to_value(facts).map_err(|error| ServerError::Internal(error.to_string()))?;
+    let mut tx = state.pool.begin().await?;
+    let floor = state.config.limits.renewal_floor;
+    let on_issue =
+        super::renewal_settings::on_issue(&mut tx, id, settings, (facts.not_before, facts.not_after), now, floor)
+            .await?;
     let issued = db::certificates::Issued {
         serial: &serial,
         not_before: facts.not_before,
@@ -104,14 +111,12 @@ pub(crate) async fn complete(
         root_pem: &to_pem(&material.root),
         facts: facts_json,
         search_text: &search_text(dns, Some(&serial), Some(&facts.sha256_fingerprint)),
+        renew_at: on_issue.renew_at,
     };
-    let mut tx = state.pool.begin().await?;
     if !db::certificates::mark_issued(&mut tx, id, &issued, now).await? {
         return Err(ServerError::Internal(format!("certificate {id} was no longer pending")));
     }
-    let floor = state.config.limits.renewal_floor;
-    let renewed =
-        super::renewal_settings::on_issued(&mut tx, id, facts.not_before, facts.not_after, now, floor).await?;
+    let renewed = super::renewal_settings::supersede_renewed(&mut tx, on_issue, now).await?;
     let details = json!({
         "issuer": issuer_id, "serial": serial, "names": dns,
         "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),

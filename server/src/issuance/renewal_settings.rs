@@ -143,55 +143,81 @@ pub fn renewal_point(
     not_after - remaining
 }
 
-/// Stores the settings (and what it renews) with a new intent, in its transaction. A second renewal of the same
-/// certificate is refused by the database: in flight or done, there is only one.
-pub async fn store(
-    tx: &mut PgConnection,
-    id: Uuid,
-    settings: &RenewalSettings,
-    renews: Option<Uuid>,
-) -> Result<(), ServerError> {
-    let stored = db::renewal::store_settings(
-        tx,
-        id,
-        settings.auto,
-        settings.remaining_percent.map(i16::from),
-        settings.renew_before_days.map(|days| days as i32),
-        settings.reuse_key,
-        renews,
-    )
-    .await;
-    match stored {
-        Err(sqlx::Error::Database(error)) if error.constraint() == Some(db::renewal::ONE_RENEWAL_INDEX) => {
-            Err(ServerError::Client(AppError::Conflict {
-                message: "this certificate is already being renewed or was renewed".into(),
-            }))
-        }
-        other => other.map_err(ServerError::from),
+/// The settings (and what it renews) as the intent's insert stores them.
+pub fn intent_columns(settings: &RenewalSettings, renews: Option<Uuid>) -> db::renewal::IntentRenewal {
+    db::renewal::IntentRenewal {
+        auto_renew: settings.auto,
+        remaining_percent: settings.remaining_percent.map(i16::from),
+        renew_before_days: settings.renew_before_days.map(|days| days as i32),
+        reuse_key: settings.reuse_key,
+        renewed_from: renews,
     }
 }
 
-/// At completion, in the transaction that marks a certificate issued: places its renewal point and, when it is a
-/// renewal, supersedes the certificate it renews. Answers that certificate, for the audit event. The renewal point
-/// is never sooner than `floor` after now: a lifetime shorter than asked (the issuer's choice, or a policy that
-/// shrank before a renewal) must not make a certificate renew itself in a loop.
-pub async fn on_issued(
+/// The intent's insert failed: a second renewal of the same certificate is refused by the database (in flight or
+/// done, there is only one), and says so.
+pub fn refusal_of_insert(error: sqlx::Error) -> ServerError {
+    match error {
+        sqlx::Error::Database(error) if error.constraint() == Some(db::renewal::ONE_RENEWAL_INDEX) => {
+            ServerError::Client(AppError::Conflict {
+                message: "this certificate is already being renewed or was renewed".into(),
+            })
+        }
+        other => ServerError::from(other),
+    }
+}
+
+/// What completing an issuance does for renewal: the renewal point it stores with the certificate, and the
+/// certificate it supersedes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OnIssue {
+    pub renew_at: Option<OffsetDateTime>,
+    pub renews: Option<Uuid>,
+}
+
+/// The settings of an intent when it completes: known to the request that stored them (they never change after the
+/// insert), or read back by whoever completes it later (an order, the reconciler).
+#[derive(Debug, Clone, Copy)]
+pub enum IntentSettings {
+    Known(db::renewal::IssuedSettings),
+    Stored,
+}
+
+/// At completion, in the transaction that marks a certificate issued and before it does: its renewal point, from
+/// its real lifetime, never sooner than `floor` after now (a lifetime shorter than asked, by the issuer's choice or a
+/// policy that shrank before a renewal, must not make a certificate renew itself in a loop), and the certificate it
+/// renews.
+pub async fn on_issue(
     tx: &mut PgConnection,
     id: Uuid,
-    not_before: OffsetDateTime,
-    not_after: OffsetDateTime,
+    settings: IntentSettings,
+    (not_before, not_after): (OffsetDateTime, OffsetDateTime),
     now: OffsetDateTime,
     floor: std::time::Duration,
-) -> Result<Option<Uuid>, ServerError> {
-    let Some(settings) = db::renewal::settings_for_update(tx, id).await? else { return Ok(None) };
-    if settings.auto_renew {
+) -> Result<OnIssue, ServerError> {
+    let settings = match settings {
+        IntentSettings::Known(settings) => settings,
+        IntentSettings::Stored => match db::renewal::settings_for_update(tx, id).await? {
+            Some(settings) => settings,
+            None => return Ok(OnIssue::default()),
+        },
+    };
+    let renew_at = settings.auto_renew.then(|| {
         let percent = settings.renew_remaining_percent.and_then(|percent| u8::try_from(percent).ok());
         let days = settings.renew_before_days.and_then(|days| u32::try_from(days).ok());
-        let point = renewal_point(not_before, not_after, percent, days).max(now + floor);
-        db::renewal::set_renew_at(tx, id, point).await?;
-    }
-    let Some(previous) = settings.renewed_from else { return Ok(None) };
-    // A predecessor revoked meanwhile stays revoked; the renewal still replaces it.
+        renewal_point(not_before, not_after, percent, days).max(now + floor)
+    });
+    Ok(OnIssue { renew_at, renews: settings.renewed_from })
+}
+
+/// Once it is marked issued: the certificate it renews is superseded (one revoked meanwhile stays revoked; the
+/// renewal still replaces it). Answers that certificate, for the audit event.
+pub async fn supersede_renewed(
+    tx: &mut PgConnection,
+    on_issue: OnIssue,
+    now: OffsetDateTime,
+) -> Result<Option<Uuid>, ServerError> {
+    let Some(previous) = on_issue.renews else { return Ok(None) };
     db::renewal::mark_superseded(tx, previous, now).await?;
     Ok(Some(previous))
 }

@@ -21,6 +21,7 @@ use crate::db;
 use crate::db::acme::{OrderRequest, OrderRow, Progress};
 use crate::error::ServerError;
 use crate::issuance::record::{complete, fail, verified};
+use crate::issuance::renewal_settings::IntentSettings;
 use crate::issuers::acme::problem::{AcmeFailure, classify, describe, to_json};
 use crate::issuers::acme::{AcmeIssuer, challenge_for};
 use crate::issuers::{Issuer, Signed};
@@ -319,8 +320,16 @@ impl Driver<'_> {
             Err(failure) => return Err(self.fail_with(failure.reason(), None).await),
         };
         let actor = Actor::job("acme");
-        complete(self.state, &actor, self.row.certificate_id, &self.row.issuer_id, &self.request.dns_names, material)
-            .await?;
+        complete(
+            self.state,
+            &actor,
+            self.row.certificate_id,
+            &self.row.issuer_id,
+            &self.request.dns_names,
+            material,
+            IntentSettings::Stored,
+        )
+        .await?;
         self.views.iter_mut().for_each(|view| view.status = "valid".into());
         self.save("valid", None, None).await?;
         challenges::take_down(self.state, self.row.certificate_id).await;

@@ -1,5 +1,5 @@
 //! The `renewal` job: `run_once` on the job leader, so two replicas never race to renew (the database would
-//! refuse the second anyway, see `issuance::renewal_settings::store`).
+//! refuse the second anyway, see `issuance::renewal_settings::refusal_of_insert`).
 
 use std::time::Duration;
 

@@ -188,6 +188,7 @@ pub async fn pending_intent(
         request_hash: &[0; 32],
         search_text: &names[0],
         automatic_renewal: false,
+        renewal: Default::default(),
         now,
     };
     let mut tx = pool.begin().await.unwrap();
