@@ -72,7 +72,14 @@ fn parent_of(pid: u32) -> Option<u32> {
     stat_fields(pid).ok().map(|fields| field(&fields, 4)).and_then(|parent| u32::try_from(parent).ok())
 }
 
+/// Asked of `getconf` once per run: a child spawned on every reading would add its own CPU time to this process's
+/// reaped children, and so to the very numbers being read.
 fn clock_ticks_per_second() -> Result<f64> {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    if let Some(ticks) = TICKS.get() {
+        return Ok(*ticks);
+    }
     let output = Command::new("getconf").arg("CLK_TCK").output().context("getconf CLK_TCK")?;
-    String::from_utf8_lossy(&output.stdout).trim().parse::<f64>().context("CLK_TCK is a number")
+    let ticks = String::from_utf8_lossy(&output.stdout).trim().parse::<f64>().context("CLK_TCK is a number")?;
+    Ok(*TICKS.get_or_init(|| ticks))
 }
