@@ -40,24 +40,24 @@ toolchain_system_install() {
 }
 
 # wasm-bindgen and cargo-leptos compile for minutes: started in the background (`toolchain_rust_tools_wait` waits)
-# so pip, npm and the services' setup run meanwhile. cargo-leptos's own release profile asks for fat LTO with one
-# codegen unit, which makes its largest crates (swc, lightningcss) compile on one core for most of the install;
-# a build tool run a few times per build gains nothing from it, so it is installed without.
+# so pip, npm and the services' setup run meanwhile. They are built in cargo's dev profile without debug info:
+# optimising swc, lightningcss and walrus is most of a release install's time (cargo-leptos took 13.7 minutes on
+# 2 cores with its own fat-LTO profile), while unoptimised it costs 11 CPU minutes and wasm-bindgen 2. What the
+# tools themselves do in a build is small next to the compiler and wasm-opt they drive: measured on a release build,
+# unoptimised, splitting the wasm, wasm-bindgen and JS minification took 2.8 s together, wasm-opt 141 s.
 toolchain_rust_tools_start() {
   local need_bindgen=false need_leptos=false
   [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ] || need_bindgen=true
   [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ] || need_leptos=true
   $need_bindgen || $need_leptos || return 0
-  $need_bindgen && log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION in the background (about 2 minutes)"
+  $need_bindgen && log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION in the background (about a minute)"
   $need_leptos && log "installing cargo-leptos $CARGO_LEPTOS_VERSION in the background (several minutes on 2 cores, once)"
   RUST_TOOLS_LOG=$(mktemp -t certdesk-rust-tools.XXXXXX)
   (
+    export CARGO_PROFILE_DEV_DEBUG=0
     # Not --locked: wasm-bindgen-cli's lockfile names a crate version the registry no longer serves.
-    if $need_bindgen; then cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"; fi
-    if $need_leptos; then
-      CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        cargo install --quiet --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
-    fi
+    if $need_bindgen; then cargo install --quiet --debug wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"; fi
+    if $need_leptos; then cargo install --quiet --debug --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"; fi
   ) >"$RUST_TOOLS_LOG" 2>&1 &
   RUST_TOOLS_PID=$!
 }
