@@ -405,12 +405,24 @@ async fn a_restarted_certdesk_resumes_the_stored_order_under_random_bad_nonces_a
         .unwrap();
     assert_eq!(resumed_url, order_url, "the same order was resumed, not a new one placed");
 
-    // And a fresh request through the same noisy Pebble completes on its own driver.
+    // And a fresh request through the same noisy Pebble completes: on its own driver, or (when Pebble's random
+    // badNonce outlasts instant-acme's three tries) on the resume job's next pass after the backoff, as in the
+    // server, where the job leader runs `resume_due` every two seconds.
+    let resume_job = {
+        let survivor = survivor.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                certdesk::orders::resume_due(&survivor, OffsetDateTime::now_utc()).await.unwrap();
+            }
+        })
+    };
     let api = api_as(&pool, survivor, &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let (status, created) = api.request(public_request(&["again.pub.example.test"]), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{created}");
     let issued = until_order_ends(&api, created["id"].as_str().unwrap(), Duration::from_secs(120)).await;
     assert_eq!(issued["status"], "issued", "{issued}");
+    resume_job.abort();
     responder.abort();
 }
 
