@@ -18,7 +18,9 @@ OIDC_PORT=${CERTDESK_OIDC_PORT:-59400}
 PORTAL_PORT=${CERTDESK_PORT:-3000}
 PORTAL_URL=${CERTDESK_PUBLIC_URL:-http://127.0.0.1:$PORTAL_PORT}
 
-export PATH="$REPO_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# npm's tools first (its binaryen: Debian's wasm-opt breaks hydration), then where `cargo install` puts the build
+# tools, which a fresh rustup install has not put on PATH in this shell yet.
+export PATH="$REPO_ROOT/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
