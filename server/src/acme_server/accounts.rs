@@ -57,7 +57,7 @@ pub async fn new_account(
         .map_err(|error| AcmeError::malformed(format!("the newAccount payload is not what RFC 8555 says: {error}")))?;
     let thumbprint = key.thumbprint();
     if let Some(existing) = db::acme_server::account_by_thumbprint(&state.pool, &issuer, &thumbprint).await? {
-        return existing_account(&directory, &existing);
+        return existing_account(&state, &directory, &existing);
     }
     if payload.only_return_existing {
         return Err(AcmeError::AccountDoesNotExist("no account of this directory has this key".into()));
@@ -92,7 +92,7 @@ pub async fn new_account(
         let existing = db::acme_server::account_by_thumbprint(&state.pool, &issuer, &thumbprint)
             .await?
             .ok_or_else(|| AcmeError::Internal("account vanished after a conflicting insert".into()))?;
-        return existing_account(&directory, &existing);
+        return existing_account(&state, &directory, &existing);
     }
     let actor = match binding {
         Some(binding) => {
@@ -115,15 +115,15 @@ pub async fn new_account(
         contact: contact.clone(),
         account_key_id,
         owner_id,
+        owner_disabled_at: None,
+        owner_groups: None,
     };
     Ok(account_response(&directory, &account, StatusCode::CREATED))
 }
 
-/// A key that already has an account gets that account (200), unless it was deactivated.
-fn existing_account(directory: &Directory, account: &AccountRow) -> Result<Response, AcmeError> {
-    if account.status != "valid" {
-        return Err(AcmeError::unauthorized(format!("the account of this key is {}", account.status)));
-    }
+/// A key that already has an account gets that account (200), unless it can no longer act (`request::usable`).
+fn existing_account(state: &AppState, directory: &Directory, account: &AccountRow) -> Result<Response, AcmeError> {
+    request::usable(state, account)?;
     Ok(account_response(directory, account, StatusCode::OK))
 }
 

@@ -70,8 +70,10 @@ pub async fn verify(
     if row.expires_at <= now {
         return Err(AcmeError::unauthorized(format!("the ACME account key `{key_id}` has expired")));
     }
-    if row.owner_disabled_at.is_some() {
-        return Err(AcmeError::unauthorized(format!("the owner of the ACME account key `{key_id}` was off-boarded")));
+    if row.owner_disabled_at.is_some() || !crate::auth::roles::grants_access(&row.owner_groups, &state.config.auth) {
+        return Err(AcmeError::unauthorized(format!(
+            "the owner of the ACME account key `{key_id}` was off-boarded or no longer has access to certdesk"
+        )));
     }
     let bound = jws.json_payload()?.ok_or_else(|| AcmeError::malformed("the externalAccountBinding has no payload"))?;
     let bound = PublicJwk::parse(&bound)

@@ -108,8 +108,26 @@ async fn account_of(state: &AppState, directory: &Directory, kid: &str) -> Resul
         .and_then(|id| Uuid::parse_str(id).ok())
         .ok_or_else(unknown)?;
     let account = db::acme_server::account(&state.pool, &directory.issuer_id, id).await?.ok_or_else(unknown)?;
-    if account.status != "valid" {
-        return Err(AcmeError::unauthorized(format!("the account {kid} is {}", account.status)));
-    }
+    usable(state, &account)?;
     Ok(account)
+}
+
+/// An account acts only while it is valid and its owner (if any) still has access to certdesk, as they stand now:
+/// off-boarded, or without a group that grants access, its requests are refused.
+pub fn usable(state: &AppState, account: &AccountRow) -> Result<(), AcmeError> {
+    if account.status != "valid" {
+        return Err(AcmeError::unauthorized(format!("the account of this key is {}", account.status)));
+    }
+    let owner_without_access = account.owner_id.is_some()
+        && (account.owner_disabled_at.is_some()
+            || !crate::auth::roles::grants_access(
+                account.owner_groups.as_deref().unwrap_or_default(),
+                &state.config.auth,
+            ));
+    if owner_without_access {
+        return Err(AcmeError::unauthorized(
+            "the person this account belongs to was off-boarded or no longer has access to certdesk",
+        ));
+    }
+    Ok(())
 }

@@ -134,6 +134,7 @@ pub struct BindingKeyRow {
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
     pub owner_disabled_at: Option<OffsetDateTime>,
+    pub owner_groups: Vec<String>,
 }
 
 impl BindingKeyRow {
@@ -149,7 +150,7 @@ impl BindingKeyRow {
 pub async fn binding_key(pool: &PgPool, key_id: &str) -> Result<Option<BindingKeyRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT k.id, k.owner_id, k.hmac_key_ciphertext, k.hmac_key_key_id, k.hmac_key_nonce, k.expires_at,
-                k.revoked_at, u.disabled_at AS owner_disabled_at
+                k.revoked_at, u.disabled_at AS owner_disabled_at, u.groups AS owner_groups
          FROM acme_account_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = $1",
     )
     .bind(key_id)
@@ -167,12 +168,17 @@ pub struct AccountRow {
     pub contact: Vec<String>,
     pub account_key_id: Option<Uuid>,
     pub owner_id: Option<Uuid>,
+    /// The owner as they are now (off-boarded or not, their groups), when the account has one.
+    pub owner_disabled_at: Option<OffsetDateTime>,
+    pub owner_groups: Option<Vec<String>>,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, issuer_id, jwk, status, contact, account_key_id, owner_id";
+const ACCOUNT_FROM: &str = "SELECT a.id, a.issuer_id, a.jwk, a.status, a.contact, a.account_key_id, a.owner_id,
+            u.disabled_at AS owner_disabled_at, u.groups AS owner_groups
+     FROM acme_server_accounts a LEFT JOIN users u ON u.id = a.owner_id";
 
 pub async fn account(pool: &PgPool, issuer_id: &str, id: Uuid) -> Result<Option<AccountRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM acme_server_accounts WHERE issuer_id = $1 AND id = $2"))
+    sqlx::query_as(&format!("{ACCOUNT_FROM} WHERE a.issuer_id = $1 AND a.id = $2"))
         .bind(issuer_id)
         .bind(id)
         .fetch_optional(pool)
@@ -184,13 +190,11 @@ pub async fn account_by_thumbprint(
     issuer_id: &str,
     thumbprint: &str,
 ) -> Result<Option<AccountRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM acme_server_accounts WHERE issuer_id = $1 AND jwk_thumbprint = $2"
-    ))
-    .bind(issuer_id)
-    .bind(thumbprint)
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as(&format!("{ACCOUNT_FROM} WHERE a.issuer_id = $1 AND a.jwk_thumbprint = $2"))
+        .bind(issuer_id)
+        .bind(thumbprint)
+        .fetch_optional(pool)
+        .await
 }
 
 pub struct NewAccount<'a> {

@@ -149,3 +149,27 @@ async fn off_boarding_a_person_revokes_their_acme_account_keys_and_deactivates_t
     assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:unauthorized");
     drop(account);
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn an_account_acts_only_while_its_owner_still_has_access(pool: PgPool) {
+    let served = Served::start(&pool, true).await;
+    let (meta, created) = served.person_with_key("Pat").await;
+    let eab = ExternalAccountKey::new(created.key.key_id.clone(), &hmac_key(&created));
+    let new_account = NewAccount { contact: &[], terms_of_service_agreed: true, only_return_existing: false };
+    let (account, _) = builder().create(&new_account, served.directory(), Some(&eab)).await.unwrap();
+    account.update_contacts(&["mailto:pat@example.test"]).await.unwrap();
+
+    // Disabled by any path (not only off-boarding, which also deactivates the accounts): refused from then on.
+    sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1")
+        .bind(meta.caller.as_ref().unwrap().user_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let error = account.update_contacts(&["mailto:other@example.test"]).await.unwrap_err();
+    assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:unauthorized");
+    let Err(error) = builder().create(&new_account, served.directory(), Some(&eab)).await else {
+        panic!("a disabled person's ACME account key must not bind a new account")
+    };
+    assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:unauthorized");
+    assert_eq!(served.count("acme_server_accounts").await, 1);
+}
