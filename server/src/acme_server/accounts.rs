@@ -1,17 +1,16 @@
 //! newAccount (RFC 8555 §7.3, with `onlyReturnExisting` and External Account Binding) and the account URL (POST-as-
 //! GET, contact update, deactivation). An account is created or deactivated together with its audit row.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use http::{HeaderValue, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::problem::AcmeError;
-use super::request::{self, Expect, VerifiedSigner};
+use super::request::{self, Expect, Posted, VerifiedSigner};
 use super::{Directory, eab};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
@@ -42,13 +41,11 @@ pub async fn new_account(
     State(state): State<AppState>,
     Path(issuer): Path<String>,
     context: RequestContext,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    posted: Posted,
 ) -> Result<Response, AcmeError> {
     let now = OffsetDateTime::now_utc();
     let directory = Directory::of(&state, &issuer)?;
-    let verified = request::verify(&state, &directory, uri.path(), &headers, body, Expect::Jwk, now).await?;
+    let verified = posted.verify(&state, &directory, Expect::Jwk, now).await?;
     let VerifiedSigner::Key { key, jwk } = &verified.signer else {
         return Err(AcmeError::Internal("newAccount verified without a jwk".into()));
     };
@@ -131,13 +128,11 @@ pub async fn account(
     State(state): State<AppState>,
     Path((issuer, id)): Path<(String, String)>,
     context: RequestContext,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    posted: Posted,
 ) -> Result<Response, AcmeError> {
     let now = OffsetDateTime::now_utc();
     let directory = Directory::of(&state, &issuer)?;
-    let verified = request::verify(&state, &directory, uri.path(), &headers, body, Expect::Account, now).await?;
+    let verified = posted.verify(&state, &directory, Expect::Account, now).await?;
     let VerifiedSigner::Account { account, .. } = verified.signer else {
         return Err(AcmeError::Internal("account request verified without an account".into()));
     };

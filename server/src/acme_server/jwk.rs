@@ -202,6 +202,51 @@ mod tests {
     }
 
     #[test]
+    fn every_supported_algorithm_verifies_with_its_own_key_type_only() {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::rsa::KeySize;
+        use aws_lc_rs::signature::{
+            ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256,
+            RsaKeyPair,
+        };
+        let rng = SystemRandom::new();
+        let message = b"protected.payload";
+
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng).unwrap();
+        let p384 = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+        let point = p384.public_key().as_ref();
+        let jwk = json!({ "kty": "EC", "crv": "P-384", "x": URL_SAFE_NO_PAD.encode(&point[1..49]),
+                          "y": URL_SAFE_NO_PAD.encode(&point[49..]) });
+        let key = PublicJwk::parse(&jwk).unwrap();
+        let signature = p384.sign(&rng, message).unwrap();
+        assert!(key.verifies(Algorithm::Es384, message, signature.as_ref()));
+        assert!(!key.verifies(Algorithm::Es256, message, signature.as_ref()));
+
+        let rsa = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let public = rsa.public_key();
+        let jwk = json!({ "kty": "RSA",
+                          "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+                          "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()) });
+        let key = PublicJwk::parse(&jwk).unwrap();
+        let mut pkcs1 = vec![0_u8; rsa.public_modulus_len()];
+        rsa.sign(&RSA_PKCS1_SHA256, &rng, message, &mut pkcs1).unwrap();
+        let mut pss = vec![0_u8; rsa.public_modulus_len()];
+        rsa.sign(&RSA_PSS_SHA256, &rng, message, &mut pss).unwrap();
+        assert!(key.verifies(Algorithm::Rs256, message, &pkcs1));
+        assert!(key.verifies(Algorithm::Ps256, message, &pss));
+        assert!(!key.verifies(Algorithm::Rs256, message, &pss), "PSS is not PKCS#1 v1.5");
+        assert!(!key.verifies(Algorithm::Es256, message, &pkcs1));
+
+        let ed25519 = Ed25519KeyPair::generate().unwrap();
+        let jwk = json!({ "kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(ed25519.public_key().as_ref()) });
+        let key = PublicJwk::parse(&jwk).unwrap();
+        let signature = ed25519.sign(message);
+        assert!(key.verifies(Algorithm::EdDsa, message, signature.as_ref()));
+        assert!(!key.verifies(Algorithm::EdDsa, b"another message", signature.as_ref()));
+        assert_eq!(key.thumbprint().len(), 43, "SHA-256, base64url without padding");
+    }
+
+    #[test]
     fn unsupported_or_private_or_mis_sized_keys_are_refused() {
         let refused = |jwk: Value| PublicJwk::parse(&jwk).unwrap_err().0;
         assert!(refused(json!({ "kty": "oct", "k": "AAAA" })).contains("`oct`"));

@@ -4,6 +4,7 @@
 //! only by a request that is otherwise well-formed and genuinely signed.
 
 use axum::body::Body;
+use axum::extract::{FromRequest, Request};
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use time::OffsetDateTime;
@@ -40,7 +41,36 @@ pub enum VerifiedSigner {
     Account { account: AccountRow, url: String },
 }
 
-pub async fn verify(
+/// What the checks need of an ACME POST, taken whole from the request: its path, headers and (unread) body.
+pub struct Posted {
+    path: String,
+    headers: HeaderMap,
+    body: Body,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Posted {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        Ok(Self { path: parts.uri.path().to_owned(), headers: parts.headers, body })
+    }
+}
+
+impl Posted {
+    /// The request checked as a POST to `directory`, signed as `expect` says, at `now`.
+    pub async fn verify(
+        self,
+        state: &AppState,
+        directory: &Directory,
+        expect: Expect,
+        now: OffsetDateTime,
+    ) -> Result<Verified, AcmeError> {
+        verify(state, directory, &self.path, &self.headers, self.body, expect, now).await
+    }
+}
+
+async fn verify(
     state: &AppState,
     directory: &Directory,
     path: &str,
