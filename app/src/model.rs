@@ -1,6 +1,7 @@
 //! Wire types shared by the server and the browser: what pages display and server functions return.
 
 mod acme;
+mod acme_account_keys;
 mod audit;
 mod certificates;
 mod dashboard;
@@ -13,6 +14,7 @@ mod session;
 mod tokens;
 
 pub use acme::{AuthorizationProgress, OrderProgress};
+pub use acme_account_keys::{AcmeAccountKeyView, CreatedAcmeAccountKey, NewAcmeAccountKey};
 pub use audit::{AuditEventSummary, AuditEventView, AuditListing, AuditOutcome, AuditQuery, ChainState};
 pub use certificates::{
     CertSort, CertStatus, CertSummary, CertificateDetail, CertificatePage, CertificateQuery, HistoryEntry, KeyAccess,

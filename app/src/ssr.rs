@@ -8,10 +8,10 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OffboardingReport,
-    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationBatchView,
-    RevocationReason, RevocationResult,
+    AcmeAccountKeyView, ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage,
+    CertificateQuery, CertificateRequest, CreatedAcmeAccountKey, CreatedApiToken, DashboardScope, DashboardSummary,
+    NewAcmeAccountKey, NewApiToken, OffboardingReport, OwnedApiTokenView, OwnerRevocationPlan, RequestOptions,
+    RequestedCertificate, RevocationBatchView, RevocationReason, RevocationResult,
 };
 
 /// Who is asking and through which request: threaded into every backend call so audit rows and logs carry it.
@@ -113,6 +113,21 @@ pub trait Backend: Send + Sync + 'static {
     async fn revocation_batch(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<RevocationBatchView, AppError>;
     /// Admins: everyone's API tokens that still work, with their owners.
     async fn list_everyones_api_tokens(&self, request: &RequestMeta) -> Result<Vec<OwnedApiTokenView>, AppError>;
+    /// The caller's ACME account keys (EAB credentials for certdesk's ACME server), newest first.
+    async fn list_acme_account_keys(&self, request: &RequestMeta) -> Result<Vec<AcmeAccountKeyView>, AppError>;
+    /// Admins: everyone's ACME account keys, with their owners.
+    async fn list_everyones_acme_account_keys(
+        &self,
+        request: &RequestMeta,
+    ) -> Result<Vec<AcmeAccountKeyView>, AppError>;
+    /// A new ACME account key (step-up): the only answer that carries its HMAC key.
+    async fn create_acme_account_key(
+        &self,
+        request: &RequestMeta,
+        input: NewAcmeAccountKey,
+    ) -> Result<CreatedAcmeAccountKey, AppError>;
+    /// Revokes an ACME account key (its owner or an admin) and deactivates the accounts bound to it.
+    async fn revoke_acme_account_key(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError>;
     /// One page of the audit log with the chain's verification state (admins and auditors).
     async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError>;
     async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError>;

@@ -4,15 +4,16 @@
 
 use app::AppError;
 use app::model::{
-    ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage, CertificateQuery,
-    CertificateRequest, CreatedApiToken, DashboardScope, DashboardSummary, NewApiToken, OffboardingReport,
-    OwnedApiTokenView, OwnerRevocationPlan, RequestOptions, RequestedCertificate, RevocationBatchView,
-    RevocationReason, RevocationResult,
+    AcmeAccountKeyView, ApiTokenView, AuditEventView, AuditListing, AuditQuery, CertificateDetail, CertificatePage,
+    CertificateQuery, CertificateRequest, CreatedAcmeAccountKey, CreatedApiToken, DashboardScope, DashboardSummary,
+    NewAcmeAccountKey, NewApiToken, OffboardingReport, OwnedApiTokenView, OwnerRevocationPlan, RequestOptions,
+    RequestedCertificate, RevocationBatchView, RevocationReason, RevocationResult,
 };
 use app::ssr::{Backend, RequestMeta};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::acme_server::account_keys;
 use crate::auth::tokens;
 use crate::bundle::{DownloadFormat, RenderOptions, Rendered};
 use crate::state::AppState;
@@ -112,6 +113,33 @@ impl Backend for ServerBackend {
 
     async fn revoke_api_token(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError> {
         tokens::revoke(&self.state.pool, &self.state.chain_key, request, id, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn list_acme_account_keys(&self, request: &RequestMeta) -> Result<Vec<AcmeAccountKeyView>, AppError> {
+        account_keys::list(&self.state, request).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn list_everyones_acme_account_keys(
+        &self,
+        request: &RequestMeta,
+    ) -> Result<Vec<AcmeAccountKeyView>, AppError> {
+        account_keys::list_everyones(&self.state, request).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn create_acme_account_key(
+        &self,
+        request: &RequestMeta,
+        input: NewAcmeAccountKey,
+    ) -> Result<CreatedAcmeAccountKey, AppError> {
+        account_keys::create(&self.state, request, &input, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn revoke_acme_account_key(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError> {
+        account_keys::revoke(&self.state, request, id, OffsetDateTime::now_utc())
             .await
             .map_err(|error| error.into_app_error(request))
     }

@@ -3,6 +3,7 @@
 //! ever held as `SecretString`, whose `Debug` is redacted, so a logged `Config` leaks nothing.
 
 mod acme;
+mod acme_server;
 mod dns;
 mod jobs;
 mod limits;
@@ -21,6 +22,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use acme::{AcmeConfig, AcmeIssuerConfig, ChallengeKind, ChallengeRule, ExternalAccountBinding};
+pub use acme_server::AcmeServerConfig;
 pub use dns::{DnsServerConfig, TsigAlgorithm};
 pub use jobs::JobsConfig;
 pub use limits::{LimitsConfig, Rate};
@@ -224,6 +226,8 @@ struct RawIssuer {
     /// Who may request what from this issuer.
     #[serde(default)]
     policy: Vec<crate::policy::RawPolicyRule>,
+    /// certdesk's own ACME server in front of this issuer (off unless enabled).
+    acme_server: Option<acme_server::RawAcmeServer>,
 }
 
 /// Validated configuration.
@@ -330,6 +334,8 @@ pub struct IssuerConfig {
     pub ca_bundle_path: Option<PathBuf>,
     /// Issuance rules; none means nobody may request from this issuer.
     pub policy: Vec<crate::policy::PolicyRule>,
+    /// `Some` when the issuer opted in to certdesk's ACME server (`/acme/{id}/directory`).
+    pub acme_server: Option<AcmeServerConfig>,
 }
 
 #[derive(Debug, Clone)]

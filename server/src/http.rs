@@ -69,7 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(crate::crl::routes::routes())
         .merge(crate::metrics::routes::routes())
-        .merge(crate::orders::responder::routes());
+        .merge(crate::orders::responder::routes())
+        .merge(crate::acme_server::routes(&state));
     let signed_in = Router::new()
         .leptos_routes_with_context(
             &state,

@@ -1,6 +1,7 @@
 //! certdesk's server: configuration, the HTTP surface around the Leptos app, PostgreSQL, the audit log,
 //! issuers, keys and certificate formats, the PKI ceremony, and the command line.
 
+pub mod acme_server;
 mod allocator;
 pub mod audit;
 pub mod audit_viewer;

@@ -15,5 +15,6 @@ pub fn registry() -> JobRegistry {
     jobs.register(crate::renewal::Renewal);
     jobs.register(crate::orders::ResumeOrders);
     jobs.register(crate::revocation::worker::Revocations);
+    jobs.register(crate::acme_server::nonces::SweepNonces);
     jobs
 }

@@ -45,6 +45,12 @@ pub fn acme_account_context(issuer_id: &str) -> String {
     format!("acme-account:{issuer_id}")
 }
 
+/// Associated data of the HMAC key of a person's ACME account key (`acme_account_keys`, certdesk's ACME server):
+/// it opens only as that key's.
+pub fn acme_account_key_context(id: Uuid) -> String {
+    format!("acme-eab:{id}")
+}
+
 /// A sealed secret as stored: the key id, the nonce, and ciphertext with its authentication tag.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sealed {

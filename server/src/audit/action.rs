@@ -49,6 +49,10 @@ actions! {
     CertificateKeyExportedOnBehalf => "certificate.key_exported_on_behalf", Success;
     CertificateKeyDownloadDenied => "certificate.key_download_denied", Denied;
     AcmeOrderCreated => "acme.order_created", Success;
+    AcmeAccountCreated => "acme_account.created", Success;
+    AcmeAccountDeactivated => "acme_account.deactivated", Success;
+    AcmeAccountKeyCreated => "acme_account_key.created", Success;
+    AcmeAccountKeyRevoked => "acme_account_key.revoked", Success;
     RevocationBatchRequested => "revocation.batch_requested", Success;
     CrlUpdated => "crl.updated", Success;
     ApiTokenCreated => "api_token.created", Success;

@@ -10,6 +10,10 @@ pub enum Object {
     Certificate(Uuid),
     User(Uuid),
     ApiToken(Uuid),
+    /// An account on certdesk's ACME server.
+    AcmeAccount(Uuid),
+    /// A person's ACME account key (External Account Binding credentials).
+    AcmeAccountKey(Uuid),
     RevocationBatch(Uuid),
     /// A served CRL, by its name in `/crl/{name}.crl`.
     Crl(String),
@@ -32,6 +36,8 @@ impl Object {
             Self::Certificate(id) => format!("certificate:{id}"),
             Self::User(id) => format!("user:{id}"),
             Self::ApiToken(id) => format!("api_token:{id}"),
+            Self::AcmeAccount(id) => format!("acme_account:{id}"),
+            Self::AcmeAccountKey(id) => format!("acme_account_key:{id}"),
             Self::RevocationBatch(id) => format!("revocation_batch:{id}"),
             Self::Crl(name) => format!("crl:{name}"),
             Self::AuditLog => "audit_log".to_owned(),

@@ -225,7 +225,7 @@ fn view(row: TokenRow) -> Option<ApiTokenView> {
 }
 
 /// Minutes are enough for people; UTC is said out loud.
-fn format_time(time: OffsetDateTime) -> String {
+pub(crate) fn format_time(time: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     time.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
 }

@@ -58,7 +58,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     if tracing_subscriber::EnvFilter::try_new(&raw.log.level).is_err() {
         return Err(ConfigError::invalid("log.level", "expected a level such as info, debug or certdesk=debug,info"));
     }
-    let issuers = issuers(raw.issuers)?;
+    let issuers = issuers(raw.issuers, raw.encryption.is_some())?;
     let auth = auth(raw.auth)?;
     let encryption = raw.encryption.map(encryption).transpose()?;
     if auth.local_totp && encryption.is_none() {
@@ -142,7 +142,7 @@ fn encryption(raw: RawEncryption) -> Result<Sealer, ConfigError> {
         .ok_or_else(|| ConfigError::invalid("encryption.active", "must be the id of one of encryption.keys"))
 }
 
-fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
+fn issuers(raw: Vec<RawIssuer>, sealing_configured: bool) -> Result<Vec<IssuerConfig>, ConfigError> {
     let mut seen = HashSet::new();
     raw.into_iter()
         .enumerate()
@@ -205,7 +205,9 @@ fn issuers(raw: Vec<RawIssuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
                     ));
                 }
             };
+            let acme_server = super::acme_server::validate(&key, issuer.acme_server, &kind, sealing_configured)?;
             Ok(IssuerConfig {
+                acme_server,
                 display_name: issuer.display_name.unwrap_or_else(|| issuer.id.clone()),
                 id: issuer.id,
                 kind,

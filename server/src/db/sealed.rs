@@ -1,5 +1,5 @@
 //! SQL for key-encryption-key rotation: every sealed secret at rest (local TOTP secrets, server-generated private
-//! keys, webhook signing secrets, ACME account keys), counted per key id, read in batches of rows under another key than the active one, and re-written only
+//! keys, webhook signing secrets, ACME account keys, EAB HMAC keys of certdesk's ACME server), counted per key id, read in batches of rows under another key than the active one, and re-written only
 //! while the row still holds the ciphertext that was read.
 
 use sqlx::{PgConnection, PgPool};
@@ -18,6 +18,8 @@ pub enum SealedTable {
     WebhookSecrets,
     /// `acme_accounts`: an ACME issuer's account credentials (its private key), keyed by issuer id.
     AcmeAccounts,
+    /// `acme_account_keys`: the HMAC key of a person's EAB credentials for certdesk's ACME server, keyed by its id.
+    EabKeys,
 }
 
 /// The row a sealed secret lives in: most tables are keyed by a UUID, ACME accounts by their issuer's id.
@@ -59,7 +61,8 @@ impl std::fmt::Display for RowId {
 }
 
 impl SealedTable {
-    pub const ALL: [Self; 4] = [Self::LocalTotp, Self::Certificates, Self::WebhookSecrets, Self::AcmeAccounts];
+    pub const ALL: [Self; 5] =
+        [Self::LocalTotp, Self::Certificates, Self::WebhookSecrets, Self::AcmeAccounts, Self::EabKeys];
 
     /// What one sealed secret of this table is, for people.
     pub fn noun(self, count: u64) -> &'static str {
@@ -72,6 +75,8 @@ impl SealedTable {
             (Self::WebhookSecrets, false) => "webhook signing secrets",
             (Self::AcmeAccounts, true) => "ACME account key",
             (Self::AcmeAccounts, false) => "ACME account keys",
+            (Self::EabKeys, true) => "EAB HMAC key",
+            (Self::EabKeys, false) => "EAB HMAC keys",
         }
     }
 }
@@ -120,6 +125,11 @@ pub async fn count_by_key(pool: &PgPool, table: SealedTable) -> Result<Vec<(Stri
         .into_iter()
         .map(|row| (row.key_id, row.count))
         .collect(),
+        SealedTable::EabKeys => sqlx::query_as(
+            "SELECT hmac_key_key_id, count(*) FROM acme_account_keys GROUP BY hmac_key_key_id ORDER BY hmac_key_key_id",
+        )
+        .fetch_all(pool)
+        .await?,
     };
     Ok(rows)
 }
@@ -207,6 +217,19 @@ pub async fn stale_batch(
             (RowId::Issuer(row.issuer_id), sealed)
         })
         .collect(),
+        SealedTable::EabKeys => sqlx::query_as::<_, (Uuid, String, Vec<u8>, Vec<u8>)>(
+            "SELECT id, hmac_key_key_id, hmac_key_nonce, hmac_key_ciphertext FROM acme_account_keys
+             WHERE hmac_key_key_id <> $1 AND ($2::uuid IS NULL OR id > $2)
+             ORDER BY id LIMIT $3",
+        )
+        .bind(active)
+        .bind(after_uuid)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|(id, key_id, nonce, ciphertext)| (id.into(), Sealed { key_id, nonce, ciphertext }))
+        .collect(),
     };
     Ok(rows)
 }
@@ -265,6 +288,20 @@ pub async fn replace(
                 new.nonce,
                 new.ciphertext,
             )
+            .execute(conn)
+            .await?
+        }
+        SealedTable::EabKeys => {
+            sqlx::query(
+                "UPDATE acme_account_keys SET hmac_key_key_id = $4, hmac_key_nonce = $5, hmac_key_ciphertext = $6
+                 WHERE id = $1 AND hmac_key_key_id = $2 AND hmac_key_nonce = $3",
+            )
+            .bind(uuid)
+            .bind(&old.key_id)
+            .bind(&old.nonce)
+            .bind(&new.key_id)
+            .bind(&new.nonce)
+            .bind(&new.ciphertext)
             .execute(conn)
             .await?
         }

@@ -7,7 +7,7 @@
 mod account;
 mod authority;
 pub mod challenge_choice;
-mod http_client;
+pub mod http_client;
 pub mod problem;
 pub mod renewal_info;
 

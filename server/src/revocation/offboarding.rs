@@ -1,10 +1,9 @@
 //! Off-boarding (admins; the admin screen and `POST /api/v1/people/{id}/offboard`): everything one person holds
-//! ends, in one transaction: the account disabled, every session ended, every API token revoked — one audit event
-//! per effect — and every certificate they own that can still be revoked queued as a revocation batch, carried
-//! out in the background one certificate at a time (`bulk`), so one issuer's failure names itself and stops
-//! nothing else. A later sign-in whose groups still grant access
+//! ends, in one transaction: the account disabled, every session ended, every API token and ACME account key
+//! revoked, every ACME account deactivated — one audit event per effect — and every certificate they own that can
+//! still be revoked queued as a revocation batch, carried out in the background one certificate at a time (`bulk`),
+//! so one issuer's failure names itself and stops nothing else. A later sign-in whose groups still grant access
 //! enables the account again (see `auth::routes`).
-
 use app::AppError;
 use app::model::{OffboardingReport, OwnerRevocationPlan, RevocableCertificate, RevocationReason, Role};
 use app::ssr::{Caller, Credential, RequestMeta};
@@ -102,6 +101,19 @@ pub async fn offboard(
     for token in &tokens {
         let details = json!({ "owner": person_id, "by": "offboarding" });
         let entry = actor.did(Action::ApiTokenRevoked).on(Object::ApiToken(*token)).with(details);
+        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+    }
+    // Their machines: ACME account keys revoked and the ACME accounts bound to them deactivated.
+    for key in db::acme_server::revoke_account_keys_of(&mut tx, person_id, now).await? {
+        let details = json!({ "owner": person_id, "by": "offboarding" });
+        let entry = actor.did(Action::AcmeAccountKeyRevoked).on(Object::AcmeAccountKey(key)).with(details);
+        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+    }
+    for account in
+        db::acme_server::deactivate_accounts(&mut tx, db::acme_server::AccountsOf::Owner(person_id), now).await?
+    {
+        let details = json!({ "owner": person_id, "by": "offboarding" });
+        let entry = actor.did(Action::AcmeAccountDeactivated).on(Object::AcmeAccount(account)).with(details);
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     }
     // Their certificates: queued in the same transaction, revoked in the background (see `bulk`).

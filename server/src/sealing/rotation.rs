@@ -48,6 +48,7 @@ pub struct RotationReport {
     pub private_keys: TableCounts,
     pub webhook_secrets: TableCounts,
     pub acme_accounts: TableCounts,
+    pub eab_keys: TableCounts,
     pub unopened: Vec<Unopened>,
 }
 
@@ -58,6 +59,7 @@ impl RotationReport {
             SealedTable::Certificates => &self.private_keys,
             SealedTable::WebhookSecrets => &self.webhook_secrets,
             SealedTable::AcmeAccounts => &self.acme_accounts,
+            SealedTable::EabKeys => &self.eab_keys,
         }
     }
 
@@ -67,6 +69,7 @@ impl RotationReport {
             SealedTable::Certificates => &mut self.private_keys,
             SealedTable::WebhookSecrets => &mut self.webhook_secrets,
             SealedTable::AcmeAccounts => &mut self.acme_accounts,
+            SealedTable::EabKeys => &mut self.eab_keys,
         }
     }
 
@@ -108,12 +111,13 @@ impl fmt::Display for RotationReport {
         let all = SealedTable::ALL.map(|table| *self.counts(table));
         write!(
             f,
-            "re-sealed {} TOTP secrets, {} private keys, {} webhook signing secrets, {} ACME account keys; {} already \
-             under key '{}'",
+            "re-sealed {} TOTP secrets, {} private keys, {} webhook signing secrets, {} ACME account keys, {} EAB \
+             HMAC keys; {} already under key '{}'",
             self.totp.resealed,
             self.private_keys.resealed,
             self.webhook_secrets.resealed,
             self.acme_accounts.resealed,
+            self.eab_keys.resealed,
             all.iter().map(|counts| counts.already_active).sum::<u64>(),
             self.active
         )?;
@@ -148,6 +152,7 @@ fn list_ids(rows: &[&Unopened]) -> String {
             SealedTable::Certificates => format!("certificate {}", row.id),
             SealedTable::WebhookSecrets => format!("webhook of user {}", row.id),
             SealedTable::AcmeAccounts => format!("ACME account of issuer `{}`", row.id),
+            SealedTable::EabKeys => format!("ACME account key {}", row.id),
         })
         .collect();
     if rows.len() > LISTED_IDS {
@@ -163,6 +168,7 @@ fn context_of(table: SealedTable, id: &RowId) -> String {
         (SealedTable::Certificates, RowId::Uuid(id)) => private_key_context(*id),
         (SealedTable::WebhookSecrets, RowId::Uuid(id)) => crate::notifications::webhook::secret_context(*id),
         (SealedTable::AcmeAccounts, RowId::Issuer(id)) => acme_account_context(id),
+        (SealedTable::EabKeys, RowId::Uuid(id)) => super::acme_account_key_context(*id),
         // Each table reads its own kind of id (`sealed::stale_batch`); a mismatch opens nothing.
         (_, id) => format!("mismatched:{id}"),
     }
@@ -188,6 +194,7 @@ pub async fn rotate_in_batches(
         private_keys: TableCounts::default(),
         webhook_secrets: TableCounts::default(),
         acme_accounts: TableCounts::default(),
+        eab_keys: TableCounts::default(),
         unopened: Vec::new(),
     };
     for table in SealedTable::ALL {
@@ -317,12 +324,13 @@ mod tests {
             private_keys: TableCounts { resealed: 3, already_active: 4, changed_meanwhile: 0 },
             webhook_secrets: TableCounts { resealed: 1, already_active: 2, changed_meanwhile: 0 },
             acme_accounts: TableCounts { resealed: 1, already_active: 0, changed_meanwhile: 0 },
+            eab_keys: TableCounts { resealed: 2, already_active: 0, changed_meanwhile: 0 },
             unopened: Vec::new(),
         };
         assert_eq!(
             report.to_string(),
-            "re-sealed 2 TOTP secrets, 3 private keys, 1 webhook signing secrets, 1 ACME account keys; 7 already \
-             under key 'new'"
+            "re-sealed 2 TOTP secrets, 3 private keys, 1 webhook signing secrets, 1 ACME account keys, 2 EAB HMAC \
+             keys; 7 already under key 'new'"
         );
         assert_eq!(report.problems(), None);
         report.unopened = vec![

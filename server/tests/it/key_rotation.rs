@@ -1,5 +1,5 @@
-//! Key-encryption-key rotation against PostgreSQL: TOTP secrets, private keys and webhook signing secrets sealed
-//! under `old` are re-sealed
+//! Key-encryption-key rotation against PostgreSQL: TOTP secrets, private keys, webhook signing secrets, ACME
+//! account credentials and the EAB HMAC keys of certdesk's ACME server sealed under `old` are re-sealed
 //! under the active `new` and still open to the same plaintext; a second run has nothing to do; a secret under an
 //! unconfigured key is reported by key id while the others are still rotated; a secret rewritten meanwhile is
 //! never overwritten; and `certdesk keys status` / `keys rotate` through the binary print counts, never secrets.
@@ -9,7 +9,9 @@ use certdesk::config::Config;
 use certdesk::db::sealed::{self, SealedTable};
 use certdesk::notifications::webhook::secret_context as webhook_context;
 use certdesk::sealing::rotation::{self, Unopened};
-use certdesk::sealing::{SealError, Sealed, Sealer, acme_account_context, private_key_context, totp_context};
+use certdesk::sealing::{
+    SealError, Sealed, Sealer, acme_account_context, acme_account_key_context, private_key_context, totp_context,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -21,6 +23,7 @@ const TOTP_SECRET: &[u8] = b"JBSWY3DPEHPK3PXP-rotation";
 const PRIVATE_KEY: &[u8] = b"pkcs8-private-key-bytes-for-rotation";
 const WEBHOOK_SECRET: &[u8] = b"cdwh_webhook-signing-secret-for-rotation";
 const ACME_CREDENTIALS: &[u8] = br#"{"id":"https://acme.example/acct/1","key_pkcs8":"rotation"}"#;
+const EAB_HMAC_KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 
 fn key_bytes(id: &str) -> Zeroizing<Vec<u8>> {
     let byte = match id {
@@ -131,6 +134,27 @@ async fn acme_account_row(pool: &PgPool, issuer_id: &str, key_id: &str) {
     .unwrap();
 }
 
+/// A person's ACME account key (EAB credentials of certdesk's ACME server), its HMAC key sealed under `key_id`.
+async fn eab_key_row(pool: &PgPool, owner: Uuid, key_id: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    let sealed = sealer_of(key_id).seal(EAB_HMAC_KEY, &acme_account_key_context(id)).unwrap();
+    sqlx::query(
+        "INSERT INTO acme_account_keys (id, owner_id, name, key_id, hmac_key_ciphertext, hmac_key_key_id,
+                                        hmac_key_nonce, created_at, expires_at)
+         VALUES ($1, $2, 'cluster', $3, $4, $5, $6, now(), now() + interval '1 day')",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(format!("cdk-eab-{id}"))
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.key_id)
+    .bind(&sealed.nonce)
+    .execute(pool)
+    .await
+    .unwrap();
+    id
+}
+
 /// The sealed secret `sql` selects (key id, nonce, ciphertext) for the row `id`.
 async fn stored<'q, Id>(pool: &PgPool, sql: &'q str, id: Id) -> Sealed
 where
@@ -168,6 +192,7 @@ async fn rotation_reseals_everything_under_the_active_key_once(pool: PgPool) {
     totp_row(&pool, owner, "old").await;
     webhook_row(&pool, owner, "old").await;
     acme_account_row(&pool, "public", "old").await;
+    let eab_key = eab_key_row(&pool, owner, "old").await;
     let certificate = certificate_row(&pool, owner, "old").await;
     let already_new = certificate_row(&pool, owner, "new").await;
     // A certificate from a CSR has no sealed key and is not counted anywhere.
@@ -183,19 +208,20 @@ async fn rotation_reseals_everything_under_the_active_key_once(pool: PgPool) {
 
     let rotating = configured(&pool, "new", &["old", "new"]);
     let before = rotation::status(&pool, &rotating).await.unwrap();
-    assert_eq!(before.stale(), 4);
+    assert_eq!(before.stale(), 5);
     let report = rotation::rotate(&pool, &rotating).await.unwrap();
     let resealed = (
         report.totp.resealed,
         report.private_keys.resealed,
         report.webhook_secrets.resealed,
         report.acme_accounts.resealed,
+        report.eab_keys.resealed,
     );
-    assert_eq!(resealed, (1, 1, 1, 1), "{report}");
+    assert_eq!(resealed, (1, 1, 1, 1, 1), "{report}");
     assert_eq!(
         report.to_string(),
-        "re-sealed 1 TOTP secrets, 1 private keys, 1 webhook signing secrets, 1 ACME account keys; 1 already under \
-         key 'new'"
+        "re-sealed 1 TOTP secrets, 1 private keys, 1 webhook signing secrets, 1 ACME account keys, 1 EAB HMAC keys; \
+         1 already under key 'new'"
     );
     assert!(report.unopened.is_empty() && report.problems().is_none());
 
@@ -210,6 +236,10 @@ async fn rotation_reseals_everything_under_the_active_key_once(pool: PgPool) {
     let account = stored_acme_account(&pool, "public").await;
     assert_eq!(account.key_id, "new");
     assert_eq!(only_new.open(&account, &acme_account_context("public")).unwrap().as_slice(), ACME_CREDENTIALS);
+    let sql = "SELECT hmac_key_key_id, hmac_key_nonce, hmac_key_ciphertext FROM acme_account_keys WHERE id = $1";
+    let eab = stored(&pool, sql, eab_key).await;
+    assert_eq!(eab.key_id, "new");
+    assert_eq!(only_new.open(&eab, &acme_account_key_context(eab_key)).unwrap().as_slice(), EAB_HMAC_KEY);
     for id in [certificate, already_new] {
         let key = stored_key(&pool, id).await;
         assert_eq!(key.key_id, "new");
@@ -319,7 +349,7 @@ async fn the_keys_subcommands_print_counts_and_exit_1_on_a_missing_key(pool: PgP
     assert!(rotate.status.success(), "{}", stderr(&rotate));
     assert!(
         stdout(&rotate)
-            .contains("re-sealed 1 TOTP secrets, 1 private keys, 0 webhook signing secrets, 0 ACME account keys; 0 already under key 'new'"),
+            .contains("re-sealed 1 TOTP secrets, 1 private keys, 0 webhook signing secrets, 0 ACME account keys, 0 EAB HMAC keys; 0 already under key 'new'"),
         "{}",
         stdout(&rotate)
     );
@@ -334,7 +364,7 @@ async fn the_keys_subcommands_print_counts_and_exit_1_on_a_missing_key(pool: PgP
     let rotate = certdesk(&config, &["keys", "rotate"]);
     assert_eq!(rotate.status.code(), Some(1), "{}", stderr(&rotate));
     assert!(stdout(&rotate).contains(
-        "re-sealed 0 TOTP secrets, 0 private keys, 0 webhook signing secrets, 0 ACME account keys; 2 already under key 'new'"
+        "re-sealed 0 TOTP secrets, 0 private keys, 0 webhook signing secrets, 0 ACME account keys, 0 EAB HMAC keys; 2 already under key 'new'"
     ));
     let text = stderr(&rotate);
     assert!(text.contains("`gone`") && text.contains("keep key `gone`") && text.contains(&lost.to_string()), "{text}");

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod acme;
+mod acme_server;
 mod api_tokens;
 mod audit_chain;
 mod audit_viewer;

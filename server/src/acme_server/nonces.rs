@@ -1,0 +1,96 @@
+//! Anti-replay nonces (RFC 8555 §6.5): random, stored in PostgreSQL so any replica accepts what another handed
+//! out, each used once (`DELETE … RETURNING`), swept by the `acme_nonces` job once expired. Every ACME response
+//! carries a fresh one, refusals included, so a client whose nonce was refused (badNonce) retries at once.
+
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::HeaderValue;
+use rand::RngCore;
+use time::OffsetDateTime;
+
+use super::problem::AcmeError;
+use crate::db;
+use crate::jobs::{Job, JobError, JobReport};
+use crate::state::AppState;
+
+/// Long enough for a slow client between two requests, short enough that the table stays small.
+pub const LIFETIME: time::Duration = time::Duration::hours(1);
+pub const HEADER: &str = "replay-nonce";
+
+/// A new nonce: 128 random bits, base64url.
+pub async fn issue(state: &AppState, now: OffsetDateTime) -> Result<String, sqlx::Error> {
+    let mut bytes = [0_u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let nonce = URL_SAFE_NO_PAD.encode(bytes);
+    db::acme_server::insert_nonce(&state.pool, &nonce, now + LIFETIME).await?;
+    Ok(nonce)
+}
+
+/// Uses up the request's nonce; refused unless certdesk handed it out, unused and unexpired.
+pub async fn consume(state: &AppState, nonce: Option<&str>, now: OffsetDateTime) -> Result<(), AcmeError> {
+    let Some(nonce) = nonce else {
+        return Err(AcmeError::BadNonce("the JWS protected header has no `nonce`; get one from newNonce".into()));
+    };
+    // Nonces certdesk hands out are 22 characters; anything far longer is not worth a database round trip.
+    if nonce.len() > 64 || !db::acme_server::consume_nonce(&state.pool, nonce, now).await? {
+        return Err(AcmeError::BadNonce(
+            "the nonce is unknown, already used or expired; retry with the Replay-Nonce of this response".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Puts a fresh `Replay-Nonce` on every response of an existing directory, refusals included, with
+/// `Cache-Control: no-store` (a nonce must never come from a cache) and the `index` link to the directory. A path
+/// naming no directory gets no nonce: nobody can fill the table by asking about issuers that do not exist.
+pub async fn add_replay_nonce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let issuer = path.strip_prefix("/acme/").and_then(|rest| rest.split('/').next()).unwrap_or_default();
+    let Ok(directory) = super::Directory::of(&state, issuer) else {
+        return response;
+    };
+    response.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !path.ends_with("/directory")
+        && let Some(link) = directory.index_link()
+    {
+        response.headers_mut().insert(http::header::LINK, link);
+    }
+    match issue(&state, OffsetDateTime::now_utc()).await {
+        Ok(nonce) => {
+            if let Ok(value) = HeaderValue::from_str(&nonce) {
+                response.headers_mut().insert(HEADER, value);
+            }
+        }
+        // The answer still goes out: the client's next request is refused with badNonce and it asks newNonce.
+        Err(error) => tracing::warn!(error = %error, "could not hand out an ACME nonce"),
+    }
+    response
+}
+
+/// Deletes expired nonces.
+pub struct SweepNonces;
+
+#[async_trait::async_trait]
+impl Job for SweepNonces {
+    fn name(&self) -> &'static str {
+        "acme_nonces"
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_secs(600)
+    }
+
+    async fn run(&self, state: &AppState, now: OffsetDateTime) -> Result<JobReport, JobError> {
+        let swept = db::acme_server::sweep_nonces(&state.pool, now).await?;
+        if swept == 0 {
+            return Ok(JobReport::idle());
+        }
+        Ok(JobReport::new(format!("{swept} expired ACME nonces deleted")))
+    }
+}

@@ -1,0 +1,121 @@
+//! Every refusal of the ACME server, as one error type, and the one place it becomes an RFC 8555 / RFC 7807
+//! problem document (`application/problem+json`). Bad input is always a 4xx naming what is wrong; only certdesk's
+//! own failures (the database, a sealed key that does not open) are a 5xx, logged in full and shown without detail.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+use super::jwk::SUPPORTED_ALGORITHMS;
+
+const PREFIX: &str = "urn:ietf:params:acme:error:";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AcmeError {
+    #[error("{0}")]
+    Malformed(String),
+    #[error("the request body is larger than the {0} KiB an ACME request may be")]
+    TooLarge(usize),
+    #[error("ACME requests are JWS in the flattened JSON serialization: send Content-Type: application/jose+json")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    BadNonce(String),
+    #[error("{0}")]
+    BadSignatureAlgorithm(String),
+    #[error("{0}")]
+    AccountDoesNotExist(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    ExternalAccountRequired(String),
+    #[error("{0}")]
+    InvalidContact(String),
+    #[error("{0}")]
+    UnsupportedContact(String),
+    /// A resource of a later part of issue 17 (orders, revocation, key change, renewal information).
+    #[error("certdesk's ACME server does not serve {0} yet")]
+    NotYet(&'static str),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("no ACME directory at {0}: the issuer does not exist or has not enabled certdesk's ACME server")]
+    NoDirectory(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("audit log: {0}")]
+    Audit(#[from] crate::audit::AuditError),
+    #[error("sealed secret: {0}")]
+    Sealing(#[from] crate::sealing::SealError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AcmeError {
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::Malformed(detail.into())
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::Unauthorized(detail.into())
+    }
+
+    /// The problem type (after `urn:ietf:params:acme:error:`) and the HTTP status.
+    fn kind(&self) -> (&'static str, StatusCode) {
+        match self {
+            Self::Malformed(_) => ("malformed", StatusCode::BAD_REQUEST),
+            Self::TooLarge(_) => ("malformed", StatusCode::PAYLOAD_TOO_LARGE),
+            Self::UnsupportedMediaType => ("malformed", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Self::BadNonce(_) => ("badNonce", StatusCode::BAD_REQUEST),
+            Self::BadSignatureAlgorithm(_) => ("badSignatureAlgorithm", StatusCode::BAD_REQUEST),
+            Self::AccountDoesNotExist(_) => ("accountDoesNotExist", StatusCode::BAD_REQUEST),
+            Self::Unauthorized(_) => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::ExternalAccountRequired(_) => ("externalAccountRequired", StatusCode::UNAUTHORIZED),
+            Self::InvalidContact(_) => ("invalidContact", StatusCode::BAD_REQUEST),
+            Self::UnsupportedContact(_) => ("unsupportedContact", StatusCode::BAD_REQUEST),
+            Self::NotYet(_) => ("malformed", StatusCode::NOT_IMPLEMENTED),
+            Self::NotFound(_) | Self::NoDirectory(_) => ("malformed", StatusCode::NOT_FOUND),
+            Self::Database(_) | Self::Audit(_) | Self::Sealing(_) | Self::Internal(_) => {
+                ("serverInternal", StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    fn is_ours(&self) -> bool {
+        matches!(self, Self::Database(_) | Self::Audit(_) | Self::Sealing(_) | Self::Internal(_))
+    }
+}
+
+impl IntoResponse for AcmeError {
+    fn into_response(self) -> Response {
+        let (kind, status) = self.kind();
+        let detail = if self.is_ours() {
+            tracing::error!(error = %self, "ACME request failed");
+            "certdesk could not complete the request; try again later".to_owned()
+        } else {
+            tracing::info!(problem = kind, detail = %self, "ACME request refused");
+            self.to_string()
+        };
+        let mut body = json!({ "type": format!("{PREFIX}{kind}"), "detail": detail, "status": status.as_u16() });
+        if matches!(self, Self::BadSignatureAlgorithm(_)) {
+            body["algorithms"] = json!(SUPPORTED_ALGORITHMS);
+        }
+        let mut response = (status, Json(body)).into_response();
+        response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_failures_are_500_without_their_detail_and_refusals_name_their_type() {
+        let response = AcmeError::Internal("secret detail".into()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(AcmeError::BadNonce("x".into()).kind(), ("badNonce", StatusCode::BAD_REQUEST));
+        assert_eq!(AcmeError::UnsupportedMediaType.kind().1, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let refused = AcmeError::BadSignatureAlgorithm("no".into()).into_response();
+        assert_eq!(refused.headers()[http::header::CONTENT_TYPE], "application/problem+json");
+    }
+}

@@ -1,0 +1,163 @@
+//! One signed ACME request, checked in the order that touches the database least for bad input: content type,
+//! size, JWS shape, algorithm, signer (a new `jwk` or an account URL `kid` of this issuer), signature, `url`
+//! header against the request URL (built from `server.public_url`, never from `Host`), and last the nonce, used up
+//! only by a request that is otherwise well-formed and genuinely signed.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use http::HeaderMap;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::jwk::PublicJwk;
+use super::jws::{Flattened, Signer};
+use super::problem::AcmeError;
+use super::{Directory, nonces};
+use crate::db;
+use crate::db::acme_server::AccountRow;
+use crate::state::AppState;
+
+/// An ACME request is a small JWS; a CSR with many names still fits well within this.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How the request must be signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// newAccount: by the new key itself.
+    Jwk,
+    /// Everything else: by an account of this issuer.
+    Account,
+}
+
+/// A request whose signature, URL and nonce are good.
+pub struct Verified {
+    pub jws: Flattened,
+    pub signer: VerifiedSigner,
+}
+
+pub enum VerifiedSigner {
+    Key { key: PublicJwk, jwk: serde_json::Value },
+    Account { account: AccountRow, url: String },
+}
+
+/// What the checks need of an ACME POST, taken whole from the request: its path, headers and (unread) body.
+pub struct Posted {
+    path: String,
+    headers: HeaderMap,
+    body: Body,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Posted {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        Ok(Self { path: parts.uri.path().to_owned(), headers: parts.headers, body })
+    }
+}
+
+impl Posted {
+    /// The request checked as a POST to `directory`, signed as `expect` says, at `now`.
+    pub async fn verify(
+        self,
+        state: &AppState,
+        directory: &Directory,
+        expect: Expect,
+        now: OffsetDateTime,
+    ) -> Result<Verified, AcmeError> {
+        verify(state, directory, &self.path, &self.headers, self.body, expect, now).await
+    }
+}
+
+async fn verify(
+    state: &AppState,
+    directory: &Directory,
+    path: &str,
+    headers: &HeaderMap,
+    body: Body,
+    expect: Expect,
+    now: OffsetDateTime,
+) -> Result<Verified, AcmeError> {
+    require_jose_content_type(headers)?;
+    let body = read_body(headers, body).await?;
+    let jws = Flattened::parse(&body)?;
+    jws.algorithm()?;
+    let signer = match (jws.signer()?, expect) {
+        (Signer::Jwk { key, jwk }, Expect::Jwk) => VerifiedSigner::Key { key, jwk },
+        (Signer::Kid(kid), Expect::Account) => {
+            let account = account_of(state, directory, &kid).await?;
+            VerifiedSigner::Account { account, url: kid }
+        }
+        (Signer::Kid(_), Expect::Jwk) => {
+            return Err(AcmeError::malformed("newAccount is signed with the new key as `jwk`, not with a `kid`"));
+        }
+        (Signer::Jwk { .. }, Expect::Account) => {
+            return Err(AcmeError::malformed("this request is signed by an account: send its URL as `kid`"));
+        }
+    };
+    let key = match &signer {
+        VerifiedSigner::Key { key, .. } => key.clone(),
+        VerifiedSigner::Account { account, .. } => PublicJwk::parse(&account.jwk)
+            .map_err(|error| AcmeError::Internal(format!("stored account key {} unreadable: {error}", account.id)))?,
+    };
+    jws.verify(&key)?;
+    let expected_url = directory.url(path);
+    if jws.header.url.as_deref() != Some(expected_url.as_str()) {
+        return Err(AcmeError::unauthorized(format!(
+            "the JWS `url` header ({}) is not the URL this request was sent to ({expected_url})",
+            jws.header.url.as_deref().unwrap_or("missing")
+        )));
+    }
+    nonces::consume(state, jws.header.nonce.as_deref(), now).await?;
+    Ok(Verified { jws, signer })
+}
+
+fn require_jose_content_type(headers: &HeaderMap) -> Result<(), AcmeError> {
+    let media_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    if media_type.as_deref() == Some("application/jose+json") { Ok(()) } else { Err(AcmeError::UnsupportedMediaType) }
+}
+
+/// The body, refused before it is read when it declares more than the limit, and while it is read otherwise.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, AcmeError> {
+    let declared = headers.get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(AcmeError::TooLarge(MAX_BODY_BYTES / 1024));
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| AcmeError::TooLarge(MAX_BODY_BYTES / 1024))
+}
+
+/// The valid account a `kid` names: one of this issuer's account URLs.
+async fn account_of(state: &AppState, directory: &Directory, kid: &str) -> Result<AccountRow, AcmeError> {
+    let unknown = || AcmeError::AccountDoesNotExist(format!("no account of this directory has the URL {kid}"));
+    let id = kid
+        .strip_prefix(&directory.url(&format!("/acme/{}/account/", directory.issuer_id)))
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .ok_or_else(unknown)?;
+    let account = db::acme_server::account(&state.pool, &directory.issuer_id, id).await?.ok_or_else(unknown)?;
+    usable(state, &account)?;
+    Ok(account)
+}
+
+/// An account acts only while it is valid and its owner (if any) still has access to certdesk, as they stand now:
+/// off-boarded, or without a group that grants access, its requests are refused.
+pub fn usable(state: &AppState, account: &AccountRow) -> Result<(), AcmeError> {
+    if account.status != "valid" {
+        return Err(AcmeError::unauthorized(format!("the account of this key is {}", account.status)));
+    }
+    let owner_without_access = account.owner_id.is_some()
+        && (account.owner_disabled_at.is_some()
+            || !crate::auth::roles::grants_access(
+                account.owner_groups.as_deref().unwrap_or_default(),
+                &state.config.auth,
+            ));
+    if owner_without_access {
+        return Err(AcmeError::unauthorized(
+            "the person this account belongs to was off-boarded or no longer has access to certdesk",
+        ));
+    }
+    Ok(())
+}
