@@ -42,13 +42,15 @@ run_all_tests() {
   phase_done
 
   phase "rust tests (on the release build's dependencies)"
-  # Same profile, features and LEPTOS_* variables as cargo-leptos's server build, so the tests reuse its compiled
-  # dependencies instead of building everything a second time in the debug profile.
+  # Same profile, features and LEPTOS_* variables as cargo-leptos's server build, so the tests reuse what it compiled
+  # instead of building everything a second time in the debug profile. Its features exactly: cargo-leptos builds the
+  # server with `--no-default-features --features=ssr`, and a feature set that merely adds `default` (even an empty
+  # one) makes cargo compile `app` and `server` again.
   LEPTOS_OUTPUT_NAME=certdesk LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 \
     LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=app LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false \
     DATABASE_URL=$(cat "$STACK_DIR/postgres/url") \
     CERTDESK_TEST_STACK_DIR=$STACK_DIR \
-    cargo test --release --locked -p server -p app --features app/ssr
+    cargo test --release --locked -p server -p app --no-default-features --features server/ssr,app/ssr
   phase_done
 
   phase "browser tests (Chromium, release build)"
