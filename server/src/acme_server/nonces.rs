@@ -1,6 +1,7 @@
 //! Anti-replay nonces (RFC 8555 §6.5): random, stored in PostgreSQL so any replica accepts what another handed
-//! out, each used once (`DELETE … RETURNING`), swept by the `acme_nonces` job once expired. Every ACME response
-//! carries a fresh one, refusals included, so a client whose nonce was refused (badNonce) retries at once.
+//! out, each used once (`DELETE … RETURNING`), swept by the `acme_nonces` job once expired. Every ACME response but
+//! the directory carries a fresh one, refusals included, so a client whose nonce was refused (badNonce) retries at
+//! once.
 
 use std::time::Duration;
 
@@ -45,9 +46,11 @@ pub async fn consume(state: &AppState, nonce: Option<&str>, now: OffsetDateTime)
     Ok(())
 }
 
-/// Puts a fresh `Replay-Nonce` on every response of an existing directory, refusals included, with
-/// `Cache-Control: no-store` (a nonce must never come from a cache) and the `index` link to the directory. A path
-/// naming no directory gets no nonce: nobody can fill the table by asking about issuers that do not exist.
+/// Puts a fresh `Replay-Nonce` on every response of an existing directory but the directory document itself,
+/// refusals included, with `Cache-Control: no-store` (a nonce must never come from a cache) and the `index` link to
+/// the directory. The directory needs no nonce (RFC 8555 §7.2 asks for one on POST answers and newNonce), and
+/// clients fetch it often, so it costs no write. A path naming no directory gets no nonce: nobody can fill the
+/// table by asking about issuers that do not exist.
 pub async fn add_replay_nonce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
@@ -56,9 +59,10 @@ pub async fn add_replay_nonce(State(state): State<AppState>, request: Request, n
         return response;
     };
     response.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if !path.ends_with("/directory")
-        && let Some(link) = directory.index_link()
-    {
+    if path.ends_with("/directory") {
+        return response;
+    }
+    if let Some(link) = directory.index_link() {
         response.headers_mut().insert(http::header::LINK, link);
     }
     match issue(&state, OffsetDateTime::now_utc()).await {

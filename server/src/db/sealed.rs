@@ -1,6 +1,7 @@
 //! SQL for key-encryption-key rotation: every sealed secret at rest (local TOTP secrets, server-generated private
-//! keys, webhook signing secrets, ACME account keys, EAB HMAC keys of certdesk's ACME server), counted per key id, read in batches of rows under another key than the active one, and re-written only
-//! while the row still holds the ciphertext that was read.
+//! keys, webhook signing secrets, ACME account keys, EAB HMAC keys of certdesk's ACME server), counted per key id,
+//! read in batches of rows under another key than the active one, and re-written only while the row still holds
+//! the ciphertext that was read.
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
