@@ -10,10 +10,15 @@
 
 pub mod account_keys;
 mod accounts;
+mod authorizations;
+pub mod backstop;
+mod certificates;
 mod eab;
+pub mod finalize;
 pub mod jwk;
 pub mod jws;
 pub mod nonces;
+pub mod orders;
 pub mod problem;
 pub mod request;
 
@@ -24,6 +29,7 @@ use axum::routing::{any, get, post};
 use http::{HeaderValue, Method, StatusCode};
 use serde_json::json;
 
+use crate::config::AcmeServerConfig;
 use crate::state::AppState;
 use problem::AcmeError;
 
@@ -34,7 +40,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/acme/{issuer}/new-nonce", get(new_nonce))
         .route("/acme/{issuer}/new-account", post(accounts::new_account))
         .route("/acme/{issuer}/account/{id}", post(accounts::account))
-        .route("/acme/{issuer}/new-order", post(|state, path| not_yet(state, path, "newOrder")))
+        .route("/acme/{issuer}/account/{id}/orders", post(orders::account_orders))
+        .route("/acme/{issuer}/new-order", post(orders::new_order))
+        .route("/acme/{issuer}/order/{id}", post(orders::order))
+        .route("/acme/{issuer}/order/{id}/finalize", post(finalize::finalize))
+        .route("/acme/{issuer}/authz/{id}", post(authorizations::authorization))
+        .route("/acme/{issuer}/cert/{id}", post(certificates::certificate))
         .route("/acme/{issuer}/revoke-cert", post(|state, path| not_yet(state, path, "revokeCert")))
         .route("/acme/{issuer}/key-change", post(|state, path| not_yet(state, path, "keyChange")))
         .route("/acme/{issuer}/renewal-info/{*id}", get(|state, path| not_yet(state, path, "renewalInfo")))
@@ -48,6 +59,7 @@ pub struct Directory {
     pub issuer_id: String,
     base: String,
     pub eab_required: bool,
+    pub server: AcmeServerConfig,
 }
 
 impl Directory {
@@ -55,10 +67,10 @@ impl Directory {
     pub fn of(state: &AppState, issuer_id: &str) -> Result<Self, AcmeError> {
         let issuer = state.config.issuers.iter().find(|issuer| issuer.id == issuer_id);
         let server = issuer
-            .and_then(|issuer| issuer.acme_server)
+            .and_then(|issuer| issuer.acme_server.as_ref())
             .ok_or_else(|| AcmeError::NoDirectory(format!("/acme/{issuer_id}/directory")))?;
         let base = state.config.server.public_url.as_str().trim_end_matches('/').to_owned();
-        Ok(Self { issuer_id: issuer_id.to_owned(), base, eab_required: server.eab_required })
+        Ok(Self { issuer_id: issuer_id.to_owned(), base, eab_required: server.eab_required, server: server.clone() })
     }
 
     /// The absolute URL of `path` (which starts with `/`).
@@ -73,6 +85,23 @@ impl Directory {
 
     pub fn account_url(&self, id: uuid::Uuid) -> String {
         self.resource(&format!("account/{id}"))
+    }
+
+    pub fn order_url(&self, id: uuid::Uuid) -> String {
+        self.resource(&format!("order/{id}"))
+    }
+
+    pub fn authorization_url(&self, id: uuid::Uuid) -> String {
+        self.resource(&format!("authz/{id}"))
+    }
+
+    pub fn challenge_url(&self, id: uuid::Uuid) -> String {
+        self.resource(&format!("chall/{id}"))
+    }
+
+    /// An order's certificate, named by the order (only its account may fetch it).
+    pub fn certificate_url(&self, order_id: uuid::Uuid) -> String {
+        self.resource(&format!("cert/{order_id}"))
     }
 
     /// `Link: <directory>;rel="index"`, put on every response but the directory's by `nonces::add_replay_nonce`.
@@ -122,9 +151,8 @@ async fn unknown_resource(
     Path((issuer, rest)): Path<(String, String)>,
 ) -> Result<Response, AcmeError> {
     Directory::of(&state, &issuer)?;
-    let later = ["order/", "authz/", "chall/", "cert/"];
-    if later.iter().any(|prefix| rest.starts_with(prefix)) {
-        return Err(AcmeError::NotYet("orders, authorizations, challenges or certificates"));
+    if rest.starts_with("chall/") {
+        return Err(AcmeError::NotYet("challenges"));
     }
     Err(AcmeError::NotFound(format!("no ACME resource at /acme/{issuer}/{rest}; the directory lists them")))
 }

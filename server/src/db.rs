@@ -2,6 +2,7 @@
 
 pub mod acme;
 pub mod acme_server;
+pub mod acme_server_orders;
 pub mod api_tokens;
 pub mod audit;
 pub mod certificates;

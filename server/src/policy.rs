@@ -18,7 +18,7 @@ use ipnet::IpNet;
 use crate::keys::KeyType;
 use crate::names::DnsName;
 
-pub use evaluate::{evaluate, longest_validity};
+pub use evaluate::{evaluate, evaluate_names, longest_validity};
 pub use refusal::PolicyRefusal;
 pub use summary::{AllowedSummary, allowed_for};
 pub(crate) use validate::domains as dns_suffixes;

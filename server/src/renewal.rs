@@ -120,7 +120,13 @@ pub(crate) async fn renew(
     };
     let settings = RenewalSettings::of(&row);
     let request = request::for_renewal(record, row.csr_pem, settings, idempotency_key)?;
-    let requester = Requester { owner_id: record.owner_id, actor: actor.clone(), renews: Some(record.id), quota };
+    let requester = Requester {
+        owner_id: record.owner_id,
+        actor: actor.clone(),
+        renews: Some(record.id),
+        quota,
+        acme_server_account: None,
+    };
     match pipeline::issue_for(state, &requester, request).await {
         Ok(renewed) => Ok(renewed),
         Err(error @ ServerError::Client(AppError::Conflict { .. } | AppError::QuotaExceeded { .. })) => Err(error),

@@ -16,5 +16,6 @@ pub fn registry() -> JobRegistry {
     jobs.register(crate::orders::ResumeOrders);
     jobs.register(crate::revocation::worker::Revocations);
     jobs.register(crate::acme_server::nonces::SweepNonces);
+    jobs.register(crate::acme_server::backstop::AcmeServerBackstop);
     jobs
 }

@@ -10,6 +10,8 @@ use serde_json::json;
 use super::jwk::SUPPORTED_ALGORITHMS;
 
 const PREFIX: &str = "urn:ietf:params:acme:error:";
+/// What a client is told to wait when the issuer or the database is down.
+const RETRY_UNAVAILABLE_AFTER_SECS: u64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AcmeError {
@@ -38,6 +40,27 @@ pub enum AcmeError {
     NotYet(&'static str),
     #[error("{0}")]
     NotFound(String),
+    /// Names the policy, the account key's restriction or the CA refuses; one subproblem per name.
+    #[error("{detail}")]
+    RejectedIdentifier { detail: String, subproblems: Vec<Subproblem> },
+    #[error("{0}")]
+    UnsupportedIdentifier(String),
+    #[error("{0}")]
+    BadCsr(String),
+    #[error("{0}")]
+    BadPublicKey(String),
+    #[error("{0}")]
+    OrderNotReady(String),
+    #[error("{0}")]
+    AlreadyRevoked(String),
+    #[error("{0}")]
+    BadRevocationReason(String),
+    /// A quota of the certificate's owner is used up.
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after_secs: u64 },
+    /// A dependency (the issuer, the database) is down; retrying later can succeed.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("no ACME directory at {0}: the issuer does not exist or has not enabled certdesk's ACME server")]
     NoDirectory(String),
     #[error("database: {0}")]
@@ -73,6 +96,15 @@ impl AcmeError {
             Self::InvalidContact(_) => ("invalidContact", StatusCode::BAD_REQUEST),
             Self::UnsupportedContact(_) => ("unsupportedContact", StatusCode::BAD_REQUEST),
             Self::NotYet(_) => ("malformed", StatusCode::NOT_IMPLEMENTED),
+            Self::RejectedIdentifier { .. } => ("rejectedIdentifier", StatusCode::BAD_REQUEST),
+            Self::UnsupportedIdentifier(_) => ("unsupportedIdentifier", StatusCode::BAD_REQUEST),
+            Self::BadCsr(_) => ("badCSR", StatusCode::BAD_REQUEST),
+            Self::BadPublicKey(_) => ("badPublicKey", StatusCode::BAD_REQUEST),
+            Self::OrderNotReady(_) => ("orderNotReady", StatusCode::FORBIDDEN),
+            Self::AlreadyRevoked(_) => ("alreadyRevoked", StatusCode::BAD_REQUEST),
+            Self::BadRevocationReason(_) => ("badRevocationReason", StatusCode::BAD_REQUEST),
+            Self::RateLimited { .. } => ("rateLimited", StatusCode::TOO_MANY_REQUESTS),
+            Self::Unavailable(_) => ("serverInternal", StatusCode::SERVICE_UNAVAILABLE),
             Self::NotFound(_) | Self::NoDirectory(_) => ("malformed", StatusCode::NOT_FOUND),
             Self::Database(_) | Self::Audit(_) | Self::Sealing(_) | Self::Internal(_) => {
                 ("serverInternal", StatusCode::INTERNAL_SERVER_ERROR)
@@ -83,6 +115,42 @@ impl AcmeError {
     fn is_ours(&self) -> bool {
         matches!(self, Self::Database(_) | Self::Audit(_) | Self::Sealing(_) | Self::Internal(_))
     }
+
+    /// The problem document as stored with an invalid order or challenge (its `error`), for refusals only.
+    pub fn document(&self) -> serde_json::Value {
+        let (kind, status) = self.kind();
+        let mut body =
+            json!({ "type": format!("{PREFIX}{kind}"), "detail": self.to_string(), "status": status.as_u16() });
+        if let Self::RejectedIdentifier { subproblems, .. } = self
+            && !subproblems.is_empty()
+        {
+            body["subproblems"] = subproblems.iter().map(Subproblem::document).collect();
+        }
+        body
+    }
+}
+
+/// The part of a problem that concerns one identifier (RFC 8555 §6.7.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subproblem {
+    /// The error type after `urn:ietf:params:acme:error:`.
+    pub kind: &'static str,
+    pub detail: String,
+    /// The DNS name as the client asked for it.
+    pub name: String,
+}
+
+impl Subproblem {
+    fn document(&self) -> serde_json::Value {
+        json!({ "type": format!("{PREFIX}{}", self.kind), "detail": self.detail,
+                "identifier": { "type": "dns", "value": self.name } })
+    }
+}
+
+/// A problem document of a kind the server does not answer with itself (a failed validation's `connection`,
+/// `dns`, `incorrectResponse`…), for storing with the challenge, the authorization's order as subproblem.
+pub fn document(kind: &str, detail: &str) -> serde_json::Value {
+    json!({ "type": format!("{PREFIX}{kind}"), "detail": detail })
 }
 
 impl IntoResponse for AcmeError {
@@ -95,11 +163,23 @@ impl IntoResponse for AcmeError {
             tracing::info!(problem = kind, detail = %self, "ACME request refused");
             self.to_string()
         };
-        let mut body = json!({ "type": format!("{PREFIX}{kind}"), "detail": detail, "status": status.as_u16() });
+        let mut body = if self.is_ours() {
+            json!({ "type": format!("{PREFIX}{kind}"), "detail": detail, "status": status.as_u16() })
+        } else {
+            self.document()
+        };
         if matches!(self, Self::BadSignatureAlgorithm(_)) {
             body["algorithms"] = json!(SUPPORTED_ALGORITHMS);
         }
+        let retry_after = match &self {
+            Self::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+            Self::Unavailable(_) => Some(RETRY_UNAVAILABLE_AFTER_SECS),
+            _ => None,
+        };
         let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
     }

@@ -68,6 +68,22 @@ impl Posted {
     ) -> Result<Verified, AcmeError> {
         verify(state, directory, &self.path, &self.headers, self.body, expect, now).await
     }
+
+    /// The request checked as a POST signed by an account of `directory`: the account and the JWS.
+    pub async fn verify_account(
+        self,
+        state: &AppState,
+        directory: &Directory,
+        now: OffsetDateTime,
+    ) -> Result<(AccountRow, Flattened), AcmeError> {
+        let verified = self.verify(state, directory, Expect::Account, now).await?;
+        match verified.signer {
+            VerifiedSigner::Account { account, .. } => Ok((account, verified.jws)),
+            VerifiedSigner::Key { .. } => {
+                Err(AcmeError::Internal("account request verified without an account".into()))
+            }
+        }
+    }
 }
 
 async fn verify(

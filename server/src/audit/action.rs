@@ -53,6 +53,10 @@ actions! {
     AcmeAccountDeactivated => "acme_account.deactivated", Success;
     AcmeAccountKeyCreated => "acme_account_key.created", Success;
     AcmeAccountKeyRevoked => "acme_account_key.revoked", Success;
+    AcmeServerOrderCreated => "acme_order.created", Success;
+    AcmeServerChallengeValidated => "acme_order.challenge_validated", Success;
+    AcmeServerChallengeFailed => "acme_order.challenge_failed", Failure;
+    AcmeServerAuthorizationDeactivated => "acme_order.authorization_deactivated", Success;
     RevocationBatchRequested => "revocation.batch_requested", Success;
     CrlUpdated => "crl.updated", Success;
     ApiTokenCreated => "api_token.created", Success;

@@ -14,6 +14,8 @@ pub enum Object {
     AcmeAccount(Uuid),
     /// A person's ACME account key (External Account Binding credentials).
     AcmeAccountKey(Uuid),
+    /// An order on certdesk's ACME server.
+    AcmeOrder(Uuid),
     RevocationBatch(Uuid),
     /// A served CRL, by its name in `/crl/{name}.crl`.
     Crl(String),
@@ -38,6 +40,7 @@ impl Object {
             Self::ApiToken(id) => format!("api_token:{id}"),
             Self::AcmeAccount(id) => format!("acme_account:{id}"),
             Self::AcmeAccountKey(id) => format!("acme_account_key:{id}"),
+            Self::AcmeOrder(id) => format!("acme_order:{id}"),
             Self::RevocationBatch(id) => format!("revocation_batch:{id}"),
             Self::Crl(name) => format!("crl:{name}"),
             Self::AuditLog => "audit_log".to_owned(),

@@ -1,10 +1,17 @@
 //! `[issuers.acme_server]`: an issuer that opts in gets an RFC 8555 directory at `/acme/{issuer}/directory`, so
 //! machines (cert-manager, certbot, lego) reach it through certdesk. Off unless `enabled = true`; accounts must be
-//! bound to a person's ACME account key (External Account Binding) unless `eab_required = false`.
+//! bound to a person's ACME account key (External Account Binding) unless `eab_required = false`. Certificates
+//! last `validity_days` (at most what the owner's policy allows); names matching a `[[…no_challenge]]` rule are
+//! authorized without a challenge for accounts whose owner is in one of its groups (off unless configured).
 
 use serde::Deserialize;
 
 use super::{ConfigError, IssuerKindConfig};
+use crate::names::{DnsName, normalize_dns_name};
+use crate::policy::MAX_VALIDITY_DAYS;
+
+/// Let's Encrypt's validity: machines renew on their own, so short lives cost nothing.
+const DEFAULT_VALIDITY_DAYS: u32 = 90;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -13,13 +20,46 @@ pub(super) struct RawAcmeServer {
     enabled: bool,
     #[serde(default = "default_eab_required")]
     eab_required: bool,
+    validity_days: Option<u32>,
+    #[serde(default)]
+    no_challenge: Vec<RawNoChallenge>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNoChallenge {
+    names: Vec<String>,
+    groups: Vec<String>,
 }
 
 /// The ACME server of one issuer, present only when the issuer opted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcmeServerConfig {
     /// newAccount must carry an External Account Binding to one of a person's ACME account keys.
     pub eab_required: bool,
+    /// How long certificates ordered here last, unless the owner's policy allows less.
+    pub validity_days: u32,
+    pub no_challenge: Vec<NoChallengeRule>,
+}
+
+/// Names authorized without a challenge, for accounts whose owner is in one of `groups` (e.g. in-cluster names
+/// nobody outside the cluster can reach to validate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoChallengeRule {
+    /// Exact names, or `*.suffix`: any name below the suffix.
+    pub names: Vec<DnsName>,
+    pub groups: Vec<String>,
+}
+
+impl NoChallengeRule {
+    /// Whether `name` (a wildcard's base name for a wildcard) needs no challenge for someone in `owner_groups`.
+    pub fn exempts(&self, name: &DnsName, owner_groups: &[String]) -> bool {
+        self.groups.iter().any(|group| owner_groups.contains(group))
+            && self.names.iter().any(|pattern| match pattern.as_str().strip_prefix("*.") {
+                Some(suffix) => name.as_str() != suffix && name.matches_suffix(suffix),
+                None => pattern == name,
+            })
+    }
 }
 
 fn default_eab_required() -> bool {
@@ -50,7 +90,34 @@ pub(super) fn validate(
             "the HMAC keys of ACME account keys are kept encrypted: configure [encryption] with at least one key",
         ));
     }
-    Ok(Some(AcmeServerConfig { eab_required: raw.eab_required }))
+    let validity_days = raw.validity_days.unwrap_or(DEFAULT_VALIDITY_DAYS);
+    if !(1..=MAX_VALIDITY_DAYS).contains(&validity_days) {
+        return Err(ConfigError::invalid(
+            key.replace(".enabled", ".validity_days"),
+            format!("between 1 and {MAX_VALIDITY_DAYS} days"),
+        ));
+    }
+    let mut no_challenge = Vec::new();
+    for (index, rule) in raw.no_challenge.into_iter().enumerate() {
+        let rule_key = key.replace(".enabled", &format!(".no_challenge[{index}]"));
+        if rule.groups.is_empty() || rule.groups.iter().any(|group| group.trim().is_empty() || group == "*") {
+            return Err(ConfigError::invalid(
+                format!("{rule_key}.groups"),
+                "name the groups whose accounts skip the challenge (not everyone: `*` is refused)",
+            ));
+        }
+        let names = rule
+            .names
+            .iter()
+            .map(|name| normalize_dns_name(name))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| ConfigError::invalid(format!("{rule_key}.names"), error.to_string()))?;
+        if names.is_empty() {
+            return Err(ConfigError::invalid(format!("{rule_key}.names"), "list at least one name or *.suffix"));
+        }
+        no_challenge.push(NoChallengeRule { names, groups: rule.groups });
+    }
+    Ok(Some(AcmeServerConfig { eab_required: raw.eab_required, validity_days, no_challenge }))
 }
 
 #[cfg(test)]
@@ -81,9 +148,32 @@ mod tests {
         let off = config(true, &format!("{VAULT}[issuers.acme_server]\nenabled = false\n")).unwrap();
         assert_eq!(off.issuers[0].acme_server, None);
         let on = config(true, &format!("{VAULT}[issuers.acme_server]\nenabled = true\n")).unwrap();
-        assert_eq!(on.issuers[0].acme_server, Some(super::AcmeServerConfig { eab_required: true }));
+        let on = on.issuers[0].acme_server.clone().unwrap();
+        assert!(on.eab_required);
+        assert_eq!((on.validity_days, on.no_challenge.len()), (90, 0), "90 days and every name challenged");
         let open = config(true, &format!("{VAULT}[issuers.acme_server]\nenabled = true\neab_required = false\n"));
-        assert_eq!(open.unwrap().issuers[0].acme_server, Some(super::AcmeServerConfig { eab_required: false }));
+        assert!(!open.unwrap().issuers[0].acme_server.clone().unwrap().eab_required);
+    }
+
+    #[test]
+    fn names_without_a_challenge_are_explicit_per_group_and_match_below_a_wildcard_suffix() {
+        let on = "[issuers.acme_server]\nenabled = true\nvalidity_days = 30\n\
+                  [[issuers.acme_server.no_challenge]]\nnames = [\"*.svc.cluster.local\", \"exact.test\"]\n\
+                  groups = [\"platform\"]\n";
+        let server = config(true, &format!("{VAULT}{on}")).unwrap().issuers[0].acme_server.clone().unwrap();
+        assert_eq!(server.validity_days, 30);
+        let rule = &server.no_challenge[0];
+        let name = |text: &str| crate::names::normalize_dns_name(text).unwrap();
+        let platform = ["platform".to_owned()];
+        assert!(rule.exempts(&name("api.ns.svc.cluster.local"), &platform));
+        assert!(rule.exempts(&name("exact.test"), &platform));
+        assert!(!rule.exempts(&name("svc.cluster.local"), &platform), "the suffix itself is not below it");
+        assert!(!rule.exempts(&name("other.exact.test"), &platform));
+        assert!(!rule.exempts(&name("api.ns.svc.cluster.local"), &["dev".to_owned()]), "another group");
+        let everyone = on.replace("\"platform\"", "\"*\"");
+        assert!(config(true, &format!("{VAULT}{everyone}")).is_err(), "`*` is refused");
+        let long = on.replace("validity_days = 30", "validity_days = 400");
+        assert!(config(true, &format!("{VAULT}{long}")).is_err());
     }
 
     #[test]

@@ -185,6 +185,11 @@ pub async fn account(pool: &PgPool, issuer_id: &str, id: Uuid) -> Result<Option<
         .await
 }
 
+/// The account, whichever issuer's: for the jobs, which know it from an order.
+pub async fn account_by_id(pool: &PgPool, id: Uuid) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{ACCOUNT_FROM} WHERE a.id = $1")).bind(id).fetch_optional(pool).await
+}
+
 pub async fn account_by_thumbprint(
     pool: &PgPool,
     issuer_id: &str,

@@ -53,6 +53,8 @@ pub struct NewIntent<'a> {
     /// Requested by the renewal job, not by a person: not counted against the owner's daily quota.
     pub automatic_renewal: bool,
     pub renewal: IntentRenewal,
+    /// The account of certdesk's ACME server that ordered it, if one did.
+    pub acme_server_account_id: Option<Uuid>,
     pub now: OffsetDateTime,
 }
 
@@ -64,9 +66,9 @@ pub async fn insert_intent(tx: &mut PgConnection, intent: &NewIntent<'_>) -> Res
                                    private_key_nonce, csr_pem, client_auth, validity_days, policy_rule,
                                    idempotency_key, request_hash, search_text, automatic_renewal, created_at,
                                    updated_at, auto_renew, renew_remaining_percent, renew_before_days, reuse_key,
-                                   renewed_from)
+                                   renewed_from, acme_server_account_id)
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20, $19,
-                 $19, $21, $22, $23, $24, $25)
+                 $19, $21, $22, $23, $24, $25, $26)
          ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
         intent.id,
         intent.owner_id,
@@ -93,6 +95,7 @@ pub async fn insert_intent(tx: &mut PgConnection, intent: &NewIntent<'_>) -> Res
         intent.renewal.renew_before_days,
         intent.renewal.reuse_key,
         intent.renewal.renewed_from,
+        intent.acme_server_account_id,
     )
     .execute(tx)
     .await?;

@@ -44,17 +44,20 @@ pub async fn issue(
         actor: Actor::caller(meta, caller),
         renews: None,
         quota: QuotaUse::Request,
+        acme_server_account: None,
     };
     issue_for(state, &requester, request).await
 }
 
 /// Whom a certificate is issued to (their groups meet the policy; they own it), who is audited as asking, the
-/// certificate it renews, if any, and which of the owner's quotas it counts against.
+/// certificate it renews, if any, which of the owner's quotas it counts against, and the account of certdesk's ACME
+/// server it was ordered through, if any.
 pub struct Requester {
     pub owner_id: Uuid,
     pub actor: Actor,
     pub renews: Option<Uuid>,
     pub quota: QuotaUse,
+    pub acme_server_account: Option<Uuid>,
 }
 
 /// The one issuance path: a person's request and a renewal (`renewal`) both come through here.
@@ -274,6 +277,7 @@ async fn record_intent(
         search_text: &search_text(&dns, None, None),
         automatic_renewal: requester.quota == QuotaUse::AutomaticRenewal,
         renewal: intent_columns(&request.renewal, requester.renews),
+        acme_server_account_id: requester.acme_server_account,
         now,
     };
     let mut tx = state.pool.begin().await?;
@@ -302,12 +306,15 @@ async fn record_intent(
             return Err(refuse(state, actor, request, refusal, started).await?);
         }
     }
-    let details = json!({
+    let mut details = json!({
         "issuer": request.issuer_id, "names": names_of(request), "key": request.key_type.as_str(),
         "key_source": key.source, "validity_days": request.validity_days, "client_auth": request.client_auth,
         "policy_rule": granted.grant.rule, "auto_renew": request.renewal.auto, "renews": requester.renews,
         "inherited_validity_days": granted.inherited_validity_days,
     });
+    if let Some(account) = requester.acme_server_account {
+        details["acme_account"] = account.to_string().into();
+    }
     audit::append(
         &mut tx,
         &state.chain_key,

@@ -17,14 +17,31 @@ use crate::names::DnsName;
 /// Allows `request` when one rule that applies to `groups` allows all of it; the first such rule in the
 /// configuration is the grant.
 pub fn evaluate(rules: &[PolicyRule], groups: &[String], request: &PolicyRequest) -> Result<Grant, PolicyRefusal> {
+    judge(rules, groups, request.dns_names, request.ip_sans.is_empty(), |rule| violations(rule, request))
+}
+
+/// Judges only the DNS names (wildcards included), as an ACME order must be judged when it is placed: its key,
+/// validity and usages come later, with the CSR, and are judged then by `evaluate`.
+pub fn evaluate_names(rules: &[PolicyRule], groups: &[String], dns_names: &[DnsName]) -> Result<Grant, PolicyRefusal> {
+    judge(rules, groups, dns_names, true, |rule| wildcard_violation(rule, dns_names).into_iter().collect())
+}
+
+/// The steps of the module comment, `violations_of` saying what a rule covering all the names refuses.
+fn judge(
+    rules: &[PolicyRule],
+    groups: &[String],
+    dns_names: &[DnsName],
+    no_ip_sans: bool,
+    violations_of: impl Fn(&PolicyRule) -> Vec<PolicyRefusal>,
+) -> Result<Grant, PolicyRefusal> {
     let applicable: Vec<&PolicyRule> = rules.iter().filter(|rule| rule.applies_to(groups)).collect();
     if applicable.is_empty() {
         return Err(PolicyRefusal::NoRuleForYou { groups: groups.to_vec() });
     }
-    if request.dns_names.is_empty() && request.ip_sans.is_empty() {
+    if dns_names.is_empty() && no_ip_sans {
         return Err(PolicyRefusal::NoNames);
     }
-    if let Some(name) = request.dns_names.iter().find(|name| !applicable.iter().any(|rule| rule.covers(name))) {
+    if let Some(name) = dns_names.iter().find(|name| !applicable.iter().any(|rule| rule.covers(name))) {
         return Err(PolicyRefusal::NameNotAllowed {
             name: name.clone(),
             allowed_suffixes: suffixes(applicable.iter().copied()),
@@ -32,8 +49,8 @@ pub fn evaluate(rules: &[PolicyRule], groups: &[String], request: &PolicyRequest
     }
     let closest = applicable
         .iter()
-        .filter(|rule| request.dns_names.iter().all(|name| rule.covers(name)))
-        .map(|rule| (*rule, violations(rule, request)))
+        .filter(|rule| dns_names.iter().all(|name| rule.covers(name)))
+        .map(|rule| (*rule, violations_of(rule)))
         // `min_by_key` keeps the first of equals, so configuration order breaks ties.
         .min_by_key(|(_, violations)| violations.len());
     match closest {
@@ -41,7 +58,7 @@ pub fn evaluate(rules: &[PolicyRule], groups: &[String], request: &PolicyRequest
             None => Ok(Grant { rule: rule.name.clone(), max_validity_days: rule.max_validity_days }),
             Some(refusal) => Err(refusal),
         },
-        None => Err(split_names(&applicable, request.dns_names)),
+        None => Err(split_names(&applicable, dns_names)),
     }
 }
 
@@ -61,12 +78,7 @@ pub fn longest_validity(rules: &[PolicyRule], groups: &[String], request: &Polic
 /// Everything `rule` (which covers all the names) refuses about `request`, in the order they are reported.
 fn violations(rule: &PolicyRule, request: &PolicyRequest) -> Vec<PolicyRefusal> {
     let name = || rule.name.clone();
-    let mut refusals = Vec::new();
-    if !rule.allow_wildcards
-        && let Some(wildcard) = request.dns_names.iter().find(|dns_name| dns_name.is_wildcard())
-    {
-        refusals.push(PolicyRefusal::WildcardNotAllowed { name: wildcard.clone(), rule: name() });
-    }
+    let mut refusals: Vec<PolicyRefusal> = wildcard_violation(rule, request.dns_names).into_iter().collect();
     if let Some(ip) = request.ip_sans.iter().find(|ip| !rule.allows_ip(**ip)) {
         refusals.push(if rule.ip_ranges.is_empty() {
             PolicyRefusal::IpSansNotAllowed { ip: *ip, rule: name() }
@@ -92,6 +104,11 @@ fn violations(rule: &PolicyRule, request: &PolicyRequest) -> Vec<PolicyRefusal> 
         refusals.push(PolicyRefusal::ClientAuthNotAllowed { rule: name() });
     }
     refusals
+}
+
+fn wildcard_violation(rule: &PolicyRule, dns_names: &[DnsName]) -> Option<PolicyRefusal> {
+    let wildcard = dns_names.iter().find(|dns_name| dns_name.is_wildcard()).filter(|_| !rule.allow_wildcards)?;
+    Some(PolicyRefusal::WildcardNotAllowed { name: wildcard.clone(), rule: rule.name.clone() })
 }
 
 /// Every name is covered by some rule, none covers all: names the rule covering the most of them, one name it

@@ -4,6 +4,7 @@
 
 mod account_keys;
 mod clients;
+mod orders;
 mod refusals;
 
 use std::net::SocketAddr;
@@ -31,14 +32,37 @@ pub struct Served {
 
 impl Served {
     pub async fn start(pool: &PgPool, eab_required: bool) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let listen = listener.local_addr().unwrap().to_string();
         let vault = "kind = \"vault\"\naddress = \"http://127.0.0.1:9\"\nmount = \"pki\"\nrole = \"r\"\n";
-        let extra = format!(
-            "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n\
-             [[issuers]]\nid = \"{ISSUER}\"\n{vault}[issuers.acme_server]\nenabled = true\neab_required = {eab_required}\n\
+        let issuers = format!(
+            "[[issuers]]\nid = \"{ISSUER}\"\n{vault}[issuers.acme_server]\nenabled = true\neab_required = {eab_required}\n\
              [[issuers]]\nid = \"{OTHER_ISSUER}\"\n{vault}"
         );
+        Self::start_with(pool, &issuers).await
+    }
+
+    /// certdesk whose ACME issuer signs with the stack's OpenBao at `bao_address` (the stack's own, or a `Gate` in
+    /// front of it): its policy lets everyone order names under `priv.example.test` and `cluster.local` (no
+    /// wildcards, 30 days at most), and names under `svc.cluster.local` need no challenge for the group `platform`.
+    pub async fn issuing(pool: &PgPool, bao_address: &str) -> Self {
+        let stack = crate::support::stack();
+        let bao = format!("{stack}/openbao");
+        let issuers = format!(
+            "[[issuers]]\nid = \"{ISSUER}\"\nkind = \"vault\"\naddress = \"{bao_address}\"\nmount = \"pki_private_issuer\"\n\
+             role = \"certdesk-demo\"\nrole_id_file = \"{bao}/role_id\"\nsecret_id_file = \"{bao}/secret_id\"\n\
+             root_ca = \"{bao}/root_ca.pem\"\n\
+             [issuers.acme_server]\nenabled = true\n\
+             [[issuers.acme_server.no_challenge]]\nnames = [\"*.svc.cluster.local\"]\ngroups = [\"platform\"]\n\
+             [[issuers.policy]]\nname = \"machines\"\ngroups = [\"*\"]\ndomains = [\"priv.example.test\", \"cluster.local\"]\n\
+             max_validity_days = 30\n"
+        );
+        Self::start_with(pool, &issuers).await
+    }
+
+    async fn start_with(pool: &PgPool, issuers: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listen = listener.local_addr().unwrap().to_string();
+        let extra =
+            format!("[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{KEK}\"\n{issuers}");
         let config = Config::from_toml_str(&config_toml(&database_url_of(pool), &listen, &extra)).unwrap();
         let state = certdesk::serve::build_state(config).unwrap();
         state.migrations.mark_applied();

@@ -189,6 +189,7 @@ pub async fn pending_intent(
         search_text: &names[0],
         automatic_renewal: false,
         renewal: Default::default(),
+        acme_server_account_id: None,
         now,
     };
     let mut tx = pool.begin().await.unwrap();
