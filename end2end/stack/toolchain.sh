@@ -73,14 +73,18 @@ toolchain_rust_tools_wait() {
   log "wasm-bindgen-cli and cargo-leptos are installed"
 }
 
-# pip and npm: the SMTP server of the notification tests, wasm-opt and Playwright.
+# pip and npm: the SMTP server of the notification tests, wasm-opt, Playwright and the Kubernetes models.
 toolchain_packages_install() {
   # The notification tests start a real SMTP server (aiosmtpd) that writes what it receives to a maildir.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     log "installing aiosmtpd (pip)"
     python3 -m pip install -q aiosmtpd
   fi
-  if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$REPO_ROOT/node_modules/playwright-core" ]; then
+  # npm writes node_modules/.package-lock.json at each install: one older than package-lock.json means the lock
+  # changed since (a package added, e.g. by a merge), which checking for a few packages' folders would miss.
+  local installed=$REPO_ROOT/node_modules/.package-lock.json
+  if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -f "$installed" ] ||
+    [ "$REPO_ROOT/package-lock.json" -nt "$installed" ]; then
     log "installing npm packages"
     (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
