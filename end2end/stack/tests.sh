@@ -19,6 +19,10 @@ run_all_tests() {
   cargo fmt --all --check
   phase_done
 
+  phase "README's Kubernetes example (schemas, offline)"
+  node end2end/readme/k8s-examples.mjs
+  phase_done
+
   phase "clippy (server build, ssr)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
   phase_done

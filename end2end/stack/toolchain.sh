@@ -5,7 +5,11 @@
 WASM_BINDGEN_VERSION=0.2.130
 # 0.3.10 is the newest that builds with --locked on rustc 1.95.
 CARGO_LEPTOS_VERSION=0.3.10
-APT_PACKAGES=(curl jq openssl ca-certificates build-essential pkg-config chromium libnss3-tools nodejs npm)
+# lego is one of the real ACME clients the ACME-server tests drive (issue 17); certbot, the other, comes from PyPI.
+APT_PACKAGES=(curl jq openssl ca-certificates build-essential pkg-config chromium libnss3-tools nodejs npm lego)
+# From PyPI rather than Debian (2.1): certbot >= 4.1 follows renewalInfo (RFC 9773 ARI), which certdesk serves.
+# certbot, acme and the dns-rfc2136 plugin are released together and pinned together.
+CERTBOT_VERSION=5.8.0
 
 apt_install_missing() {
   local missing=()
@@ -73,17 +77,45 @@ toolchain_rust_tools_wait() {
   log "wasm-bindgen-cli and cargo-leptos are installed"
 }
 
-# pip and npm: the SMTP server of the notification tests, wasm-opt and Playwright.
+# pip and npm: the SMTP server of the notification tests, certbot, wasm-opt, Playwright and the Kubernetes models.
 toolchain_packages_install() {
   # The notification tests start a real SMTP server (aiosmtpd) that writes what it receives to a maildir.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     log "installing aiosmtpd (pip)"
     python3 -m pip install -q aiosmtpd
   fi
-  if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$REPO_ROOT/node_modules/playwright-core" ]; then
+  toolchain_certbot_install
+  # npm writes node_modules/.package-lock.json at each install: one older than package-lock.json means the lock
+  # changed since (a package added, e.g. by a merge), which checking for a few packages' folders would miss.
+  local installed=$REPO_ROOT/node_modules/.package-lock.json
+  if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -f "$installed" ] ||
+    [ "$REPO_ROOT/package-lock.json" -nt "$installed" ]; then
     log "installing npm packages"
     (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
+}
+
+# certbot with its RFC 2136 DNS plugin, for python3 (the interpreter the stack pip-installs into), and on PATH: pip
+# puts the command next to the interpreter, which pyenv's shims or a per-user install leave off PATH, and a
+# distribution's certbot found first would be another version.
+toolchain_certbot_install() {
+  local version
+  version=$(python3 -c 'import certbot, certbot_dns_rfc2136; print(certbot.__version__)' 2>/dev/null) || version=
+  if [ "$version" != "$CERTBOT_VERSION" ]; then
+    log "installing certbot $CERTBOT_VERSION with its dns-rfc2136 plugin (pip)"
+    python3 -m pip install -q "certbot==$CERTBOT_VERSION" "acme==$CERTBOT_VERSION" \
+      "certbot-dns-rfc2136==$CERTBOT_VERSION"
+  fi
+  local scripts
+  scripts=$(python3 -c '
+import os, sysconfig
+for scheme in (sysconfig.get_default_scheme(), f"{os.name}_user"):
+    scripts = sysconfig.get_path("scripts", scheme)
+    if os.access(os.path.join(scripts, "certbot"), os.X_OK):
+        print(scripts)
+        break') || scripts=
+  [ -n "$scripts" ] || die "pip installed certbot but its command is in none of python3's script folders"
+  [ "$(command -v certbot)" = "$scripts/certbot" ] || export PATH="$scripts:$PATH"
 }
 
 # The release build: server binary in target/release/certdesk, site (wasm, js, css) in target/site. npm's
