@@ -21,6 +21,7 @@ pub mod nonces;
 pub mod orders;
 pub mod problem;
 pub mod request;
+mod revocation;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -46,7 +47,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/acme/{issuer}/order/{id}/finalize", post(finalize::finalize))
         .route("/acme/{issuer}/authz/{id}", post(authorizations::authorization))
         .route("/acme/{issuer}/cert/{id}", post(certificates::certificate))
-        .route("/acme/{issuer}/revoke-cert", post(|state, path| not_yet(state, path, "revokeCert")))
+        .route("/acme/{issuer}/revoke-cert", post(revocation::revoke_cert))
         .route("/acme/{issuer}/key-change", post(|state, path| not_yet(state, path, "keyChange")))
         .route("/acme/{issuer}/renewal-info/{*id}", get(|state, path| not_yet(state, path, "renewalInfo")))
         .route("/acme/{issuer}/{*rest}", any(unknown_resource))

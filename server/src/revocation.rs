@@ -44,7 +44,7 @@ pub async fn revoke(
         return Err(ServerError::Client(AppError::not_found("certificate")));
     };
     authorize(state, meta, caller, &record, now, started).await?;
-    revoke_authorized(state, meta, caller, record, reason, now, started).await
+    revoke_authorized(state, &Actor::caller(meta, caller), caller.user_id, record, reason, now, started).await
 }
 
 /// Whether the caller may revoke this certificate they can see: a refusal is audited (`certificate.revoke_denied`)
@@ -75,13 +75,14 @@ pub(crate) async fn authorize(
     Err(ServerError::Client(refusal.0))
 }
 
-/// Revokes a certificate the caller was found allowed to revoke (by `revoke`): the intent and its
-/// `certificate.revoke_requested` event commit first, then the CA is told and the outcome recorded (`intent`).
-/// A second request while one is under way waits for it and answers its outcome.
+/// Revokes a certificate `actor` was found allowed to revoke (by `revoke`, or by the ACME server's revokeCert),
+/// on behalf of the person `requested_by`: the intent and its `certificate.revoke_requested` event commit first,
+/// then the CA is told and the outcome recorded (`intent`). A second request while one is under way waits for it
+/// and answers its outcome.
 pub(crate) async fn revoke_authorized(
     state: &AppState,
-    meta: &RequestMeta,
-    caller: &Caller,
+    actor: &Actor,
+    requested_by: Uuid,
     record: CertificateRecord,
     reason: RevocationReason,
     now: OffsetDateTime,
@@ -95,12 +96,11 @@ pub(crate) async fn revoke_authorized(
         }
         intent::Precheck::Revocable { serial, .. } => serial.to_owned(),
     };
-    let actor = Actor::caller(meta, caller);
     let new_intent = db::revocation_intents::NewIntent {
         certificate_id: id,
         batch_id: None,
         reason: reason.as_str(),
-        requested_by: caller.user_id,
+        requested_by,
         now,
         claimed_until: Some(now + intent::CLAIM),
     };
@@ -119,11 +119,11 @@ pub(crate) async fn revoke_authorized(
         certificate_id: id,
         batch_id: None,
         reason: reason.as_str().to_owned(),
-        requested_by: caller.user_id,
+        requested_by,
         requested_at: now,
         attempts: 1,
     };
-    match intent::carry_out(state, &actor, &claimed, started).await? {
+    match intent::carry_out(state, actor, &claimed, started).await? {
         intent::Carried::Revoked(result) | intent::Carried::AlreadyRevoked(result) => Ok(result),
         intent::Carried::Failed(error) => Err(ServerError::Client(error)),
     }

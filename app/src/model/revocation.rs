@@ -16,6 +16,10 @@ pub enum RevocationReason {
     Superseded,
     #[serde(rename = "cessationOfOperation")]
     CessationOfOperation,
+    /// No reason given: what ACME clients send unless told otherwise (RFC 8555 §7.6, reason 0). Not offered in
+    /// certdesk's own forms, which ask for a reason.
+    #[serde(rename = "unspecified")]
+    Unspecified,
 }
 
 impl RevocationReason {
@@ -29,11 +33,17 @@ impl RevocationReason {
             Self::AffiliationChanged => "affiliationChanged",
             Self::Superseded => "superseded",
             Self::CessationOfOperation => "cessationOfOperation",
+            Self::Unspecified => "unspecified",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
+        Self::ALL.into_iter().chain([Self::Unspecified]).find(|reason| reason.as_str() == name)
+    }
+
+    /// The reason of a CRLReason code (RFC 5280 §5.3.1) certdesk takes.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().chain([Self::Unspecified]).find(|reason| reason.code() == code)
     }
 
     /// The CRLReason code (RFC 5280 §5.3.1).
@@ -43,6 +53,7 @@ impl RevocationReason {
             Self::AffiliationChanged => 3,
             Self::Superseded => 4,
             Self::CessationOfOperation => 5,
+            Self::Unspecified => 0,
         }
     }
 
@@ -52,6 +63,7 @@ impl RevocationReason {
             Self::AffiliationChanged => "Affiliation changed",
             Self::Superseded => "Superseded",
             Self::CessationOfOperation => "Cessation of operation",
+            Self::Unspecified => "Not given",
         }
     }
 
@@ -62,6 +74,7 @@ impl RevocationReason {
             Self::AffiliationChanged => "The owner or organisation named in it changed.",
             Self::Superseded => "It was replaced by a newer certificate.",
             Self::CessationOfOperation => "The service it protects was shut down.",
+            Self::Unspecified => "No reason was given.",
         }
     }
 }

@@ -126,6 +126,26 @@ impl PublicJwk {
         }
     }
 
+    /// Whether this is the public key of the certificate `der` (revokeCert signed with the certificate's key).
+    pub fn is_key_of_certificate(&self, der: &[u8]) -> bool {
+        use x509_parser::public_key::PublicKey;
+        let Ok((_, certificate)) = x509_parser::parse_x509_certificate(der) else {
+            return false;
+        };
+        let spki = certificate.public_key();
+        match (self, spki.parsed()) {
+            (Self::Ec { point, .. }, Ok(PublicKey::EC(ec))) => ec.data() == point.as_slice(),
+            (Self::Rsa { modulus, exponent, .. }, Ok(PublicKey::RSA(rsa))) => {
+                let trim = |bytes: &[u8]| bytes.iter().skip_while(|byte| **byte == 0).copied().collect::<Vec<u8>>();
+                trim(rsa.modulus) == trim(modulus) && trim(rsa.exponent) == trim(exponent)
+            }
+            (Self::Ed25519 { key, .. }, _) => {
+                spki.algorithm.algorithm.to_id_string() == "1.3.101.112" && spki.subject_public_key.data.as_ref() == key
+            }
+            _ => false,
+        }
+    }
+
     /// RFC 7638: SHA-256 over the required members in lexicographic order, without whitespace, base64url.
     pub fn thumbprint(&self) -> String {
         let canonical = match self {

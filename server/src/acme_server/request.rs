@@ -28,6 +28,8 @@ pub enum Expect {
     Jwk,
     /// Everything else: by an account of this issuer.
     Account,
+    /// revokeCert: by an account, or by the key of the certificate it revokes.
+    AccountOrKey,
 }
 
 /// A request whose signature, URL and nonce are good.
@@ -100,8 +102,8 @@ async fn verify(
     let jws = Flattened::parse(&body)?;
     jws.algorithm()?;
     let signer = match (jws.signer()?, expect) {
-        (Signer::Jwk { key, jwk }, Expect::Jwk) => VerifiedSigner::Key { key, jwk },
-        (Signer::Kid(kid), Expect::Account) => {
+        (Signer::Jwk { key, jwk }, Expect::Jwk | Expect::AccountOrKey) => VerifiedSigner::Key { key, jwk },
+        (Signer::Kid(kid), Expect::Account | Expect::AccountOrKey) => {
             let account = account_of(state, directory, &kid).await?;
             VerifiedSigner::Account { account, url: kid }
         }

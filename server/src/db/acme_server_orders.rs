@@ -509,13 +509,17 @@ pub async fn postpone_finalize(
     .map(|_| ())
 }
 
-/// The order whose certificate is `certificate_id`, with its account: revokeCert signed by the account.
-pub async fn account_of_certificate(pool: &PgPool, certificate_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT acme_server_account_id FROM certificates WHERE id = $1")
-        .bind(certificate_id)
+/// The certificate of `issuer_id` with this serial (colon hex, as stored): revokeCert names it by its DER.
+pub async fn certificate_with_serial(
+    pool: &PgPool,
+    issuer_id: &str,
+    serial: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM certificates WHERE issuer_id = $1 AND serial = $2")
+        .bind(issuer_id)
+        .bind(serial)
         .fetch_optional(pool)
         .await
-        .map(Option::flatten)
 }
 
 /// The names (or `*.suffix` patterns) an ACME account key restricts its accounts to; empty: no restriction.

@@ -99,5 +99,6 @@ fn acme_reason(reason: RevocationReason) -> AcmeReason {
         RevocationReason::AffiliationChanged => AcmeReason::AffiliationChanged,
         RevocationReason::Superseded => AcmeReason::Superseded,
         RevocationReason::CessationOfOperation => AcmeReason::CessationOfOperation,
+        RevocationReason::Unspecified => AcmeReason::Unspecified,
     }
 }

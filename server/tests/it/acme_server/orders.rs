@@ -19,7 +19,12 @@ fn builder() -> instant_acme::AccountBuilder {
 }
 
 /// An account of a new person in `groups`, bound to their ACME account key (restricted to `allowed_names`).
-async fn account_of(served: &Served, name: &str, groups: &[&str], allowed_names: &[&str]) -> (Account, Uuid) {
+pub(super) async fn account_of(
+    served: &Served,
+    name: &str,
+    groups: &[&str],
+    allowed_names: &[&str],
+) -> (Account, Uuid) {
     let (meta, _) = served.person_with_key(name).await;
     let owner = meta.caller.as_ref().unwrap().user_id;
     sqlx::query("UPDATE users SET groups = $2 WHERE id = $1")
