@@ -17,6 +17,7 @@ mod eab;
 pub mod finalize;
 pub mod jwk;
 pub mod jws;
+mod key_change;
 pub mod nonces;
 pub mod orders;
 pub mod problem;
@@ -48,7 +49,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/acme/{issuer}/authz/{id}", post(authorizations::authorization))
         .route("/acme/{issuer}/cert/{id}", post(certificates::certificate))
         .route("/acme/{issuer}/revoke-cert", post(revocation::revoke_cert))
-        .route("/acme/{issuer}/key-change", post(|state, path| not_yet(state, path, "keyChange")))
+        .route("/acme/{issuer}/key-change", post(key_change::key_change))
         .route("/acme/{issuer}/renewal-info/{*id}", get(|state, path| not_yet(state, path, "renewalInfo")))
         .route("/acme/{issuer}/{*rest}", any(unknown_resource))
         .layer(axum::middleware::from_fn_with_state(state.clone(), nonces::add_replay_nonce))

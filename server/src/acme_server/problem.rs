@@ -58,6 +58,9 @@ pub enum AcmeError {
     /// A quota of the certificate's owner is used up.
     #[error("{detail}")]
     RateLimited { detail: String, retry_after_secs: u64 },
+    /// keyChange to a key another account has: its URL goes in `Location`.
+    #[error("{detail}")]
+    KeyInUse { detail: String, account: String },
     /// A dependency (the issuer, the database) is down; retrying later can succeed.
     #[error("{0}")]
     Unavailable(String),
@@ -105,6 +108,7 @@ impl AcmeError {
             Self::BadRevocationReason(_) => ("badRevocationReason", StatusCode::BAD_REQUEST),
             Self::RateLimited { .. } => ("rateLimited", StatusCode::TOO_MANY_REQUESTS),
             Self::Unavailable(_) => ("serverInternal", StatusCode::SERVICE_UNAVAILABLE),
+            Self::KeyInUse { .. } => ("malformed", StatusCode::CONFLICT),
             Self::NotFound(_) | Self::NoDirectory(_) => ("malformed", StatusCode::NOT_FOUND),
             Self::Database(_) | Self::Audit(_) | Self::Sealing(_) | Self::Internal(_) => {
                 ("serverInternal", StatusCode::INTERNAL_SERVER_ERROR)
@@ -176,7 +180,14 @@ impl IntoResponse for AcmeError {
             Self::Unavailable(_) => Some(RETRY_UNAVAILABLE_AFTER_SECS),
             _ => None,
         };
+        let location = match &self {
+            Self::KeyInUse { account, .. } => HeaderValue::from_str(account).ok(),
+            _ => None,
+        };
         let mut response = (status, Json(body)).into_response();
+        if let Some(location) = location {
+            response.headers_mut().insert(http::header::LOCATION, location);
+        }
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -51,6 +51,7 @@ actions! {
     AcmeOrderCreated => "acme.order_created", Success;
     AcmeAccountCreated => "acme_account.created", Success;
     AcmeAccountDeactivated => "acme_account.deactivated", Success;
+    AcmeAccountKeyChanged => "acme_account.key_changed", Success;
     AcmeAccountKeyCreated => "acme_account_key.created", Success;
     AcmeAccountKeyRevoked => "acme_account_key.revoked", Success;
     AcmeServerOrderCreated => "acme_order.created", Success;

@@ -258,6 +258,30 @@ pub async fn update_contact(
         .map(|_| ())
 }
 
+/// keyChange: the valid account's key is now `jwk`; `false` when another account has that key (nothing changed)
+/// or the account is no longer valid.
+pub async fn change_account_key(
+    tx: &mut PgConnection,
+    id: Uuid,
+    thumbprint: &str,
+    jwk: &serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE acme_server_accounts SET jwk_thumbprint = $2, jwk = $3, updated_at = $4
+         WHERE id = $1 AND status = 'valid'
+           AND NOT EXISTS (SELECT 1 FROM acme_server_accounts other
+                           WHERE other.issuer_id = acme_server_accounts.issuer_id AND other.jwk_thumbprint = $2)",
+    )
+    .bind(id)
+    .bind(thumbprint)
+    .bind(jwk)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Deactivates the account; `false` when it was not valid (deactivated meanwhile).
 pub async fn deactivate_account(tx: &mut PgConnection, id: Uuid, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(

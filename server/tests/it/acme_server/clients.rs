@@ -173,3 +173,36 @@ async fn an_account_acts_only_while_its_owner_still_has_access(pool: PgPool) {
     assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:unauthorized");
     assert_eq!(served.count("acme_server_accounts").await, 1);
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn key_change_rolls_the_account_over_to_the_new_key_and_the_old_key_no_longer_finds_it(pool: PgPool) {
+    let served = Served::start(&pool, true).await;
+    let (meta, created) = served.person_with_key("Kai").await;
+    let owner = meta.caller.as_ref().unwrap().user_id;
+    let eab = ExternalAccountKey::new(created.key.key_id.clone(), &hmac_key(&created));
+    let new_account = NewAccount { contact: &[], terms_of_service_agreed: true, only_return_existing: false };
+    let (mut account, old) = builder().create(&new_account, served.directory(), Some(&eab)).await.unwrap();
+    let old_thumbprint = account.key_thumbprint().to_owned();
+
+    let new = account.update_key().await.unwrap();
+    assert_ne!(new.private_key().secret_pkcs8_der(), old.private_key().secret_pkcs8_der());
+    assert_ne!(account.key_thumbprint(), old_thumbprint);
+    let stored: String =
+        sqlx::query_scalar("SELECT jwk_thumbprint FROM acme_server_accounts").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, account.key_thumbprint(), "the account now has the new key");
+    account.update_contacts(&["mailto:new-key@example.test"]).await.unwrap();
+    let audit = served.acme_audit().await;
+    assert!(
+        audit
+            .iter()
+            .any(|(action, actor, _)| action == "acme_account.key_changed" && *actor == format!("user:{owner}"))
+    );
+
+    let pkcs8 = old.private_key().clone_key();
+    let key = Key::from_pkcs8_der(pkcs8.clone_key()).unwrap();
+    let Err(error) = builder().from_key((key, PrivateKeyDer::Pkcs8(pkcs8)), served.directory()).await else {
+        panic!("the old key has no account any more")
+    };
+    assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:accountDoesNotExist");
+    assert_eq!(served.count("acme_server_accounts").await, 1);
+}

@@ -141,7 +141,7 @@ async fn the_directory_and_new_nonce_follow_rfc_8555(pool: PgPool) {
     }
     assert_eq!(served.count("acme_server_nonces").await, 2);
     // Later parts answer a problem saying so.
-    for resource in ["key-change", "chall/1"] {
+    for resource in ["chall/1"] {
         let answer = post(&served.url(resource), "application/jose+json", b"{}".to_vec()).await;
         refused(&answer, 501, "malformed");
         assert!(answer.body["detail"].as_str().unwrap().contains("not serve"), "{}", answer.body);
