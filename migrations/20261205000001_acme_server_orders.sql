@@ -11,8 +11,10 @@ CREATE TABLE acme_server_orders (
     -- DNS names as asked (lower-case ASCII; a wildcard keeps its `*.`), in the order asked.
     identifiers              text[] NOT NULL,
     expires_at               timestamptz NOT NULL,
-    -- The certificate this order replaces (`replaces`, RFC 9773), when the client said so.
+    -- The certificate this order replaces (`replaces`, RFC 9773), when the client said so, and its identifier as
+    -- the client sent it (the order document echoes it).
     replaces_certificate_id  uuid REFERENCES certificates (id),
+    replaces                 text,
     -- The CSR of finalize (DER), kept until the certificate is issued so that a retry or another replica can finish.
     csr_der                  bytea,
     certificate_id           uuid REFERENCES certificates (id),

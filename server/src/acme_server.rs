@@ -21,6 +21,7 @@ mod key_change;
 pub mod nonces;
 pub mod orders;
 pub mod problem;
+mod renewal_info;
 pub mod request;
 mod revocation;
 
@@ -50,7 +51,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/acme/{issuer}/cert/{id}", post(certificates::certificate))
         .route("/acme/{issuer}/revoke-cert", post(revocation::revoke_cert))
         .route("/acme/{issuer}/key-change", post(key_change::key_change))
-        .route("/acme/{issuer}/renewal-info/{*id}", get(|state, path| not_yet(state, path, "renewalInfo")))
+        .route("/acme/{issuer}/renewal-info/{id}", get(renewal_info::renewal_info))
         .route("/acme/{issuer}/{*rest}", any(unknown_resource))
         .layer(axum::middleware::from_fn_with_state(state.clone(), nonces::add_replay_nonce))
 }
@@ -137,15 +138,6 @@ async fn new_nonce(
 ) -> Result<Response, AcmeError> {
     Directory::of(&state, &issuer)?;
     Ok(if method == Method::HEAD { StatusCode::OK } else { StatusCode::NO_CONTENT }.into_response())
-}
-
-/// A resource of a later part of issue 17, on a directory that exists.
-async fn not_yet(state: State<AppState>, params: Path<Vec<(String, String)>>, what: &'static str) -> AcmeError {
-    let issuer = params.0.iter().find(|(name, _)| name == "issuer").map(|(_, value)| value.as_str());
-    match Directory::of(&state, issuer.unwrap_or_default()) {
-        Ok(_) => AcmeError::NotYet(what),
-        Err(error) => error,
-    }
 }
 
 async fn unknown_resource(

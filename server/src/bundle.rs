@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 pub use chain::{ChainError, verify_chain};
-pub use facts::{CertificateFacts, certificate_facts, serial_colon_of};
+pub use facts::{CertificateFacts, authority_key_identifier, certificate_facts, serial_colon_of};
 pub use format::{DownloadFormat, UnknownFormat};
 pub use render::render;
 

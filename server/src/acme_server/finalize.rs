@@ -95,6 +95,13 @@ pub async fn attempt(
     order: &OrderRow,
 ) -> Result<(), AcmeError> {
     let now = OffsetDateTime::now_utc();
+    if order.expires_at <= now {
+        // The issuer stayed down (or the order was refused) for as long as the order lived.
+        let refusal = AcmeError::Unavailable("the certificate could not be issued before the order expired".into());
+        let mut conn = state.pool.acquire().await?;
+        db::acme_server_orders::invalidate_order(&mut conn, order.id, &refusal.document(), now).await?;
+        return Err(refusal);
+    }
     let Some(csr_der) = &order.csr_der else {
         return Err(AcmeError::Internal(format!("processing order {} has no CSR", order.id)));
     };

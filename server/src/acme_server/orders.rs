@@ -16,9 +16,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::Directory;
 use super::problem::{AcmeError, Subproblem};
 use super::request::Posted;
+use super::{Directory, renewal_info};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::acme_server::AccountRow;
@@ -75,10 +75,11 @@ pub async fn new_order(
             directory.server.validity_days
         )));
     }
-    if payload.replaces.is_some() {
-        return Err(AcmeError::NotYet("`replaces` (renewal information)"));
-    }
     let names = dns_identifiers(&payload.identifiers)?;
+    let replaces = match &payload.replaces {
+        Some(id) => Some(replaced_certificate(&state, &directory, owner_id, id, &names).await?),
+        None => None,
+    };
     judge(&state, &directory, &account, &names).await?;
 
     let owner_groups = account.owner_groups.clone().unwrap_or_default();
@@ -112,7 +113,8 @@ pub async fn new_order(
         issuer_id: &directory.issuer_id,
         identifiers: &identifiers,
         expires_at: now + ORDER_LIFETIME,
-        replaces_certificate_id: None,
+        replaces_certificate_id: replaces,
+        replaces: payload.replaces.as_deref().filter(|_| replaces.is_some()),
         status: if ready { "ready" } else { "pending" },
         authorizations,
         now,
@@ -124,7 +126,7 @@ pub async fn new_order(
         .map(|authz| authz.identifier.as_str())
         .collect();
     let details = json!({ "issuer": directory.issuer_id, "account": account.id, "names": identifiers,
-                          "without_challenge": exempt });
+                          "without_challenge": exempt, "replaces": replaces });
     let entry = Actor::person(&context.meta, owner_id).did(Action::AcmeServerOrderCreated).on(Object::AcmeOrder(id));
     let mut tx = state.pool.begin().await?;
     db::acme_server_orders::insert_order(&mut tx, &order).await?;
@@ -138,7 +140,8 @@ pub async fn new_order(
         status: order.status.to_owned(),
         identifiers: identifiers.clone(),
         expires_at: order.expires_at,
-        replaces_certificate_id: None,
+        replaces_certificate_id: replaces,
+        replaces: payload.replaces.clone().filter(|_| replaces.is_some()),
         certificate_id: None,
         error: None,
         csr_der: None,
@@ -218,6 +221,9 @@ fn order_response(directory: &Directory, order: &OrderRow, authorization_ids: &[
     if let Some(error) = &order.error {
         body["error"] = error.clone();
     }
+    if let Some(replaces) = &order.replaces {
+        body["replaces"] = replaces.clone().into();
+    }
     let mut response = (status, axum::Json(body)).into_response();
     if let Ok(location) = HeaderValue::from_str(&directory.order_url(order.id)) {
         response.headers_mut().insert(http::header::LOCATION, location);
@@ -250,6 +256,35 @@ pub fn owner_of(account: &AccountRow) -> Result<Uuid, AcmeError> {
              create an ACME account key in certdesk and register a new account with it",
         )
     })
+}
+
+/// The certificate `replaces` names (its ARI identifier): the owner's own, sharing a name with the new order, and
+/// not replaced already (RFC 9773 §5).
+async fn replaced_certificate(
+    state: &AppState,
+    directory: &Directory,
+    owner_id: Uuid,
+    id: &str,
+    names: &[DnsName],
+) -> Result<Uuid, AcmeError> {
+    let certificate = match renewal_info::find(state, directory, id).await {
+        Ok(certificate) if certificate.owner_id == owner_id => certificate,
+        Ok(_) | Err(AcmeError::NotFound(_)) => {
+            return Err(AcmeError::malformed(format!(
+                "`replaces` names no certificate of this account's owner ({id})"
+            )));
+        }
+        Err(error) => return Err(error),
+    };
+    if !names.iter().any(|name| certificate.dns_names.iter().any(|held| held == name.as_str())) {
+        return Err(AcmeError::malformed("the order shares no name with the certificate it says it replaces"));
+    }
+    if certificate.replaced || certificate.status == "superseded" {
+        return Err(AcmeError::AlreadyReplaced(
+            "another order or certificate already replaces this certificate".into(),
+        ));
+    }
+    Ok(certificate.id)
 }
 
 /// The names, normalised and without repeats; a name that is not a DNS name is refused naming it.

@@ -58,6 +58,9 @@ pub enum AcmeError {
     /// A quota of the certificate's owner is used up.
     #[error("{detail}")]
     RateLimited { detail: String, retry_after_secs: u64 },
+    /// newOrder's `replaces` names a certificate another order or certificate already replaces (RFC 9773).
+    #[error("{0}")]
+    AlreadyReplaced(String),
     /// keyChange to a key another account has: its URL goes in `Location`.
     #[error("{detail}")]
     KeyInUse { detail: String, account: String },
@@ -109,6 +112,7 @@ impl AcmeError {
             Self::RateLimited { .. } => ("rateLimited", StatusCode::TOO_MANY_REQUESTS),
             Self::Unavailable(_) => ("serverInternal", StatusCode::SERVICE_UNAVAILABLE),
             Self::KeyInUse { .. } => ("malformed", StatusCode::CONFLICT),
+            Self::AlreadyReplaced(_) => ("alreadyReplaced", StatusCode::CONFLICT),
             Self::NotFound(_) | Self::NoDirectory(_) => ("malformed", StatusCode::NOT_FOUND),
             Self::Database(_) | Self::Audit(_) | Self::Sealing(_) | Self::Internal(_) => {
                 ("serverInternal", StatusCode::INTERNAL_SERVER_ERROR)

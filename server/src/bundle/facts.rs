@@ -136,6 +136,17 @@ pub fn certificate_facts(der: &[u8]) -> Result<CertificateFacts, BundleError> {
     })
 }
 
+/// The `keyIdentifier` of a certificate's authority key identifier extension (RFC 5280 §4.2.1.1), which with the
+/// serial names it to its CA (RFC 9773 §4.1).
+pub fn authority_key_identifier(der: &[u8]) -> Option<Vec<u8>> {
+    use x509_parser::extensions::ParsedExtension;
+    let (_, certificate) = x509_parser::parse_x509_certificate(der).ok()?;
+    certificate.iter_extensions().find_map(|extension| match extension.parsed_extension() {
+        ParsedExtension::AuthorityKeyIdentifier(aki) => aki.key_identifier.as_ref().map(|id| id.0.to_vec()),
+        _ => None,
+    })
+}
+
 /// Leading zero bytes (DER's sign padding) are dropped, as OpenBao's serials have none.
 /// "3a:0f:01" from a DER serial's octets (a leading zero octet of a positive serial is dropped).
 pub fn serial_colon_of(raw: &[u8]) -> String {

@@ -16,6 +16,7 @@ pub struct OrderRow {
     pub identifiers: Vec<String>,
     pub expires_at: OffsetDateTime,
     pub replaces_certificate_id: Option<Uuid>,
+    pub replaces: Option<String>,
     pub certificate_id: Option<Uuid>,
     pub error: Option<serde_json::Value>,
     pub csr_der: Option<Vec<u8>>,
@@ -52,6 +53,7 @@ pub struct NewOrder<'a> {
     pub identifiers: &'a [String],
     pub expires_at: OffsetDateTime,
     pub replaces_certificate_id: Option<Uuid>,
+    pub replaces: Option<&'a str>,
     /// `ready` when every authorization is valid already (names that need no challenge), else `pending`.
     pub status: &'a str,
     pub authorizations: Vec<NewAuthorization>,
@@ -70,8 +72,8 @@ pub struct NewAuthorization {
 pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO acme_server_orders (id, account_id, issuer_id, status, identifiers, expires_at,
-                                         replaces_certificate_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                                         replaces_certificate_id, replaces, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)",
     )
     .bind(order.id)
     .bind(order.account_id)
@@ -81,6 +83,7 @@ pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> Result
     .bind(order.expires_at)
     .bind(order.replaces_certificate_id)
     .bind(order.now)
+    .bind(order.replaces)
     .execute(&mut *tx)
     .await?;
     let authorizations = &order.authorizations;
@@ -116,7 +119,7 @@ pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> Result
 }
 
 const ORDER_COLUMNS: &str = "id, account_id, issuer_id, status, identifiers, expires_at, replaces_certificate_id,
-     certificate_id, error, csr_der, finalize_attempts, created_at";
+     replaces, certificate_id, error, csr_der, finalize_attempts, created_at";
 
 /// One order of `account_id` on `issuer_id`; another account's order is not found.
 pub async fn order(
@@ -529,4 +532,40 @@ pub async fn account_key_restriction(pool: &PgPool, account_key_id: Uuid) -> Res
         .fetch_optional(pool)
         .await
         .map(Option::unwrap_or_default)
+}
+
+/// A certificate as renewal information and `replaces` need it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReplaceableCertificate {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub status: String,
+    pub dns_names: Vec<String>,
+    pub leaf_pem: Option<String>,
+    pub not_before: Option<OffsetDateTime>,
+    pub not_after: Option<OffsetDateTime>,
+    pub renew_remaining_percent: Option<i16>,
+    pub renew_before_days: Option<i32>,
+    /// Another order or certificate already replaces it (a renewal in flight or done).
+    pub replaced: bool,
+}
+
+/// The certificate of `issuer_id` with this serial (colon hex), with whether something already replaces it.
+pub async fn replaceable_certificate(
+    pool: &PgPool,
+    issuer_id: &str,
+    serial: &str,
+) -> Result<Option<ReplaceableCertificate>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.owner_id, c.status, c.dns_names, c.leaf_pem, c.not_before, c.not_after,
+                c.renew_remaining_percent, c.renew_before_days,
+                (EXISTS (SELECT 1 FROM certificates n WHERE n.renewed_from = c.id AND n.status <> 'failed')
+                 OR EXISTS (SELECT 1 FROM acme_server_orders o
+                            WHERE o.replaces_certificate_id = c.id AND o.status <> 'invalid')) AS replaced
+         FROM certificates c WHERE c.issuer_id = $1 AND c.serial = $2",
+    )
+    .bind(issuer_id)
+    .bind(serial)
+    .fetch_optional(pool)
+    .await
 }

@@ -6,6 +6,7 @@ mod account_keys;
 mod clients;
 mod orders;
 mod refusals;
+mod renewals;
 mod revocations;
 
 use std::net::SocketAddr;

@@ -1,0 +1,83 @@
+//! ACME Renewal Information and `replaces` on certdesk's ACME server, issuing through the stack's real OpenBao:
+//! the suggested window follows the certificate's renewal settings (a third of its lifetime left) and lies in the
+//! past once it is revoked; an order that `replaces` a certificate supersedes it when issued, and a second one is
+//! refused (alreadyReplaced), as is one naming a certificate that is not the owner's.
+
+use instant_acme::{CertificateIdentifier, Identifier, NewOrder, RetryPolicy, RevocationRequest};
+use rustls_pki_types::CertificateDer;
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::Served;
+use super::orders::account_of;
+use crate::support::stack;
+
+async fn issued(account: &instant_acme::Account, name: &str, replaces: Option<CertificateIdentifier<'_>>) -> Vec<u8> {
+    let identifiers = [Identifier::Dns(name.into())];
+    let mut new_order = NewOrder::new(&identifiers);
+    if let Some(replaces) = replaces {
+        new_order = new_order.replaces(replaces);
+    }
+    let mut order = account.new_order(&new_order).await.unwrap();
+    order.finalize().await.unwrap();
+    let chain = order.poll_certificate(&RetryPolicy::default()).await.unwrap();
+    pem::parse_many(&chain).unwrap().remove(0).into_contents()
+}
+
+fn identifier(der: &[u8]) -> CertificateIdentifier<'static> {
+    let leaf_pem = pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()));
+    certdesk::issuers::acme::renewal_info::identifier_of(&leaf_pem).unwrap()
+}
+
+async fn row(pool: &PgPool, der: &[u8]) -> (Uuid, String, Option<Uuid>) {
+    let serial = certdesk::bundle::certificate_facts(der).unwrap().serial_colon();
+    sqlx::query_as("SELECT id, status, renewed_from FROM certificates WHERE serial = $1")
+        .bind(serial)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+fn problem_type(error: instant_acme::Error) -> String {
+    match error {
+        instant_acme::Error::Api(problem) => problem.r#type.unwrap_or_default(),
+        other => panic!("expected a problem document, got {other}"),
+    }
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn renewal_information_follows_the_renewal_policy_and_replaces_supersedes_once(pool: PgPool) {
+    let served = Served::issuing(&pool, &stack().read("openbao/addr")).await;
+    let (account, _) = account_of(&served, "Ari", &["platform"], &[]).await;
+    let first = issued(&account, "ari.ns.svc.cluster.local", None).await;
+
+    let (info, retry_after) = account.renewal_info(&identifier(&first)).await.unwrap();
+    let (_, leaf) = x509_parser::parse_x509_certificate(&first).unwrap();
+    let not_before = OffsetDateTime::from_unix_timestamp(leaf.validity().not_before.timestamp()).unwrap();
+    let not_after = OffsetDateTime::from_unix_timestamp(leaf.validity().not_after.timestamp()).unwrap();
+    let window = info.suggested_window;
+    assert_eq!(window.start, not_after - (not_after - not_before) / 3, "when a third of the lifetime is left");
+    assert_eq!(window.end - window.start, Duration::days(2));
+    assert!(retry_after.as_secs() > 3600, "{retry_after:?}");
+
+    // A stranger's certificate, or one nobody issued, cannot be replaced.
+    let (stranger, _) = account_of(&served, "Stu", &["platform"], &[]).await;
+    let identifiers = [Identifier::Dns("ari.ns.svc.cluster.local".into())];
+    let theirs = stranger.new_order(&NewOrder::new(&identifiers).replaces(identifier(&first))).await;
+    assert_eq!(problem_type(theirs.err().expect("not the stranger's")), "urn:ietf:params:acme:error:malformed");
+
+    let second = issued(&account, "ari.ns.svc.cluster.local", Some(identifier(&first))).await;
+    let (first_id, first_status, _) = row(&pool, &first).await;
+    let (_, second_status, renewed_from) = row(&pool, &second).await;
+    assert_eq!((first_status.as_str(), second_status.as_str()), ("superseded", "issued"));
+    assert_eq!(renewed_from, Some(first_id), "the inventory shows which certificate replaced which");
+    let again = account.new_order(&NewOrder::new(&identifiers).replaces(identifier(&first))).await;
+    assert_eq!(problem_type(again.err().expect("replaced already")), "urn:ietf:params:acme:error:alreadyReplaced");
+
+    // Revoked: renew now.
+    let der = CertificateDer::from(second.clone());
+    account.revoke(&RevocationRequest { certificate: &der, reason: None }).await.unwrap();
+    let (info, _) = account.renewal_info(&identifier(&second)).await.unwrap();
+    assert!(info.suggested_window.end < OffsetDateTime::now_utc(), "{:?}", info.suggested_window);
+}
