@@ -13,6 +13,7 @@ mod accounts;
 mod eab;
 pub mod jwk;
 pub mod jws;
+pub mod machines;
 pub mod nonces;
 pub mod problem;
 pub mod request;

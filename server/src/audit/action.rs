@@ -51,6 +51,7 @@ actions! {
     AcmeOrderCreated => "acme.order_created", Success;
     AcmeAccountCreated => "acme_account.created", Success;
     AcmeAccountDeactivated => "acme_account.deactivated", Success;
+    AcmeAccountDeactivatedInPortal => "acme_account.deactivated_in_portal", Success;
     AcmeAccountKeyCreated => "acme_account_key.created", Success;
     AcmeAccountKeyRevoked => "acme_account_key.revoked", Success;
     RevocationBatchRequested => "revocation.batch_requested", Success;
