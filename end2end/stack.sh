@@ -42,7 +42,7 @@ if [ "$command" = test ] || [ "$command" = bench ]; then
   export CERTDESK_OIDC_PORT=${CERTDESK_TEST_OIDC_PORT:-59500}
   export CERTDESK_PORT=${CERTDESK_TEST_PORT:-3100}
   export CERTDESK_PUBLIC_URL=http://127.0.0.1:$CERTDESK_PORT
-  export CERTDESK_OIDC_TEST_USERS=20
+  export CERTDESK_OIDC_TEST_USERS=21
   # Short enough for the step-up test to outwait a provider login, long enough for every other test's actions.
   export CERTDESK_STEP_UP_MAX_AGE_SECONDS=${CERTDESK_TEST_STEP_UP_MAX_AGE_SECONDS:-60}
 fi

@@ -10,7 +10,8 @@ use leptos_router::{Lazy, SsrMode, path};
 use crate::components::layout::Layout;
 use crate::pages::{CertificatesPage, DashboardPage, MfaRequiredPage, NotFoundPage};
 use lazy::{
-    AdminRoute, AuditEventRoute, AuditLogRoute, CertificateRoute, NotificationsRoute, RequestRoute, TokensRoute,
+    AdminRoute, AuditEventRoute, AuditLogRoute, CertificateRoute, MachinesRoute, NotificationsRoute, RequestRoute,
+    TokensRoute,
 };
 
 /// The document around the app, rendered on the server only.
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} />
                     <Route path=path!("/admin/audit") view={Lazy::<AuditLogRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit/:seq") view={Lazy::<AuditEventRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/machines") view={Lazy::<MachinesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/settings/notifications")

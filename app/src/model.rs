@@ -6,6 +6,7 @@ mod audit;
 mod certificates;
 mod dashboard;
 mod issuers;
+mod machines;
 mod notifications;
 mod renewal;
 mod requests;
@@ -21,6 +22,7 @@ pub use certificates::{
 };
 pub use dashboard::{DashboardScope, DashboardSummary, ExpiringCertificate, ExpiryWeek, IssuerCounts, StatusCount};
 pub use issuers::{IssuerKind, IssuerSummary};
+pub use machines::{AccountKeyRef, AcmeAccountView, AcmeAccountsView, AcmeDirectoryView, AcmeOrderView};
 pub use notifications::{
     MAX_WEBHOOK_URL, NotificationSettingsInput, NotificationSettingsView, SavedNotificationSettings,
 };

@@ -128,6 +128,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<CreatedAcmeAccountKey, AppError>;
     /// Revokes an ACME account key (its owner or an admin) and deactivates the accounts bound to it.
     async fn revoke_acme_account_key(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError>;
+    /// The issuers that enabled certdesk's ACME server, with their directory URLs.
+    async fn acme_directories(&self, request: &RequestMeta) -> Result<Vec<crate::model::AcmeDirectoryView>, AppError>;
+    /// The ACME accounts bound to the caller's keys (admins: everyone's), with their recent orders.
+    async fn list_acme_accounts(&self, request: &RequestMeta) -> Result<crate::model::AcmeAccountsView, AppError>;
+    /// Deactivates an ACME account (its owner or an admin); another person's account is "not found".
+    async fn deactivate_acme_account(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError>;
     /// One page of the audit log with the chain's verification state (admins and auditors).
     async fn list_audit_events(&self, request: &RequestMeta, query: AuditQuery) -> Result<AuditListing, AppError>;
     async fn audit_event(&self, request: &RequestMeta, seq: i64) -> Result<AuditEventView, AppError>;

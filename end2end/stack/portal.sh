@@ -90,6 +90,10 @@ role_id_file = "$STACK_DIR/openbao/role_id"
 secret_id_file = "$STACK_DIR/openbao/secret_id"
 # The offline root: every issued chain must end here.
 root_ca = "$STACK_DIR/openbao/root_ca.pem"
+# certdesk's own ACME server for this issuer ($PORTAL_URL/acme/private/directory): machines' accounts are bound to
+# people by External Account Binding (the Machines page makes the keys).
+[issuers.acme_server]
+enabled = true
 
 # Who may request what. Demo users are in platform-team (bob, carol) or certdesk-admins (alice).
 [[issuers.policy]]

@@ -18,6 +18,7 @@ pub mod finalize;
 pub mod jwk;
 pub mod jws;
 mod key_change;
+pub mod machines;
 pub mod nonces;
 pub mod orders;
 pub mod problem;

@@ -13,7 +13,7 @@ use app::ssr::{Backend, RequestMeta};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::acme_server::account_keys;
+use crate::acme_server::{account_keys, machines};
 use crate::auth::tokens;
 use crate::bundle::{DownloadFormat, RenderOptions, Rendered};
 use crate::state::AppState;
@@ -140,6 +140,20 @@ impl Backend for ServerBackend {
 
     async fn revoke_acme_account_key(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError> {
         account_keys::revoke(&self.state, request, id, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| error.into_app_error(request))
+    }
+
+    async fn acme_directories(&self, request: &RequestMeta) -> Result<Vec<app::model::AcmeDirectoryView>, AppError> {
+        machines::directories(&self.state, request).map_err(|error| error.into_app_error(request))
+    }
+
+    async fn list_acme_accounts(&self, request: &RequestMeta) -> Result<app::model::AcmeAccountsView, AppError> {
+        machines::accounts(&self.state, request).await.map_err(|error| error.into_app_error(request))
+    }
+
+    async fn deactivate_acme_account(&self, request: &RequestMeta, id: uuid::Uuid) -> Result<(), AppError> {
+        machines::deactivate(&self.state, request, id, OffsetDateTime::now_utc())
             .await
             .map_err(|error| error.into_app_error(request))
     }

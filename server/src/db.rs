@@ -1,6 +1,7 @@
 //! PostgreSQL: the pool, the embedded migrations, and (in the submodules) every SQL statement certdesk runs.
 
 pub mod acme;
+pub mod acme_machines;
 pub mod acme_server;
 pub mod acme_server_orders;
 pub mod api_tokens;

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::pages::{
-    AdminPage, AuditEventPage, AuditLogPage, CertificatePage, NotificationsPage, RequestPage, TokensPage,
+    AdminPage, AuditEventPage, AuditLogPage, CertificatePage, MachinesPage, NotificationsPage, RequestPage, TokensPage,
 };
 
 /// `pub struct $route`, a lazy route showing the component `$page`. The split chunk is named after the route (its
@@ -53,6 +53,10 @@ lazy_page!(
 lazy_page!(
     /// `/admin/audit/:seq`.
     AuditEventRoute shows AuditEventPage
+);
+lazy_page!(
+    /// `/machines`: ACME account keys and the ACME accounts bound to them.
+    MachinesRoute shows MachinesPage
 );
 lazy_page!(
     /// `/settings/tokens`.

@@ -34,6 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/" exact=true>"Dashboard"</A></li>
                     <li><A href="/certificates">"Certificates"</A></li>
                     <li><A href="/request">"Request"</A></li>
+                    <li><A href="/machines">"Machines"</A></li>
                     <RoleLinks session />
                     <li><A href="/settings/tokens">"API tokens"</A></li>
                     <li><A href="/settings/notifications">"Notifications"</A></li>

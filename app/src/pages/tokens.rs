@@ -4,8 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{create_api_token, list_api_tokens, revoke_api_token};
+use crate::components::data_table::{Column, DataTable};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::expiry_select::ExpirySelect;
+use crate::components::text_field::TextField;
 use crate::model::{ApiTokenView, NewApiToken, TokenScope};
 
 #[component]
@@ -21,12 +24,10 @@ pub fn TokensPage() -> impl IntoView {
         expires_in_days: days.get(),
         private_keys: private_keys.get(),
     };
-    let name_error = move || match draft().validate() {
-        Err(crate::error::AppError::Invalid { field: Some(field), message }) if field == "name" && touched.get() => {
-            Some(message)
-        }
+    let name_error = Signal::derive(move || match draft().validate() {
+        Err(crate::error::AppError::Invalid { field: Some(field), message }) if field == "name" => Some(message),
         _ => None,
-    };
+    });
     let create = Action::new(|input: &NewApiToken| {
         let input = input.clone();
         async move { create_api_token(input).await }
@@ -52,24 +53,10 @@ pub fn TokensPage() -> impl IntoView {
         </p>
         <form class="panel form" on:submit=on_submit novalidate>
             <h2>"Create a token"</h2>
-            <div class="field">
-                <label for="token-name">"Name"</label>
-                <input
-                    id="token-name"
-                    name="name"
-                    type="text"
-                    maxlength="64"
-                    autocomplete="off"
-                    placeholder="e.g. gitlab-deploy-job"
-                    aria-describedby="token-name-help token-name-error"
-                    aria-invalid=move || name_error().is_some().to_string()
-                    prop:value=move || name.get()
-                    on:input=move |event| name.set(event_target_value(&event))
-                    on:blur=move |_| touched.set(true)
-                />
-                <span id="token-name-help" class="help">"Say where the token is used, so you know what breaks if you revoke it."</span>
-                <span id="token-name-error" class="field-error" role="alert">{name_error}</span>
-            </div>
+            <TextField id="token-name" label="Name" value=name touched error=name_error maxlength=64
+                placeholder="e.g. gitlab-deploy-job">
+                "Say where the token is used, so you know what breaks if you revoke it."
+            </TextField>
             <fieldset class="field">
                 <legend>"Scope"</legend>
                 {[TokenScope::Read, TokenScope::ReadWrite].into_iter().map(|option| view! {
@@ -101,18 +88,7 @@ pub fn TokensPage() -> impl IntoView {
                     "Without it the token gets certificates only, whatever its scope."
                 </span>
             </div>
-            <div class="field">
-                <label for="token-days">"Expires after"</label>
-                <select id="token-days" on:change=move |event| {
-                    days.set(event_target_value(&event).parse().unwrap_or(90))
-                }>
-                    {[30_u32, 90, 180, 365].into_iter().map(|option| view! {
-                        <option value=option.to_string() selected=move || days.get() == option>
-                            {format!("{option} days")}
-                        </option>
-                    }).collect_view()}
-                </select>
-            </div>
+            <ExpirySelect id="token-days" days />
             <button class="button primary" type="submit" disabled=move || create.pending().get()>
                 {move || if create.pending().get() { "Creating…" } else { "Create token" }}
             </button>
@@ -148,22 +124,17 @@ fn TokenTable(
     list: Vec<ApiTokenView>,
     revoke: Action<uuid::Uuid, Result<(), crate::error::AppError>>,
 ) -> impl IntoView {
+    let columns = vec![
+        Column::Text("Name"),
+        Column::Text("Scope"),
+        Column::Text("Token"),
+        Column::Text("Expires"),
+        Column::Text("Last used"),
+        Column::Text("Status"),
+        Column::Actions,
+    ];
     view! {
-        <div class="table-wrap">
-            <table>
-                <caption class="sr-only">"Your API tokens"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Scope"</th>
-                        <th scope="col">"Token"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col">"Last used"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable caption="Your API tokens" columns>
                     {list.into_iter().map(|token| {
                         let id = token.id;
                         let label = format!("Revoke {}", token.name);
@@ -199,8 +170,6 @@ fn TokenTable(
                             </tr>
                         }
                     }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
 }

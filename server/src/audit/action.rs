@@ -52,6 +52,7 @@ actions! {
     AcmeAccountCreated => "acme_account.created", Success;
     AcmeAccountDeactivated => "acme_account.deactivated", Success;
     AcmeAccountKeyChanged => "acme_account.key_changed", Success;
+    AcmeAccountDeactivatedInPortal => "acme_account.deactivated_in_portal", Success;
     AcmeAccountKeyCreated => "acme_account_key.created", Success;
     AcmeAccountKeyRevoked => "acme_account_key.revoked", Success;
     AcmeServerOrderCreated => "acme_order.created", Success;

@@ -1,9 +1,11 @@
 //! certdesk as an ACME server, served on a real 127.0.0.1 listener against the test database: instant-acme as the
 //! real client (`clients`), raw JWS requests that must each be refused with the right problem and nothing stored
-//! (`refusals`), and people's ACME account keys (`account_keys`). This module holds the harness they share.
+//! (`refusals`), people's ACME account keys (`account_keys`), and the Machines page's accounts (`machines`). This
+//! module holds the harness they share.
 
 mod account_keys;
 mod clients;
+mod machines;
 mod orders;
 mod refusals;
 mod renewals;

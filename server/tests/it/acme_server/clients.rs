@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{ISSUER, Served, hmac_key};
 
-fn builder() -> instant_acme::AccountBuilder {
+pub(super) fn builder() -> instant_acme::AccountBuilder {
     // certdesk's own adapter (its ACME issuer uses it); the test listener is plain HTTP.
     Account::builder_with_http(Box::new(certdesk::issuers::acme::http_client::AcmeHttp::new(reqwest::Client::new())))
 }
