@@ -84,6 +84,7 @@ pub async fn list(state: &AppState, caller: &Caller, query: CertificateQuery) ->
             serial: row.serial,
             not_after: row.not_after.and_then(|time| time.format(&Rfc3339).ok()),
             owner_name: row.owner_name,
+            acme_account: row.acme_account,
         })
         .collect();
     let issuers = state.issuers.iter().map(|issuer| issuer.summary()).collect();
@@ -137,6 +138,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
         .unwrap_or_else(|| record.issuer_id.clone());
     Ok(CertificateDetail {
         id: record.id,
+        acme_account: record.acme_account.clone(),
         status,
         issuer_name,
         owner_name: record.owner_name,

@@ -58,6 +58,10 @@ pub struct CertSummary {
     /// RFC 3339, so the wire form stays readable and time-zone explicit.
     pub not_after: Option<String>,
     pub owner_name: String,
+    /// The ACME account key (by name) whose account ordered it through certdesk's ACME server; `None`: a person
+    /// requested it (form or API).
+    #[serde(default)]
+    pub acme_account: Option<String>,
 }
 
 /// What the caller may do with a certificate's private key: its owner downloads it; an admin may export it on the
@@ -149,6 +153,9 @@ pub struct CertificatePage {
 pub struct CertificateDetail {
     pub id: uuid::Uuid,
     pub common_name: String,
+    /// The ACME account key (by name) whose account ordered it through certdesk's ACME server.
+    #[serde(default)]
+    pub acme_account: Option<String>,
     pub status: CertStatus,
     pub issuer_id: String,
     pub issuer_name: String,

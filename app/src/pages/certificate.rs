@@ -109,6 +109,10 @@ fn Detail(detail: CertificateDetail, form_token: String, revoke: RevokeAction, r
                 {row("Names", names)}
                 {row("Issuer", detail.issuer_name.clone())}
                 {row("Owner", detail.owner_name.clone())}
+                {row("Source", match &detail.acme_account {
+                    Some(account) => format!("ACME: {account} (ordered by a machine through certdesk's ACME server)"),
+                    None => "Requested in certdesk".to_owned(),
+                })}
                 {row("Valid from", detail.not_before.as_deref().map(day_and_time).unwrap_or_else(|| "—".into()))}
                 {row("Valid until", detail.not_after.as_deref().map(day_and_time).unwrap_or_else(|| "—".into()))}
                 {row("Serial", detail.serial.clone().unwrap_or_else(|| "—".into()))}

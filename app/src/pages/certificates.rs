@@ -224,7 +224,12 @@ fn CertTable(page: CertificatePage, query: CertificateQuery) -> impl IntoView {
                 <tbody>
                     {page.rows.into_iter().map(|row: CertSummary| view! {
                         <tr>
-                            <th scope="row"><a href=format!("/certificates/{}", row.id)>{row.common_name}</a></th>
+                            <th scope="row">
+                                <a href=format!("/certificates/{}", row.id)>{row.common_name}</a>
+                                {row.acme_account.map(|account| view! {
+                                    <span class="source">{format!("ACME: {account}")}</span>
+                                })}
+                            </th>
                             <td>{row.issuer_id}</td>
                             <td><span class=format!("badge {}", row.status.as_str())>{row.status.label()}</span></td>
                             <td>{row.not_after.as_deref().map(day_of).unwrap_or_else(|| "—".into())}</td>

@@ -222,6 +222,8 @@ pub struct CertificateRecord {
     pub revocation_reason: Option<String>,
     pub revoked_by: Option<Uuid>,
     pub revoked_by_name: Option<String>,
+    /// The name of the ACME account key whose account ordered it, when certdesk's ACME server did.
+    pub acme_account: Option<String>,
 }
 
 /// One certificate, if `owner` (None: anyone's, for admins and auditors) may see it.
@@ -237,7 +239,9 @@ pub async fn find_visible(
                 c.fingerprint_sha256, c.leaf_pem, c.chain_pem, c.root_pem, c.encrypted_private_key,
                 c.key_encryption_key_id, c.private_key_nonce, c.client_auth, c.validity_days, c.policy_rule,
                 c.facts, c.failure, c.created_at, c.revoked_at, c.revocation_reason, c.revoked_by,
-                r.display_name AS "revoked_by_name?"
+                r.display_name AS "revoked_by_name?",
+                (SELECT k.name FROM acme_server_accounts a JOIN acme_account_keys k ON k.id = a.account_key_id
+                 WHERE a.id = c.acme_server_account_id) AS "acme_account?"
          FROM certificates c JOIN users u ON u.id = c.owner_id LEFT JOIN users r ON r.id = c.revoked_by
          WHERE c.id = $1 AND ($2::uuid IS NULL OR c.owner_id = $2)"#,
         id,
@@ -310,6 +314,8 @@ pub struct ListedCertificate {
     pub not_after: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub owner_name: String,
+    /// The name of the ACME account key whose account ordered it, when certdesk's ACME server did.
+    pub acme_account: Option<String>,
 }
 
 fn like_pattern(text: &str) -> String {
@@ -330,8 +336,10 @@ pub async fn list(
             let (after_time, after_id) = after.unzip();
             sqlx::query_as!(
                 ListedCertificate,
-                "SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
-                        u.display_name AS owner_name
+                r#"SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
+                        u.display_name AS owner_name,
+                        (SELECT k.name FROM acme_server_accounts a JOIN acme_account_keys k ON k.id = a.account_key_id
+                         WHERE a.id = c.acme_server_account_id) AS "acme_account?"
                  FROM certificates c JOIN users u ON u.id = c.owner_id
                  WHERE ($1::uuid IS NULL OR c.owner_id = $1)
                    AND ($2::text = '%%' OR c.search_text LIKE $2)
@@ -342,7 +350,7 @@ pub async fn list(
                    AND ($10::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after >= $10))
                    AND ($7::timestamptz IS NULL OR (c.created_at, c.id) < ($7, $8::uuid))
                  ORDER BY c.created_at DESC, c.id DESC
-                 LIMIT $9",
+                 LIMIT $9"#,
                 filter.owner,
                 search,
                 owner_search,
@@ -361,8 +369,10 @@ pub async fn list(
             let (after_time, after_id) = after.unzip();
             sqlx::query_as!(
                 ListedCertificate,
-                "SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
-                        u.display_name AS owner_name
+                r#"SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
+                        u.display_name AS owner_name,
+                        (SELECT k.name FROM acme_server_accounts a JOIN acme_account_keys k ON k.id = a.account_key_id
+                         WHERE a.id = c.acme_server_account_id) AS "acme_account?"
                  FROM certificates c JOIN users u ON u.id = c.owner_id
                  WHERE c.not_after IS NOT NULL
                    AND ($1::uuid IS NULL OR c.owner_id = $1)
@@ -374,7 +384,7 @@ pub async fn list(
                    AND ($10::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after >= $10))
                    AND ($7::timestamptz IS NULL OR (c.not_after, c.id) > ($7, $8::uuid))
                  ORDER BY c.not_after ASC, c.id ASC
-                 LIMIT $9",
+                 LIMIT $9"#,
                 filter.owner,
                 search,
                 owner_search,
@@ -393,8 +403,10 @@ pub async fn list(
             let (after_name, after_id) = after.clone().unzip();
             sqlx::query_as!(
                 ListedCertificate,
-                "SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
-                        u.display_name AS owner_name
+                r#"SELECT c.id, c.common_name, c.issuer_id, c.status, c.serial, c.not_after, c.created_at,
+                        u.display_name AS owner_name,
+                        (SELECT k.name FROM acme_server_accounts a JOIN acme_account_keys k ON k.id = a.account_key_id
+                         WHERE a.id = c.acme_server_account_id) AS "acme_account?"
                  FROM certificates c JOIN users u ON u.id = c.owner_id
                  WHERE ($1::uuid IS NULL OR c.owner_id = $1)
                    AND ($2::text = '%%' OR c.search_text LIKE $2)
@@ -405,7 +417,7 @@ pub async fn list(
                    AND ($10::timestamptz IS NULL OR (c.status = 'issued' AND c.not_after >= $10))
                    AND ($7::text IS NULL OR (c.common_name, c.id) > ($7, $8::uuid))
                  ORDER BY c.common_name ASC, c.id ASC
-                 LIMIT $9",
+                 LIMIT $9"#,
                 filter.owner,
                 search,
                 owner_search,

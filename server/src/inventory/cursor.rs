@@ -58,6 +58,7 @@ mod tests {
             not_after: OffsetDateTime::from_unix_timestamp(1_800_000_000).ok(),
             created_at: OffsetDateTime::from_unix_timestamp_nanos(1_790_000_000_123_456_000).unwrap(),
             owner_name: "Pat".into(),
+            acme_account: None,
         }
     }
 

@@ -116,6 +116,8 @@ async fn names_needing_no_challenge_are_issued_to_the_keys_owner_through_the_pip
         .await
         .unwrap();
     assert_eq!((status.as_str(), cert_owner, via, key_source.as_str()), ("issued", owner, Some(account_id), "csr"));
+    let record = certdesk::db::certificates::find_visible(&pool, certificate, Some(owner)).await.unwrap().unwrap();
+    assert_eq!(record.acme_account.as_deref(), Some("cluster"), "the inventory names the ACME account key");
     let person = format!("user:{owner}");
     assert_eq!(
         audit_actions(&pool, &format!("acme_order:{id}")).await,
