@@ -16,6 +16,7 @@ pub mod jws;
 pub mod nonces;
 pub mod problem;
 pub mod request;
+pub mod validation;
 
 use axum::Router;
 use axum::extract::{Path, State};
