@@ -25,6 +25,7 @@ pub mod problem;
 mod renewal_info;
 pub mod request;
 mod revocation;
+pub mod validation;
 
 use axum::Router;
 use axum::extract::{Path, State};

@@ -4,6 +4,7 @@
 
 mod acme;
 mod acme_server;
+mod acme_validation;
 mod dns;
 mod jobs;
 mod limits;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 pub use acme::{AcmeConfig, AcmeIssuerConfig, ChallengeKind, ChallengeRule, ExternalAccountBinding};
 pub use acme_server::AcmeServerConfig;
+pub use acme_validation::AcmeValidationConfig;
 pub use dns::{DnsServerConfig, TsigAlgorithm};
 pub use jobs::JobsConfig;
 pub use limits::{LimitsConfig, Rate};
@@ -71,6 +73,7 @@ struct RawConfig {
     smtp: Option<notifications::RawSmtp>,
     notifications: Option<notifications::RawNotifications>,
     limits: Option<limits::RawLimits>,
+    acme_validation: Option<acme_validation::RawAcmeValidation>,
 }
 
 /// `/metrics`: on when the section exists; a bearer token keeps it to the monitoring system.
@@ -253,6 +256,8 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     /// Request rates and per-person quotas.
     pub limits: LimitsConfig,
+    /// How certdesk's ACME server validates challenges (resolver, ports, timeout).
+    pub acme_validation: AcmeValidationConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -396,6 +401,17 @@ pub fn trusting(
         }
     }
     Ok(builder)
+}
+
+/// The smallest valid configuration plus `extra` (keys and sections after `[auth]`), for the unit tests of the
+/// configuration's sections.
+#[cfg(test)]
+pub(crate) fn minimal_with(extra: &str) -> Result<Config, ConfigError> {
+    Config::from_toml_str(&format!(
+        "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://127.0.0.1:3000\"\n\
+         [database]\nurl = \"postgres://u:p@127.0.0.1/db\"\n[audit]\nchain_key = \"0123456789abcdef0123456789abcdef\"\n\
+         [auth]\nissuer_url = \"http://127.0.0.1:9\"\nclient_id = \"certdesk\"\nclient_secret = \"s\"\n{extra}"
+    ))
 }
 
 /// `CERTDESK_A__B` → `a.b`. Variables without `__` (such as the stack's `CERTDESK_PORT`) are not config keys.

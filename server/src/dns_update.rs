@@ -4,13 +4,15 @@
 mod error;
 pub mod name;
 mod rfc2136;
-mod transport;
+/// Also asks certdesk's ACME validation's DNS questions (see `acme_server::validation::resolve`).
+pub(crate) mod transport;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 pub use error::DnsUpdateError;
+pub(crate) use error::rcode_mnemonic;
 pub use rfc2136::Rfc2136Publisher;
 
 use crate::config::{ConfigError, DnsServerConfig};

@@ -170,11 +170,7 @@ mod tests {
     const SECRET: &str = "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg=";
 
     fn config(servers: &str) -> Result<Config, ConfigError> {
-        Config::from_toml_str(&format!(
-            "[server]\nlisten = \"127.0.0.1:3000\"\npublic_url = \"http://127.0.0.1:3000\"\n\
-             [database]\nurl = \"postgres://u:p@127.0.0.1/db\"\n[audit]\nchain_key = \"0123456789abcdef0123456789abcdef\"\n\
-             [auth]\nissuer_url = \"http://127.0.0.1:9\"\nclient_id = \"certdesk\"\nclient_secret = \"s\"\n{servers}"
-        ))
+        crate::config::minimal_with(servers)
     }
 
     fn server(fields: &str) -> String {

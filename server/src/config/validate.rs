@@ -93,6 +93,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         smtp: raw.smtp.map(super::notifications::smtp).transpose()?,
         notifications: super::notifications::notifications(raw.notifications)?,
         limits: super::limits::validate(raw.limits)?,
+        acme_validation: super::acme_validation::validate(raw.acme_validation)?,
     })
 }
 

@@ -64,7 +64,7 @@ pub(super) fn tsig_error_detail(error: TsigError, algorithm: &str) -> String {
 }
 
 /// The RFC 1035/2136 mnemonic, as `dig` prints it.
-pub(super) fn rcode_mnemonic(rcode: ResponseCode) -> String {
+pub(crate) fn rcode_mnemonic(rcode: ResponseCode) -> String {
     let known = match rcode {
         ResponseCode::NoError => "NOERROR",
         ResponseCode::FormErr => "FORMERR",

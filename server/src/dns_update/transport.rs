@@ -6,13 +6,13 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-pub(super) enum ExchangeError {
+pub(crate) enum ExchangeError {
     Unreachable(String),
     TimedOut,
 }
 
 /// Sends `request` to `address` (`host:port`) and returns the answer; `timeout` bounds the whole exchange.
-pub(super) async fn exchange(address: &str, request: &[u8], timeout: Duration) -> Result<Vec<u8>, ExchangeError> {
+pub(crate) async fn exchange(address: &str, request: &[u8], timeout: Duration) -> Result<Vec<u8>, ExchangeError> {
     let length = u16::try_from(request.len())
         .map_err(|_| ExchangeError::Unreachable("the request is longer than a DNS message can be".into()))?;
     let conversation = async {

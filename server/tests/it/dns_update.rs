@@ -199,14 +199,8 @@ async fn an_unreachable_or_silent_server_fails_within_the_timeout() {
     gated.remove_txt(&record, "through-the-gate").await.unwrap();
 
     // A server that accepts the connection and never answers: the timeout, not a hang.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent_address = silent.local_addr().unwrap().to_string();
-    let holder = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((connection, _)) = silent.accept().await {
-            held.push(connection);
-        }
-    });
+    let (silent_port, holder) = crate::support::silent_listener().await;
+    let silent_address = format!("127.0.0.1:{silent_port}");
     let mute = bind.publisher(|config| {
         config.address = silent_address.clone();
         config.timeout = timeout;

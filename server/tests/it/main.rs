@@ -4,6 +4,7 @@
 
 mod acme;
 mod acme_server;
+mod acme_validation;
 mod api_tokens;
 mod audit_chain;
 mod audit_viewer;
