@@ -215,7 +215,8 @@ _bao_ceremony() {
   if ! "$certdesk" vault bootstrap --address "$BAO_ADDR_LOCAL" --token-file "$BAO_DIR/root_token" \
     --mount "$BAO_PKI_MOUNT" --root-cert "$BAO_DIR/root_ca.pem" --root-key "$BAO_DIR/root_ca.key" \
     --public-url "$PORTAL_URL" --role "$BAO_PKI_ROLE" --allowed-domain cluster.local \
-    --allowed-domain priv.example.test --allow-ip-sans --max-ttl 720h --out-dir "$BAO_DIR" --approle "$BAO_APPROLE" \
+    --allowed-domain priv.example.test --allowed-domain dns01.certdesk.test --allow-ip-sans --max-ttl 720h \
+    --out-dir "$BAO_DIR" --approle "$BAO_APPROLE" \
     --intermediate-common-name "certdesk Demo Intermediate CA" >>"$LOG_DIR/openbao-ceremony.log" 2>&1; then
     tail -n 20 "$LOG_DIR/openbao-ceremony.log" >&2 || true
     die "openbao: certdesk vault bootstrap failed"

@@ -13,6 +13,7 @@ mod accounts;
 mod authorizations;
 pub mod backstop;
 mod certificates;
+mod challenges;
 mod eab;
 pub mod finalize;
 pub mod jwk;
@@ -50,6 +51,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/acme/{issuer}/order/{id}", post(orders::order))
         .route("/acme/{issuer}/order/{id}/finalize", post(finalize::finalize))
         .route("/acme/{issuer}/authz/{id}", post(authorizations::authorization))
+        .route("/acme/{issuer}/chall/{id}", post(challenges::challenge))
         .route("/acme/{issuer}/cert/{id}", post(certificates::certificate))
         .route("/acme/{issuer}/revoke-cert", post(revocation::revoke_cert))
         .route("/acme/{issuer}/key-change", post(key_change::key_change))
@@ -147,8 +149,5 @@ async fn unknown_resource(
     Path((issuer, rest)): Path<(String, String)>,
 ) -> Result<Response, AcmeError> {
     Directory::of(&state, &issuer)?;
-    if rest.starts_with("chall/") {
-        return Err(AcmeError::NotYet("challenges"));
-    }
     Err(AcmeError::NotFound(format!("no ACME resource at /acme/{issuer}/{rest}; the directory lists them")))
 }

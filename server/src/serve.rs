@@ -51,6 +51,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         .site_addr(config.server.listen)
         .build();
     let rate_limits = crate::http::RateLimits::new(config.limits.anonymous, config.limits.caller);
+    let acme_validator = crate::acme_server::validation::Validator::new(&config.acme_validation)?;
     Ok(AppState::new(Shared {
         chain_key: ChainKey::new(config.audit.chain_key.clone()),
         chain_monitor: ChainMonitor::new(),
@@ -70,6 +71,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         rate_limits,
         refusals: crate::auth::refusals::RefusalThrottle::new(crate::auth::refusals::WINDOW),
         issuance_listener: Arc::new(crate::listeners::Listeners),
+        acme_validator,
     }))
 }
 

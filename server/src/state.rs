@@ -78,6 +78,8 @@ pub struct Shared {
     pub refusals: RefusalThrottle,
     /// Who hears what issuance tells (the `listeners` module).
     pub issuance_listener: Arc<dyn IssuanceListener<AppState>>,
+    /// How certdesk's ACME server validates challenges (`[acme_validation]`).
+    pub acme_validator: crate::acme_server::validation::Validator,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,14 +1,14 @@
-//! The `acme_server` job: what no request is waiting for any more. Orders past their expiry become invalid, and
-//! finalizations that a sealed issuer postponed, or that a dead replica left under a lease that ran out, are
-//! attempted again.
+//! The `acme_server` job: what no request is waiting for any more. Orders past their expiry become invalid;
+//! validations and finalizations that a dead replica left under a lease that ran out, and finalizations a sealed
+//! issuer postponed, are attempted again.
 
 use std::time::Duration;
 
 use app::ssr::RequestMeta;
 use time::OffsetDateTime;
 
-use super::Directory;
 use super::finalize::{self, LEASE};
+use super::{Directory, challenges};
 use crate::db;
 use crate::jobs::{Job, JobError, JobReport};
 use crate::state::AppState;
@@ -30,8 +30,14 @@ impl Job for AcmeServerBackstop {
 
     async fn run(&self, state: &AppState, now: OffsetDateTime) -> Result<JobReport, JobError> {
         let expired = db::acme_server_orders::expire(&state.pool, now, BATCH).await?;
-        let due = db::acme_server_orders::take_due_finalizations(&state.pool, now, now + LEASE, BATCH).await?;
         let meta = RequestMeta { request_id: format!("job:{}", self.name()), client_addr: String::new(), caller: None };
+        let stalled =
+            db::acme_server_orders::take_stalled_challenges(&state.pool, now, now + challenges::LEASE, BATCH).await?;
+        futures_util::future::join_all(
+            stalled.iter().map(|challenge| challenges::validate_and_record(state, &meta, challenge)),
+        )
+        .await;
+        let due = db::acme_server_orders::take_due_finalizations(&state.pool, now, now + LEASE, BATCH).await?;
         let mut finalized = 0;
         for order in &due {
             let Ok(directory) = Directory::of(state, &order.issuer_id) else {
@@ -43,12 +49,14 @@ impl Job for AcmeServerBackstop {
                 Err(error) => tracing::info!(order = %order.id, error = %error, "ACME order refused at finalization"),
             }
         }
-        if expired.is_empty() && due.is_empty() {
+        if expired.is_empty() && stalled.is_empty() && due.is_empty() {
             return Ok(JobReport::idle());
         }
         Ok(JobReport::new(format!(
-            "{} ACME orders expired, {} finalizations attempted ({finalized} without refusal)",
+            "{} ACME orders expired, {} stalled validations retried, {} finalizations attempted ({finalized} without \
+             refusal)",
             expired.len(),
+            stalled.len(),
             due.len()
         )))
     }

@@ -63,7 +63,7 @@ pub async fn add_replay_nonce(State(state): State<AppState>, request: Request, n
         return response;
     }
     if let Some(link) = directory.index_link() {
-        response.headers_mut().insert(http::header::LINK, link);
+        response.headers_mut().append(http::header::LINK, link);
     }
     match issue(&state, OffsetDateTime::now_utc()).await {
         Ok(nonce) => {

@@ -4,9 +4,11 @@
 //! module holds the harness they share.
 
 mod account_keys;
+mod challenges;
 mod clients;
 mod machines;
 mod orders;
+mod real_clients;
 mod refusals;
 mod renewals;
 mod revocations;
@@ -48,6 +50,11 @@ impl Served {
     /// front of it): its policy lets everyone order names under `priv.example.test` and `cluster.local` (no
     /// wildcards, 30 days at most), and names under `svc.cluster.local` need no challenge for the group `platform`.
     pub async fn issuing(pool: &PgPool, bao_address: &str) -> Self {
+        Self::issuing_with(pool, bao_address, "").await
+    }
+
+    /// `issuing`, with `extra` configuration after the issuers (e.g. `[acme_validation]`).
+    pub async fn issuing_with(pool: &PgPool, bao_address: &str, extra: &str) -> Self {
         let stack = crate::support::stack();
         let bao = format!("{stack}/openbao");
         let issuers = format!(
@@ -56,8 +63,8 @@ impl Served {
              root_ca = \"{bao}/root_ca.pem\"\n\
              [issuers.acme_server]\nenabled = true\n\
              [[issuers.acme_server.no_challenge]]\nnames = [\"*.svc.cluster.local\"]\ngroups = [\"platform\"]\n\
-             [[issuers.policy]]\nname = \"machines\"\ngroups = [\"*\"]\ndomains = [\"priv.example.test\", \"cluster.local\"]\n\
-             max_validity_days = 30\n"
+             [[issuers.policy]]\nname = \"machines\"\ngroups = [\"*\"]\ndomains = [\"priv.example.test\", \"cluster.local\", \"dns01.certdesk.test\"]\n\
+             max_validity_days = 30\n{extra}"
         );
         Self::start_with(pool, &issuers).await
     }
