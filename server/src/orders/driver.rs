@@ -17,7 +17,7 @@ use crate::state::AppState;
 const RESUME_EVERY: Duration = Duration::from_secs(2);
 const RESUME_BATCH: i64 = 20;
 
-/// This process, as named in the leases it takes.
+/// This process, as named (with the drive) in the leases it takes.
 pub static REPLICA: LazyLock<String> = LazyLock::new(|| {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "certdesk".into());
     format!("{host}-{}-{}", std::process::id(), &Uuid::new_v4().simple().to_string()[..6])
@@ -35,7 +35,10 @@ pub fn start(state: &AppState, certificate_id: Uuid) {
 
 /// Takes the order's lease (as of `now`) and drives it as far as it goes; nothing when someone else holds it.
 pub async fn drive(state: &AppState, certificate_id: Uuid, now: OffsetDateTime) -> Result<(), ServerError> {
-    let Some(row) = db::acme::lease(&state.pool, certificate_id, &REPLICA, now, now + LEASE).await? else {
+    // Each drive holds the lease as itself, not as the replica: the request's driver and the job's run in the same
+    // process, and with one name the second would take the first's lease and both would answer the CA's challenge.
+    let holder = format!("{}/{}", *REPLICA, &Uuid::new_v4().simple().to_string()[..8]);
+    let Some(row) = db::acme::lease(&state.pool, certificate_id, &holder, now, now + LEASE).await? else {
         return Ok(());
     };
     let issuer = state.issuers.get(&row.issuer_id);
@@ -51,10 +54,10 @@ pub async fn drive(state: &AppState, certificate_id: Uuid, now: OffsetDateTime) 
             next_attempt_at: now,
             leased_until: None,
         };
-        db::acme::save_progress(&state.pool, certificate_id, &REPLICA, &progress, now).await?;
+        db::acme::save_progress(&state.pool, certificate_id, &holder, &progress, now).await?;
         return Ok(());
     };
-    order::advance(state, issuer, acme, &REPLICA, row).await
+    order::advance(state, issuer, acme, &holder, row).await
 }
 
 /// Drives every due order nobody holds (as of `now`: tests pass a later time to stand for a lease running out)

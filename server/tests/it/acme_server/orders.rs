@@ -238,3 +238,38 @@ async fn an_issuer_down_during_finalize_leaves_the_order_processing_until_the_jo
     statuses.sort();
     assert_eq!(statuses, ["failed", "failed", "issued"], "one certificate issued, each failed attempt kept");
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_finalization_cut_short_after_issuing_is_finished_with_the_same_certificate(pool: PgPool) {
+    let served = Served::issuing(&pool, &stack().read("openbao/addr")).await;
+    let (account, _) = account_of(&served, "Cut", &["platform"], &[]).await;
+    let mut order = account.new_order(&NewOrder::new(&dns(&["crash.ns.svc.cluster.local"]))).await.unwrap();
+    let id = order_id(order.url());
+    order.finalize().await.unwrap();
+    order.poll_certificate(&RetryPolicy::default()).await.unwrap();
+    let (certificate, csr_pem): (Uuid, String) =
+        sqlx::query_as("SELECT id, csr_pem FROM certificates").fetch_one(&pool).await.unwrap();
+
+    // What a replica that died after OpenBao signed, before it marked the order valid, leaves: the order still
+    // processing with its CSR, its lease run out.
+    sqlx::query(
+        "UPDATE acme_server_orders SET status = 'processing', certificate_id = NULL, csr_der = $2,
+                next_attempt_at = now() - interval '1 second'
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(pem::parse(csr_pem).unwrap().into_contents())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let job = certdesk::acme_server::backstop::AcmeServerBackstop;
+    job.run(&served.state, OffsetDateTime::now_utc()).await.unwrap();
+    let (status, finished_with): (String, Option<Uuid>) =
+        sqlx::query_as("SELECT status, certificate_id FROM acme_server_orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), finished_with), ("valid", Some(certificate)), "the certificate already issued");
+    assert_eq!(served.count("certificates").await, 1, "never a second one");
+}
