@@ -208,9 +208,9 @@ fn refusal_of(error: AppError) -> AcmeError {
     match error {
         AppError::Invalid { field, message } => match field.as_deref() {
             Some("key_type") => AcmeError::BadPublicKey(message),
-            Some("dns_names" | "common_name") if !message.contains("CSR") => {
-                AcmeError::RejectedIdentifier { detail: message, subproblems: vec![] }
-            }
+            // The policy refused the names at finalize (it changed since newOrder, or a rule applies no more).
+            Some("dns_names" | "issuer") => AcmeError::RejectedIdentifier { detail: message, subproblems: vec![] },
+            // The CSR itself (`csr`), or what it asks for (`validity_days`, `client_auth`).
             _ => AcmeError::BadCsr(message),
         },
         AppError::QuotaExceeded { message, retry_after_secs } => {
