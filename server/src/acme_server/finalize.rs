@@ -98,9 +98,7 @@ pub async fn attempt(
     if order.expires_at <= now {
         // The issuer stayed down (or the order was refused) for as long as the order lived.
         let refusal = AcmeError::Unavailable("the certificate could not be issued before the order expired".into());
-        let mut conn = state.pool.acquire().await?;
-        db::acme_server_orders::invalidate_order(&mut conn, order.id, &refusal.document(), now).await?;
-        return Err(refusal);
+        return Err(refuse(state, order, refusal, now).await);
     }
     let Some(csr_der) = &order.csr_der else {
         return Err(AcmeError::Internal(format!("processing order {} has no CSR", order.id)));
@@ -109,19 +107,13 @@ pub async fn attempt(
         return Err(AcmeError::Internal(format!("order {} has no account", order.id)));
     };
     if let Err(refusal) = usable(state, &account).and_then(|()| owner_of(&account)) {
-        db::acme_server_orders::invalidate_order(&mut *state.pool.acquire().await?, order.id, &refusal.document(), now)
-            .await?;
-        return Err(refusal);
+        return Err(refuse(state, order, refusal, now).await);
     }
     let owner_id = owner_of(&account)?;
     let groups = account.owner_groups.clone().unwrap_or_default();
     let request = match request_of(state, directory, order, csr_der, order.finalize_attempts, &groups) {
         Ok(request) => request,
-        Err(refusal) => {
-            let mut conn = state.pool.acquire().await?;
-            db::acme_server_orders::invalidate_order(&mut conn, order.id, &refusal.document(), now).await?;
-            return Err(refusal);
-        }
+        Err(refusal) => return Err(refuse(state, order, refusal, now).await),
     };
     let requester = Requester {
         owner_id,
@@ -150,17 +142,26 @@ pub async fn attempt(
         Err(ServerError::Client(AppError::Conflict { .. })) => {
             Ok(db::acme_server_orders::postpone_finalize(&state.pool, order.id, false, retry_at(false)).await?)
         }
-        Err(ServerError::Client(error)) => {
-            let refusal = refusal_of(error);
-            let mut conn = state.pool.acquire().await?;
-            db::acme_server_orders::invalidate_order(&mut conn, order.id, &refusal.document(), now).await?;
-            Err(refusal)
-        }
+        Err(ServerError::Client(error)) => Err(refuse(state, order, refusal_of(error), now).await),
         // certdesk's own failure (the database went away): the lease runs out and the job tries the same attempt.
         Err(error) => {
             tracing::error!(order = %order.id, error = %error, "ACME finalize failed; the acme_server job retries it");
             Ok(())
         }
+    }
+}
+
+/// The order is invalid with `refusal` as its problem; answers the refusal (or the database's failure to record it).
+async fn refuse(state: &AppState, order: &OrderRow, refusal: AcmeError, now: OffsetDateTime) -> AcmeError {
+    let recorded = match state.pool.acquire().await {
+        Ok(mut conn) => {
+            db::acme_server_orders::invalidate_order(&mut conn, order.id, &refusal.document(), now).await.map(|_| ())
+        }
+        Err(error) => Err(error),
+    };
+    match recorded {
+        Ok(()) => refusal,
+        Err(error) => AcmeError::Database(error),
     }
 }
 

@@ -23,11 +23,16 @@ use crate::state::AppState;
 pub const LIFETIME: time::Duration = time::Duration::hours(1);
 pub const HEADER: &str = "replay-nonce";
 
-/// A new nonce: 128 random bits, base64url.
-pub async fn issue(state: &AppState, now: OffsetDateTime) -> Result<String, sqlx::Error> {
+/// 128 random bits, base64url: a nonce, or a challenge's token.
+pub fn random_token() -> String {
     let mut bytes = [0_u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    let nonce = URL_SAFE_NO_PAD.encode(bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new nonce, stored until it is used or expires.
+pub async fn issue(state: &AppState, now: OffsetDateTime) -> Result<String, sqlx::Error> {
+    let nonce = random_token();
     db::acme_server::insert_nonce(&state.pool, &nonce, now + LIFETIME).await?;
     Ok(nonce)
 }

@@ -6,10 +6,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderValue, StatusCode};
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -101,7 +98,7 @@ pub async fn new_order(
                 identifier: base.as_str().to_owned(),
                 wildcard: name.is_wildcard(),
                 status: if exempt { "valid" } else { "pending" },
-                challenges: kinds.iter().map(|kind| (Uuid::new_v4(), *kind, token())).collect(),
+                challenges: kinds.iter().map(|kind| (Uuid::new_v4(), *kind, super::nonces::random_token())).collect(),
             }
         })
         .collect();
@@ -398,13 +395,6 @@ fn rejected(subproblems: Vec<Subproblem>) -> AcmeError {
         ),
     };
     AcmeError::RejectedIdentifier { detail, subproblems }
-}
-
-/// 128 random bits, base64url: the token of a challenge.
-fn token() -> String {
-    let mut bytes = [0_u8; 16];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -258,8 +258,8 @@ pub async fn update_contact(
         .map(|_| ())
 }
 
-/// keyChange: the valid account's key is now `jwk`; `false` when another account has that key (nothing changed)
-/// or the account is no longer valid.
+/// keyChange: the valid account's key is now `jwk`; `false` when another account has that key (nothing changed,
+/// also when a concurrent keyChange took it first: the unique thumbprint) or the account is no longer valid.
 pub async fn change_account_key(
     tx: &mut PgConnection,
     id: Uuid,
@@ -278,8 +278,12 @@ pub async fn change_account_key(
     .bind(jwk)
     .bind(now)
     .execute(tx)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await;
+    match result {
+        Ok(result) => Ok(result.rows_affected() == 1),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 /// Deactivates the account; `false` when it was not valid (deactivated meanwhile).
