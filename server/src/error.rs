@@ -43,8 +43,16 @@ impl ServerError {
     }
 }
 
-/// Connection-level failures: the database is down or restarting, not a bug in the query.
+/// Connection-level failures: the database is down or restarting, not a bug in the query. A connection cut during
+/// its handshake (a proxy or load balancer in front of PostgreSQL accepts it while the server restarts, then closes
+/// it) surfaces as a protocol error.
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_))
-        || matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")))
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+    ) || matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")))
 }

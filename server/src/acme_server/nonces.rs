@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::HeaderValue;
@@ -76,7 +76,9 @@ pub async fn add_replay_nonce(State(state): State<AppState>, request: Request, n
                 response.headers_mut().insert(HEADER, value);
             }
         }
-        // The answer still goes out: the client's next request is refused with badNonce and it asks newNonce.
+        // newNonce without a nonce would be a 200 that lies: the client is told to come back instead.
+        Err(error) if path.ends_with("/new-nonce") => return AcmeError::Database(error).into_response(),
+        // Any other answer still goes out: the client's next request is refused with badNonce and it asks newNonce.
         Err(error) => tracing::warn!(error = %error, "could not hand out an ACME nonce"),
     }
     response

@@ -126,6 +126,18 @@ pub async fn new_order(
                           "without_challenge": exempt, "replaces": replaces });
     let entry = Actor::person(&context.meta, owner_id).did(Action::AcmeServerOrderCreated).on(Object::AcmeOrder(id));
     let mut tx = state.pool.begin().await?;
+    let open = db::acme_server_orders::lock_account_counting_open_orders(&mut tx, account.id, now).await?;
+    let cap = directory.server.max_open_orders_per_account;
+    if open >= i64::from(cap) {
+        return Err(AcmeError::RateLimited {
+            detail: format!(
+                "this account has {open} orders in flight, the most this directory allows ({cap}): finish or \
+                 deactivate some (they expire {} hours after they were made)",
+                ORDER_LIFETIME.whole_hours()
+            ),
+            retry_after_secs: 60,
+        });
+    }
     db::acme_server_orders::insert_order(&mut tx, &order).await?;
     audit::append(&mut tx, &state.chain_key, &entry.with(details), now).await?;
     tx.commit().await?;

@@ -88,9 +88,20 @@ impl AcmeError {
         Self::Unauthorized(detail.into())
     }
 
+    /// The database is down or restarting: the client is told to come back, as when the issuer is down.
+    fn is_database_down(&self) -> bool {
+        match self {
+            Self::Database(error) | Self::Audit(crate::audit::AuditError::Database(error)) => {
+                crate::error::is_unavailable(error)
+            }
+            _ => false,
+        }
+    }
+
     /// The problem type (after `urn:ietf:params:acme:error:`) and the HTTP status.
     fn kind(&self) -> (&'static str, StatusCode) {
         match self {
+            _ if self.is_database_down() => ("serverInternal", StatusCode::SERVICE_UNAVAILABLE),
             Self::Malformed(_) => ("malformed", StatusCode::BAD_REQUEST),
             Self::TooLarge(_) => ("malformed", StatusCode::PAYLOAD_TOO_LARGE),
             Self::UnsupportedMediaType => ("malformed", StatusCode::UNSUPPORTED_MEDIA_TYPE),
@@ -164,7 +175,10 @@ pub fn document(kind: &str, detail: &str) -> serde_json::Value {
 impl IntoResponse for AcmeError {
     fn into_response(self) -> Response {
         let (kind, status) = self.kind();
-        let detail = if self.is_ours() {
+        let detail = if self.is_database_down() {
+            tracing::warn!(error = %self, "ACME request failed: the database is unavailable");
+            "certdesk's database is unavailable for a moment; try again shortly".to_owned()
+        } else if self.is_ours() {
             tracing::error!(error = %self, "ACME request failed");
             "certdesk could not complete the request; try again later".to_owned()
         } else {
@@ -182,6 +196,7 @@ impl IntoResponse for AcmeError {
         let retry_after = match &self {
             Self::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
             Self::Unavailable(_) => Some(RETRY_UNAVAILABLE_AFTER_SECS),
+            _ if self.is_database_down() => Some(RETRY_UNAVAILABLE_AFTER_SECS),
             _ => None,
         };
         let location = match &self {

@@ -1,7 +1,8 @@
 //! `[issuers.acme_server]`: an issuer that opts in gets an RFC 8555 directory at `/acme/{issuer}/directory`, so
 //! machines (cert-manager, certbot, lego) reach it through certdesk. Off unless `enabled = true`; accounts must be
 //! bound to a person's ACME account key (External Account Binding) unless `eab_required = false`. Certificates
-//! last `validity_days` (at most what the owner's policy allows); names matching a `[[…no_challenge]]` rule are
+//! last `validity_days` (at most what the owner's policy allows); an account has at most
+//! `max_open_orders_per_account` orders in flight; names matching a `[[…no_challenge]]` rule are
 //! authorized without a challenge for accounts whose owner is in one of its groups (off unless configured).
 
 use serde::Deserialize;
@@ -12,6 +13,9 @@ use crate::policy::MAX_VALIDITY_DAYS;
 
 /// Let's Encrypt's validity: machines renew on their own, so short lives cost nothing.
 const DEFAULT_VALIDITY_DAYS: u32 = 90;
+/// Let's Encrypt's new orders per account in three hours: a cluster's renewals fit easily (an order lives seconds
+/// when its client answers), a client stuck in a loop of abandoned orders does not fill the tables for a day.
+const DEFAULT_MAX_OPEN_ORDERS: u32 = 300;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +25,7 @@ pub(super) struct RawAcmeServer {
     #[serde(default = "default_eab_required")]
     eab_required: bool,
     validity_days: Option<u32>,
+    max_open_orders_per_account: Option<u32>,
     #[serde(default)]
     no_challenge: Vec<RawNoChallenge>,
 }
@@ -39,6 +44,8 @@ pub struct AcmeServerConfig {
     pub eab_required: bool,
     /// How long certificates ordered here last, unless the owner's policy allows less.
     pub validity_days: u32,
+    /// Orders of one account not yet valid or invalid (and not expired); newOrder beyond it is `rateLimited`.
+    pub max_open_orders_per_account: u32,
     pub no_challenge: Vec<NoChallengeRule>,
 }
 
@@ -97,6 +104,13 @@ pub(super) fn validate(
             format!("between 1 and {MAX_VALIDITY_DAYS} days"),
         ));
     }
+    let max_open_orders_per_account = raw.max_open_orders_per_account.unwrap_or(DEFAULT_MAX_OPEN_ORDERS);
+    if max_open_orders_per_account == 0 {
+        return Err(ConfigError::invalid(
+            key.replace(".enabled", ".max_open_orders_per_account"),
+            "at least 1 (an account that may have no open order can get no certificate)",
+        ));
+    }
     let mut no_challenge = Vec::new();
     for (index, rule) in raw.no_challenge.into_iter().enumerate() {
         let rule_key = key.replace(".enabled", &format!(".no_challenge[{index}]"));
@@ -117,7 +131,12 @@ pub(super) fn validate(
         }
         no_challenge.push(NoChallengeRule { names, groups: rule.groups });
     }
-    Ok(Some(AcmeServerConfig { eab_required: raw.eab_required, validity_days, no_challenge }))
+    Ok(Some(AcmeServerConfig {
+        eab_required: raw.eab_required,
+        validity_days,
+        max_open_orders_per_account,
+        no_challenge,
+    }))
 }
 
 #[cfg(test)]
@@ -151,6 +170,7 @@ mod tests {
         let on = on.issuers[0].acme_server.clone().unwrap();
         assert!(on.eab_required);
         assert_eq!((on.validity_days, on.no_challenge.len()), (90, 0), "90 days and every name challenged");
+        assert_eq!(on.max_open_orders_per_account, 300);
         let open = config(true, &format!("{VAULT}[issuers.acme_server]\nenabled = true\neab_required = false\n"));
         assert!(!open.unwrap().issuers[0].acme_server.clone().unwrap().eab_required);
     }
@@ -174,6 +194,8 @@ mod tests {
         assert!(config(true, &format!("{VAULT}{everyone}")).is_err(), "`*` is refused");
         let long = on.replace("validity_days = 30", "validity_days = 400");
         assert!(config(true, &format!("{VAULT}{long}")).is_err());
+        let no_orders = on.replace("validity_days = 30", "max_open_orders_per_account = 0");
+        assert!(config(true, &format!("{VAULT}{no_orders}")).is_err());
     }
 
     #[test]

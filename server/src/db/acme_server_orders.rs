@@ -69,6 +69,27 @@ pub struct NewAuthorization {
     pub challenges: Vec<(Uuid, &'static str, String)>,
 }
 
+/// Locks the account's row (so concurrent newOrders of one account count one after the other) and counts its
+/// orders still in flight at `now`.
+pub async fn lock_account_counting_open_orders(
+    tx: &mut PgConnection,
+    account_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar::<_, Uuid>("SELECT id FROM acme_server_accounts WHERE id = $1 FOR UPDATE")
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    sqlx::query_scalar(
+        "SELECT count(*) FROM acme_server_orders
+         WHERE account_id = $1 AND status IN ('pending', 'ready', 'processing') AND expires_at > $2",
+    )
+    .bind(account_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+}
+
 pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO acme_server_orders (id, account_id, issuer_id, status, identifiers, expires_at,

@@ -1,6 +1,6 @@
 //! Request rates (GCRA token buckets from `governor`, see `[limits]`): per client address for the anonymous
 //! routes (sign-in, its callback, the second factor) and for refused requests (401/403: unknown tokens, forged
-//! requests), per person for `/api/v1` and `/rpc`. Over the limit: 429 with `Retry-After`, as JSON for the API
+//! requests, ACME requests with a wrong binding MAC or signature), per person for `/api/v1` and `/rpc`. Over the limit: 429 with `Retry-After`, as JSON for the API
 //! and server functions and as a page otherwise. Buckets live in this process; each replica limits on its own.
 
 use std::net::IpAddr;
@@ -82,7 +82,12 @@ pub async fn limit_by_address(State(limits): State<RateLimits>, request: Request
         && let Err(wait) = limits.check(&limits.addresses, &address)
     {
         tracing::info!(client_addr = %address, "refusals over the limit");
-        return too_many_requests(&path, &request_id, wait);
+        let mut limited = too_many_requests(&path, &request_id, wait);
+        // An ACME client retries with the nonce of the last answer (RFC 8555 §6.5): keep the refusal's.
+        if let Some(nonce) = response.headers().get("replay-nonce") {
+            limited.headers_mut().insert("replay-nonce", nonce.clone());
+        }
+        return limited;
     }
     response
 }
@@ -110,6 +115,10 @@ fn too_many_requests(path: &str, request_id: &str, wait: Duration) -> Response {
     let seconds = seconds.max(1);
     let mut response = if path.starts_with("/rpc/") || path.starts_with("/api/") {
         crate::rest::ApiError::from(AppError::TooManyRequests { retry_after_secs: seconds }).into_response()
+    } else if path.starts_with("/acme/") {
+        // ACME clients read problem documents, not pages: `rateLimited` tells them to back off.
+        let detail = format!("too many refused requests from your address: try again in {seconds} s");
+        crate::acme_server::problem::AcmeError::RateLimited { detail, retry_after_secs: seconds }.into_response()
     } else {
         let message = format!("certdesk received too many requests from your address. Try again in {seconds} s.");
         page::problem(StatusCode::TOO_MANY_REQUESTS, "Too many requests", &message, request_id)

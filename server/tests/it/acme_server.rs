@@ -6,6 +6,7 @@
 mod account_keys;
 mod challenges;
 mod clients;
+mod database_restart;
 mod machines;
 mod orders;
 mod real_clients;
@@ -55,13 +56,18 @@ impl Served {
 
     /// `issuing`, with `extra` configuration after the issuers (e.g. `[acme_validation]`).
     pub async fn issuing_with(pool: &PgPool, bao_address: &str, extra: &str) -> Self {
+        Self::issuing_configured(pool, bao_address, "", extra).await
+    }
+
+    /// `issuing_with`, with `server` settings in `[issuers.acme_server]` (e.g. `max_open_orders_per_account`).
+    pub async fn issuing_configured(pool: &PgPool, bao_address: &str, server: &str, extra: &str) -> Self {
         let stack = crate::support::stack();
         let bao = format!("{stack}/openbao");
         let issuers = format!(
             "[[issuers]]\nid = \"{ISSUER}\"\nkind = \"vault\"\naddress = \"{bao_address}\"\nmount = \"pki_private_issuer\"\n\
              role = \"certdesk-demo\"\nrole_id_file = \"{bao}/role_id\"\nsecret_id_file = \"{bao}/secret_id\"\n\
              root_ca = \"{bao}/root_ca.pem\"\n\
-             [issuers.acme_server]\nenabled = true\n\
+             [issuers.acme_server]\nenabled = true\n{server}\n\
              [[issuers.acme_server.no_challenge]]\nnames = [\"*.svc.cluster.local\"]\ngroups = [\"platform\"]\n\
              [[issuers.policy]]\nname = \"machines\"\ngroups = [\"*\"]\ndomains = [\"priv.example.test\", \"cluster.local\", \"dns01.certdesk.test\"]\n\
              max_validity_days = 30\n{extra}"

@@ -18,10 +18,10 @@ use crate::support::stack;
 use certdesk::jobs::Job;
 
 /// The HTTP-01 answers the test serves: token → body.
-type Answers = Arc<Mutex<HashMap<String, String>>>;
+pub(super) type Answers = Arc<Mutex<HashMap<String, String>>>;
 
 /// An HTTP server of the test answering `/.well-known/acme-challenge/{token}` from `answers`; its port.
-async fn responder(answers: Answers) -> u16 {
+pub(super) async fn responder(answers: Answers) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let app = axum::Router::new()
@@ -36,7 +36,7 @@ async fn responder(answers: Answers) -> u16 {
     port
 }
 
-async fn served(pool: &PgPool, http01_port: u16) -> Served {
+pub(super) async fn served(pool: &PgPool, http01_port: u16) -> Served {
     let stack = stack();
     let validation = format!(
         "[acme_validation]\nresolver = \"{}\"\nhttp01_port = {http01_port}\ntimeout_seconds = 5\n",
@@ -46,7 +46,7 @@ async fn served(pool: &PgPool, http01_port: u16) -> Served {
 }
 
 /// Answers the order's one HTTP-01 challenge with `body` (the key authorization when `None`) and tells certdesk.
-async fn answer(order: &mut Order, answers: &Answers, body: Option<&str>) {
+pub(super) async fn answer(order: &mut Order, answers: &Answers, body: Option<&str>) {
     let mut authorizations = order.authorizations();
     let mut authorization = authorizations.next().await.unwrap().unwrap();
     assert_eq!(authorization.status, AuthorizationStatus::Pending);

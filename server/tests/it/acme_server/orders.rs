@@ -273,3 +273,45 @@ async fn a_finalization_cut_short_after_issuing_is_finished_with_the_same_certif
     assert_eq!((status.as_str(), finished_with), ("valid", Some(certificate)), "the certificate already issued");
     assert_eq!(served.count("certificates").await, 1, "never a second one");
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn an_account_gets_no_more_open_orders_than_the_cap_until_one_ends(pool: PgPool) {
+    let served = Served::issuing_configured(&pool, "http://127.0.0.1:9", "max_open_orders_per_account = 2", "").await;
+    let (account, _) = account_of(&served, "Capped", &[], &[]).await;
+    let mut first = account.new_order(&NewOrder::new(&dns(&["one.priv.example.test"]))).await.unwrap();
+    account.new_order(&NewOrder::new(&dns(&["two.priv.example.test"]))).await.unwrap();
+
+    let refused =
+        problem(account.new_order(&NewOrder::new(&dns(&["three.priv.example.test"]))).await.err().expect("capped"));
+    assert_eq!(refused.r#type.as_deref(), Some("urn:ietf:params:acme:error:rateLimited"), "{refused:?}");
+    assert!(refused.detail.as_deref().unwrap_or_default().contains("2"), "names the cap: {refused:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM acme_server_orders").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, 2, "the refused order is not stored");
+
+    // An order that ends (its authorization deactivated: invalid) frees its place.
+    {
+        let mut authorizations = first.authorizations();
+        let mut authorization = authorizations.next().await.unwrap().unwrap();
+        authorization.deactivate().await.unwrap();
+    }
+    first.refresh().await.unwrap();
+    assert_eq!(first.state().status, OrderStatus::Invalid);
+    account.new_order(&NewOrder::new(&dns(&["three.priv.example.test"]))).await.unwrap();
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn concurrent_new_orders_of_one_account_do_not_pass_the_cap_together(pool: PgPool) {
+    let served = Served::issuing_configured(&pool, "http://127.0.0.1:9", "max_open_orders_per_account = 3", "").await;
+    let (account, _) = account_of(&served, "Racer", &[], &[]).await;
+    let names: Vec<String> = (0..8).map(|index| format!("race{index}.priv.example.test")).collect();
+    let attempts = names.iter().map(|name| {
+        let account = account.clone();
+        let name = name.clone();
+        async move { account.new_order(&NewOrder::new(&[Identifier::Dns(name)])).await.map(|_| ()) }
+    });
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let created = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(created, 3, "{outcomes:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM acme_server_orders").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, 3);
+}

@@ -45,11 +45,14 @@ async fn run(program: &Path, args: &[String], envs: &[(&str, String)]) -> String
 
 /// certdesk resolving through the stack's BIND, fetching HTTP-01 answers from `http01_port`.
 async fn served(pool: &PgPool, http01_port: u16) -> Served {
+    served_validating(pool, &format!("http01_port = {http01_port}")).await
+}
+
+/// certdesk resolving through the stack's BIND, with these `[acme_validation]` ports.
+async fn served_validating(pool: &PgPool, ports: &str) -> Served {
     let stack = stack();
-    let validation = format!(
-        "[acme_validation]\nresolver = \"{}\"\nhttp01_port = {http01_port}\ntimeout_seconds = 10\n",
-        stack.read("bind/address")
-    );
+    let validation =
+        format!("[acme_validation]\nresolver = \"{}\"\n{ports}\ntimeout_seconds = 10\n", stack.read("bind/address"));
     let served = Served::issuing_with(pool, &stack.read("openbao/addr"), &validation).await;
     certdesk::crl::refresher::spawn_all(&served.state);
     served
@@ -299,4 +302,52 @@ async fn lego_registers_with_eab_gets_renews_and_revokes_over_http_01_and_dns_01
     let (status, reason, ..) = stored(&pool, &renewed).await;
     assert_eq!((status.as_str(), reason.as_deref()), ("revoked", Some("superseded")));
     listed_in_served_crl(&served, &renewed).await;
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn lego_gets_a_certificate_over_tls_alpn_01(pool: PgPool) {
+    let lego = client("lego");
+    let tls_port = free_port();
+    let served = served_validating(&pool, &format!("tls_alpn01_port = {tls_port}")).await;
+    let (meta, created) = served.person_with_key("Tee Ls").await;
+    let owner = meta.caller.as_ref().unwrap().user_id;
+    let dir = folder_for("lego-tls");
+    let domain = "alpn.priv.example.test";
+    let args: Vec<String> = [
+        "--accept-tos",
+        "--email",
+        "lego@example.test",
+        "--server",
+        &served.directory(),
+        "--path",
+        &dir.to_string_lossy(),
+        "--eab",
+        "--kid",
+        &created.key.key_id,
+        "--hmac",
+        &created.hmac_key,
+        "--key-type",
+        "ec256",
+        "-d",
+        domain,
+        // lego answers on its own TLS listener with the RFC 8737 certificate; certdesk connects there with the
+        // acme-tls/1 protocol and checks the acmeIdentifier extension.
+        "--tls",
+        "--tls.port",
+        &format!("127.0.0.1:{tls_port}"),
+        "run",
+    ]
+    .iter()
+    .map(|arg| arg.to_string())
+    .collect();
+    run(&lego, &args, &[]).await;
+    let chain = std::fs::read_to_string(dir.join(format!("certificates/{domain}.crt"))).unwrap();
+    let leaf_pem = pem::encode(&pem::parse_many(&chain).unwrap().remove(0));
+    let (status, _, cert_owner, account) = stored(&pool, &leaf_pem).await;
+    assert_eq!((status.as_str(), cert_owner, account.as_deref()), ("issued", owner, Some("cluster")));
+    let validated: String = sqlx::query_scalar("SELECT c.kind FROM acme_server_challenges c WHERE c.status = 'valid'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(validated, "tls-alpn-01", "the challenge lego answered is the one certdesk validated");
 }

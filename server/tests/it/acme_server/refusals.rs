@@ -262,3 +262,30 @@ async fn bad_external_account_bindings_are_unauthorized_and_nothing_is_stored(po
     assert!(answer.body["detail"].as_str().unwrap().contains("revoked"), "{}", answer.body);
     nothing_stored(&served).await;
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn an_address_guessing_binding_macs_is_rate_limited_with_a_problem_document(pool: PgPool) {
+    let served = Served::start(&pool, true).await;
+    let (_, created) = served.person_with_key("Guess").await;
+    let url = served.url("new-account");
+    let key = AccountKey::generate();
+    let mut wrong = hmac_key(&created);
+    wrong[0] ^= 1;
+    // The address's bucket of refusals ([limits] anonymous_burst, 60 by default) runs out.
+    let mut answers = Vec::new();
+    for _ in 0..80 {
+        let answer =
+            new_account(&served, &key, Some(binding(&key, &created.key.key_id, &wrong, &url)), &served.nonce().await)
+                .await;
+        let limited = answer.status == 429;
+        answers.push(answer);
+        if limited {
+            break;
+        }
+    }
+    let last = answers.last().unwrap();
+    assert!(answers.len() > 10, "a client may make mistakes before it is limited: {}", answers.len());
+    refused(last, 429, "rateLimited");
+    assert!(answers[..answers.len() - 1].iter().all(|answer| answer.status == 401), "refused one by one before");
+    nothing_stored(&served).await;
+}
