@@ -45,7 +45,7 @@ export function runtimeImage(path = CONTAINERFILE) {
   for (const { instruction, rest } of instructions.slice(lastFrom + 1)) {
     if (instruction === 'ENV') Object.assign(image.env, envPairs(rest));
     else if (instruction === 'USER') image.user = rest;
-    else if (instruction === 'EXPOSE') image.expose.push(...rest.split(/\s+/).map((port) => Number(port.split('/')[0])));
+    else if (instruction === 'EXPOSE') image.expose.push(...rest.split(/\s+/).map((port) => Number.parseInt(port, 10)));
     else if (instruction === 'ENTRYPOINT') image.entrypoint = execForm('ENTRYPOINT', rest);
     else if (instruction === 'CMD') image.cmd = execForm('CMD', rest);
     else if (instruction === 'HEALTHCHECK') {

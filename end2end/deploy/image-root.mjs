@@ -54,7 +54,7 @@ function layoutProblems(image) {
   }
   const siteFolder = `${join(root, site ?? '/-')}/`;
   const strays = allFiles(root).filter((path) => path !== binary && !path.startsWith(siteFolder));
-  if (strays.length) problems.push(`files the image should not have: ${strays.map((p) => relative(root, p)).join(', ')}`);
+  if (strays.length) problems.push(`files the image should not have: ${strays.map((p) => relative(root, p))}`);
   return problems;
 }
 

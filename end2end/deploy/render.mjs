@@ -18,6 +18,7 @@ export const PLACEHOLDER_DATABASE_URL = 'postgres://certdesk:placeholder@127.0.0
 // A file the kustomization names that is not here fails the check: add its placeholder.
 const SECRET_PLACEHOLDERS = {
   'database-url': () => PLACEHOLDER_DATABASE_URL,
+  'database-url-migrate': () => PLACEHOLDER_DATABASE_URL,
   'audit-chain-key': () => randomBytes(32).toString('hex'), // at least 32 bytes
   'oidc-client-secret': () => randomBytes(24).toString('hex'),
   'openbao-role-id': () => randomUUID(),
