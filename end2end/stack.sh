@@ -12,7 +12,8 @@ usage: end2end/stack.sh COMMAND
   test        install what is missing, lint, build once, start a separate test stack, run every test, stop it
   bench       start the test stack's PostgreSQL and OpenBao, run the issuance benchmark (certdesk vs OpenBao), stop them
   install     install every tool and package the stack needs (idempotent)
-  build       cargo leptos build --release --split
+  build       cargo leptos build --release --split, then lay out the container image's files in target/image-root
+  build-tools install only what building needs (deploy/Containerfile's build stage)
   up | down   start | stop every service and the portal
   status      one line per service
   totp USER   print the current TOTP code of a demo user (alice, bob)
@@ -133,6 +134,7 @@ case "$command" in
     ;;
   install) install_all ;;
   build) toolchain_build ;;
+  build-tools) toolchain_build_tools_install ;;
   up) stack_up ;;
   down) stack_down ;;
   status) stack_status ;;

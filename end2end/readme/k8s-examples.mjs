@@ -3,11 +3,10 @@
 // the objects resolved. Run by the gate (end2end/stack/tests.sh); exits 1 with one line per problem.
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
+import { schemaProblem } from '../deploy/schemas.mjs';
 
 const README = new URL('../../README.md', import.meta.url);
 const SECTION = '## certdesk as an ACME server';
-// Searched in this order for the module of an apiVersion (`kubernetes-models/v1`, `…/cert-manager.io/v1`).
-const MODEL_PACKAGES = ['kubernetes-models', '@kubernetes-models/cert-manager', '@kubernetes-models/gateway-api'];
 const EXPECTED_KINDS = ['Secret', 'ClusterIssuer', 'Gateway', 'Certificate'];
 // A ClusterIssuer reads its Secrets from cert-manager's cluster resource namespace, by default its own.
 const CLUSTER_RESOURCE_NAMESPACE = 'cert-manager';
@@ -29,60 +28,6 @@ function yamlBlocks(markdown) {
   }
   if (block) throw new Error(`README.md:${block.line - 1}: unterminated yaml code block`);
   return blocks;
-}
-
-/** The model class of apiVersion + kind from the model packages, or undefined. */
-async function modelClass(apiVersion, kind) {
-  if (!/^([a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion)) return undefined;
-  for (const pkg of MODEL_PACKAGES) {
-    let module;
-    try {
-      module = await import(`${pkg}/${apiVersion}`);
-    } catch (error) {
-      if (error.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || error.code === 'ERR_MODULE_NOT_FOUND') continue;
-      throw error;
-    }
-    const model = Object.values(module).find((c) => c?.apiVersion === apiVersion && c?.kind === kind);
-    if (model) return model;
-  }
-  return undefined;
-}
-
-// The generated schemas have no `additionalProperties: false` (CRD schemas never do: the API server's strict field
-// validation, kubectl's default, is what refuses unknown fields), so a misspelt key would pass `.validate()`.
-// The validator is therefore run over a proxy that records which keys it looked at in each object: a key it never
-// read is not in the schema. An object it read nothing of is free-form (e.g. a webhook solver's `config`).
-function validateStrictly(model) {
-  const readKeys = new WeakMap();
-  const proxies = new WeakMap();
-  const track = (value) => {
-    if (value === null || typeof value !== 'object') return value;
-    if (!proxies.has(value)) {
-      const read = new Set();
-      readKeys.set(value, read);
-      const note = (key) => typeof key === 'string' && read.add(key);
-      proxies.set(
-        value,
-        new Proxy(value, {
-          get: (target, key) => (note(key), track(Reflect.get(target, key))),
-          has: (target, key) => (note(key), Reflect.has(target, key)),
-          getOwnPropertyDescriptor: (target, key) => (note(key), Reflect.getOwnPropertyDescriptor(target, key)),
-        }),
-      );
-    }
-    return proxies.get(value);
-  };
-  model.validate.call(track(model));
-  const unknown = (value, path) => {
-    if (Array.isArray(value)) return value.flatMap((item, i) => unknown(item, `${path}[${i}]`));
-    const read = value !== null && typeof value === 'object' && readKeys.get(value);
-    if (!read || read.size === 0) return [];
-    return Object.keys(value).flatMap((key) =>
-      read.has(key) ? unknown(value[key], `${path}.${key}`) : [`${path}.${key}`],
-    );
-  };
-  const fields = unknown(model, '');
-  if (fields.length) throw new Error(`unknown field${fields.length > 1 ? 's' : ''} ${fields.join(', ')}`);
 }
 
 /** What the objects must say about each other for the example to work as a whole. */
@@ -148,18 +93,9 @@ for (const block of blocks) {
       problems.push(`${where}: ${document.errors.map((e) => e.message).join('; ')}`);
       continue;
     }
-    const Model = object && (await modelClass(String(object.apiVersion), String(object.kind)));
-    if (!Model) {
-      const searched = MODEL_PACKAGES.join(', ');
-      problems.push(`${where}: no schema for apiVersion ${object?.apiVersion} kind ${object?.kind} in ${searched}`);
-      continue;
-    }
-    try {
-      validateStrictly(new Model(object));
-      objects.push(object);
-    } catch (error) {
-      problems.push(`${where}: ${error.message}`);
-    }
+    const problem = await schemaProblem(object);
+    if (problem) problems.push(`${where}: ${problem}`);
+    else objects.push(object);
   }
 }
 if (problems.length === 0) problems.push(...referenceProblems(objects));

@@ -23,6 +23,10 @@ run_all_tests() {
   node end2end/readme/k8s-examples.mjs
   phase_done
 
+  phase "deploy/kubernetes (kustomize render, schemas, references, offline)"
+  node end2end/deploy/manifests.mjs
+  phase_done
+
   phase "clippy (server build, ssr)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
   phase_done
@@ -33,6 +37,10 @@ run_all_tests() {
 
   phase "release build"
   toolchain_build
+  phase_done
+
+  phase "container image files (layout, config check of the manifests' configuration, serve and stop)"
+  node end2end/deploy/image-root.mjs "$(image_root)"
   phase_done
 
   phase "test stack"

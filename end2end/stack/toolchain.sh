@@ -5,8 +5,12 @@
 WASM_BINDGEN_VERSION=0.2.130
 # 0.3.10 is the newest that builds with --locked on rustc 1.95.
 CARGO_LEPTOS_VERSION=0.3.10
-# lego is one of the real ACME clients the ACME-server tests drive (issue 17); certbot, the other, comes from PyPI.
-APT_PACKAGES=(curl jq openssl ca-certificates build-essential pkg-config chromium libnss3-tools nodejs npm lego)
+# What building certdesk needs: all that the container image's build stage installs (deploy/Containerfile runs
+# `end2end/stack.sh build-tools`).
+BUILD_APT_PACKAGES=(ca-certificates build-essential pkg-config nodejs npm)
+# The rest of the stack's and the tests' tools. lego is one of the real ACME clients the ACME-server tests drive
+# (issue 17); certbot, the other, comes from PyPI.
+APT_PACKAGES=(curl jq openssl chromium libnss3-tools lego)
 # From PyPI rather than Debian (2.1): certbot >= 4.1 follows renewalInfo (RFC 9773 ARI), which certdesk serves.
 # certbot, acme and the dns-rfc2136 plugin are released together and pinned together.
 CERTBOT_VERSION=5.8.0
@@ -25,11 +29,17 @@ apt_install_missing() {
 }
 
 # Every Debian package of the stack in one apt run (PostgreSQL, BIND and Pebble's too): one `apt-get update`
-# instead of one per component. Node from the distribution is enough when it is >= 20 (oidc-provider's floor); an
-# existing newer one is kept.
+# instead of one per component.
 toolchain_system_install() {
+  toolchain_build_system_install "${APT_PACKAGES[@]}" "$@"
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+}
+
+# The Debian packages of the build (and those named as arguments), Node.js and the wasm target. Node from the
+# distribution is enough when it is >= 20 (oidc-provider's floor); an existing newer one is kept.
+toolchain_build_system_install() {
   local packages=()
-  for package in "${APT_PACKAGES[@]}" "$@"; do
+  for package in "${BUILD_APT_PACKAGES[@]}" "$@"; do
     case $package in nodejs | npm) command -v node >/dev/null 2>&1 && continue ;; esac
     packages+=("$package")
   done
@@ -40,7 +50,15 @@ toolchain_system_install() {
 
   command -v rustup >/dev/null || die "rustup is needed: see https://rustup.rs"
   rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+}
+
+# Only the build chain (Debian packages, wasm target, cargo-leptos, wasm-bindgen, npm's wasm-opt): the container
+# image's build stage, which runs no services and no tests.
+toolchain_build_tools_install() {
+  toolchain_build_system_install
+  toolchain_rust_tools_start
+  toolchain_npm_install
+  toolchain_rust_tools_wait
 }
 
 # wasm-bindgen and cargo-leptos compile for minutes: started in the background (`toolchain_rust_tools_wait` waits)
@@ -85,6 +103,11 @@ toolchain_packages_install() {
     python3 -m pip install -q aiosmtpd
   fi
   toolchain_certbot_install
+  toolchain_npm_install
+}
+
+# npm's packages (wasm-opt for the build; Playwright, the OpenID provider and the Kubernetes models for the tests).
+toolchain_npm_install() {
   # npm writes node_modules/.package-lock.json at each install: one older than package-lock.json means the lock
   # changed since (a package added, e.g. by a merge), which checking for a few packages' folders would miss.
   local installed=$REPO_ROOT/node_modules/.package-lock.json
@@ -120,8 +143,13 @@ for scheme in (sysconfig.get_default_scheme(), f"{os.name}_user"):
 
 # The release build: server binary in target/release/certdesk, site (wasm, js, css) in target/site. npm's
 # binaryen comes first on PATH: Debian's wasm-opt 108 produces wasm that silently fails to hydrate. `--split` is
-# required: the lazy pages (app/src/app/lazy.rs) import their wasm chunks through the loader it writes.
+# required: the lazy pages (app/src/app/lazy.rs) import their wasm chunks through the loader it writes. Then the
+# container image's files are laid out from it (deploy/assemble-image-root.sh, the script the image's build runs).
 toolchain_build() {
   log "building certdesk (cargo leptos build --release --split)"
   (cd "$REPO_ROOT" && SQLX_OFFLINE=true cargo leptos build --release --split)
+  "$REPO_ROOT/deploy/assemble-image-root.sh" "$(image_root)"
 }
+
+# The container image's files, as deploy/Containerfile copies them (checked by end2end/deploy/image-root.mjs).
+image_root() { printf '%s' "${CARGO_TARGET_DIR:-$REPO_ROOT/target}/image-root"; }
