@@ -165,7 +165,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 
 async fn migrate(config: &Config) -> Result<(), CliError> {
     let pool = db::lazy_pool(&config.database)?;
-    db::MIGRATOR.run(&pool).await.map_err(|error| CliError::Database(error.to_string()))?;
+    db::migrations::apply(&pool).await.map_err(|error| CliError::Database(error.to_string()))?;
     say("migrations applied");
     Ok(())
 }
@@ -189,7 +189,7 @@ async fn publish_crl(config: &Config, file: &std::path::Path) -> Result<(), CliE
     let bytes =
         std::fs::read(file).map_err(|error| CliError::Read { path: file.to_owned(), reason: error.to_string() })?;
     let pool = db::lazy_pool(&config.database)?;
-    db::MIGRATOR.run(&pool).await.map_err(|error| CliError::Database(error.to_string()))?;
+    db::migrations::apply(&pool).await.map_err(|error| CliError::Database(error.to_string()))?;
     let key = ChainKey::new(config.audit.chain_key.clone());
     let (crl, stored) = crate::crl::root::publish(config, &pool, &key, &bytes).await?;
     let what = match stored {

@@ -126,6 +126,8 @@ struct RawDatabase {
     url_file: Option<PathBuf>,
     #[serde(default = "default_max_connections")]
     max_connections: u32,
+    #[serde(default = "default_migrate_on_start")]
+    migrate_on_start: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -322,6 +324,9 @@ pub struct ServerConfig {
 pub struct DatabaseConfig {
     pub url: SecretString,
     pub max_connections: u32,
+    /// `serve` applies the migrations this binary has and the database lacks; off, it waits for `certdesk migrate`
+    /// (a deployment whose server role may not change the schema).
+    pub migrate_on_start: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -461,6 +466,10 @@ fn default_max_body_kib() -> u64 {
 fn default_site_root() -> PathBuf {
     PathBuf::from("target/site")
 }
+fn default_migrate_on_start() -> bool {
+    true
+}
+
 fn default_max_connections() -> u32 {
     10
 }

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod jobs;
 pub mod local_totp;
 pub mod metrics;
+pub mod migrations;
 pub mod notifications;
 pub mod quotas;
 pub mod renewal;

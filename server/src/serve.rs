@@ -1,5 +1,5 @@
-//! `certdesk serve`: builds the state, binds the listener, applies migrations in the background (retrying while
-//! PostgreSQL is down) and serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+//! `certdesk serve`: builds the state, binds the listener, brings the schema to this release in the background
+//! (retrying while PostgreSQL is down) and serves until SIGTERM or Ctrl-C, then drains in-flight requests.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -88,7 +88,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         issuers = state.issuers.iter().count(),
         "certdesk listening"
     );
-    tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone()));
+    let migrate_on_start = state.config.database.migrate_on_start;
+    tokio::spawn(migrate_until_applied(state.pool.clone(), state.migrations.clone(), migrate_on_start));
     // Revocations on this replica wake its CRL tasks; everything periodic runs on the elected job leader.
     if let Some(addr) = state.config.acme.http01_listen {
         let responder_state = state.clone();
@@ -108,23 +109,45 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     served.map_err(ServeError::Serve)
 }
 
-/// Applies the migrations, retrying with capped exponential backoff and one log line per attempt, so a server
-/// started before its database becomes ready by itself once the database is up.
-pub async fn migrate_until_applied(pool: PgPool, status: MigrationStatus) {
+/// Brings the schema to this release, retrying with capped exponential backoff and one log line per attempt, so a
+/// server started before its database becomes ready by itself once the database is up. With `migrate_on_start`
+/// off it only waits for `certdesk migrate` (the deployment's Job) to have applied them. A schema already current
+/// is only read, so a server role that may not change the schema starts as well.
+pub async fn migrate_until_applied(pool: PgPool, status: MigrationStatus, migrate_on_start: bool) {
+    use db::migrations::SchemaState;
     let mut delay = FIRST_RETRY;
     for attempt in 1_u32.. {
-        match db::MIGRATOR.run(&pool).await {
+        // Err((unreachable, problem)): the database did not answer, or the schema is not this release's yet.
+        let outcome = match db::migrations::schema_state(&pool).await {
+            Ok(SchemaState::Current) => Ok(()),
+            Ok(SchemaState::Pending(_)) if migrate_on_start => {
+                db::migrations::apply(&pool).await.map_err(|error| (false, format!("applying the migrations: {error}")))
+            }
+            Ok(SchemaState::Pending(versions)) => {
+                Err((false, format!("waiting for `certdesk migrate` to apply migrations {versions:?}")))
+            }
+            Ok(SchemaState::Diverged { version, problem }) => {
+                tracing::error!(attempt, version, problem, "the applied migration does not match this release");
+                Err((false, format!("migration {version}: {problem}")))
+            }
+            Err(error) => Err((true, error.to_string())),
+        };
+        let (unreachable, problem) = match outcome {
             Ok(()) => {
                 tracing::info!(attempt, "database ready; migrations applied");
                 status.mark_applied();
                 return;
             }
-            Err(error) => {
-                tracing::warn!(attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "database not ready; will retry");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(MAX_RETRY);
-            }
+            Err(not_yet) => not_yet,
+        };
+        let retry_in_ms = delay.as_millis() as u64;
+        if unreachable {
+            tracing::warn!(attempt, retry_in_ms, error = %problem, "database not ready; will retry");
+        } else {
+            tracing::warn!(attempt, retry_in_ms, problem, "schema not ready; will retry");
         }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(MAX_RETRY);
     }
 }
 

@@ -80,7 +80,11 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             max_body_bytes: usize::try_from(raw.server.max_body_kib * 1024).unwrap_or(usize::MAX),
             trusted_proxies: trusted_proxies(&raw.server.trusted_proxies)?,
         },
-        database: DatabaseConfig { url: database_url, max_connections: raw.database.max_connections },
+        database: DatabaseConfig {
+            url: database_url,
+            max_connections: raw.database.max_connections,
+            migrate_on_start: raw.database.migrate_on_start,
+        },
         audit: AuditConfig { chain_key },
         auth,
         log: raw.log,

@@ -1,5 +1,8 @@
-//! `/healthz` (the process answers) and `/readyz` (the database and every issuer answer; CRLs are fresh; and how
-//! the background jobs fare). A stale CRL degrades readiness without failing it: the last good CRL is still served.
+//! `/healthz` (the process answers) and `/readyz` (the database answers, migrated; how every issuer, CRL and the
+//! background jobs fare). Only the database makes a replica unready: it is what every request needs, and what one
+//! replica may have lost while others have not. An issuer that does not answer, or a stale CRL, degrades readiness
+//! without failing it: an issuer outage is every replica's at once, and taking them all out of the load balancer
+//! would stop pages, downloads, CRLs and the other issuers too (issuance from that issuer refuses on its own).
 //! One probe answers every `/readyz` for 5 s, and a burst shares one probe.
 
 use std::any::Any;
@@ -30,7 +33,8 @@ struct Readiness {
     jobs: Option<crate::jobs::overview::JobsOverview>,
     /// The components that are down, so a reader does not have to scan the whole document.
     down: Vec<String>,
-    /// Working, but not as they should: a CRL that could not be refreshed or is past its nextUpdate.
+    /// Working, but not as they should: an issuer that does not answer (`issuer:<id>`, also in `down`), a CRL that
+    /// could not be refreshed or is past its nextUpdate (`crl:<name>`).
     degraded: Vec<String>,
 }
 
@@ -70,12 +74,14 @@ async fn probe(state: &AppState) -> ReadinessAnswer {
     if !database.ok {
         down.push("database".to_owned());
     }
-    down.extend(issuers.iter().filter(|(_, probe)| !probe.ok).map(|(id, _)| format!("issuer:{id}")));
+    let issuers_down: Vec<String> =
+        issuers.iter().filter(|(_, probe)| !probe.ok).map(|(id, _)| format!("issuer:{id}")).collect();
+    down.extend(issuers_down.iter().cloned());
     let crls = if database.ok { crl_readiness(state).await } else { BTreeMap::new() };
     let jobs = if database.ok { Some(crate::jobs::overview::overview(state).await) } else { None };
-    let degraded: Vec<String> =
-        crls.iter().filter(|(_, crl)| crl.stale).map(|(name, _)| format!("crl:{name}")).collect();
-    let ready = down.is_empty();
+    let mut degraded = issuers_down;
+    degraded.extend(crls.iter().filter(|(_, crl)| crl.stale).map(|(name, _)| format!("crl:{name}")));
+    let ready = database.ok;
     let label = match (ready, degraded.is_empty()) {
         (false, _) => "unavailable",
         (true, false) => "degraded",

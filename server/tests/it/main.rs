@@ -27,6 +27,7 @@ mod key_access;
 mod key_rotation;
 mod local_totp;
 mod metrics;
+mod migrations;
 mod notifications;
 mod offboarding;
 mod oidc_tokens;
