@@ -138,7 +138,12 @@ pub async fn new_order(
             retry_after_secs: 60,
         });
     }
-    db::acme_server_orders::insert_order(&mut tx, &order).await?;
+    db::acme_server_orders::insert_order(&mut tx, &order).await.map_err(|error| match error {
+        sqlx::Error::Database(error) if error.constraint() == Some(db::acme_server_orders::ONE_REPLACEMENT_INDEX) => {
+            AcmeError::AlreadyReplaced("another order replaces this certificate already".into())
+        }
+        other => AcmeError::from(other),
+    })?;
     audit::append(&mut tx, &state.chain_key, &entry.with(details), now).await?;
     tx.commit().await?;
     let authorization_ids: Vec<Uuid> = order.authorizations.iter().map(|authz| authz.id).collect();

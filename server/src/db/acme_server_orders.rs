@@ -90,6 +90,9 @@ pub async fn lock_account_counting_open_orders(
     .await
 }
 
+/// The index that lets one order at a time replace a certificate; an insert that violates it lost a race.
+pub const ONE_REPLACEMENT_INDEX: &str = "acme_server_orders_one_replacement";
+
 pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO acme_server_orders (id, account_id, issuer_id, status, identifiers, expires_at,

@@ -81,3 +81,27 @@ async fn renewal_information_follows_the_renewal_policy_and_replaces_supersedes_
     let (info, _) = account.renewal_info(&identifier(&second)).await.unwrap();
     assert!(info.suggested_window.end < OffsetDateTime::now_utc(), "{:?}", info.suggested_window);
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn concurrent_orders_replacing_one_certificate_leave_one_standing(pool: PgPool) {
+    let served = Served::issuing(&pool, &stack().read("openbao/addr")).await;
+    let (account, _) = account_of(&served, "Twin", &["platform"], &[]).await;
+    let first = issued(&account, "twin.ns.svc.cluster.local", None).await;
+    let identifiers = [Identifier::Dns("twin.ns.svc.cluster.local".into())];
+    let attempts = (0..6).map(|_| {
+        let account = account.clone();
+        let replaces = identifier(&first);
+        let identifiers = identifiers.clone();
+        async move { account.new_order(&NewOrder::new(&identifiers).replaces(replaces)).await.map(|_| ()) }
+    });
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let refused: Vec<String> = outcomes.into_iter().filter_map(Result::err).map(problem_type).collect();
+    assert_eq!(refused.len(), 5, "one replacement stands: {refused:?}");
+    assert!(refused.iter().all(|kind| kind == "urn:ietf:params:acme:error:alreadyReplaced"), "{refused:?}");
+    let replacing: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM acme_server_orders WHERE replaces_certificate_id IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(replacing, 1);
+}
