@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::Served;
 use crate::support::{eventually, free_port, stack};
+use app::model::CreatedAcmeAccountKey;
 
 /// A client binary on PATH, or a failure saying how to install it.
 fn client(name: &str) -> PathBuf {
@@ -86,6 +87,31 @@ async fn listed_in_served_crl(served: &Served, leaf_pem: &str) {
             .then_some(())
     })
     .await;
+}
+
+/// lego's arguments for an account bound to `created` by EAB, its state in `path`, ordering `domain`.
+fn lego_account_args(served: &Served, path: &str, created: &CreatedAcmeAccountKey, domain: &str) -> Vec<String> {
+    [
+        "--accept-tos",
+        "--email",
+        "lego@example.test",
+        "--server",
+        &served.directory(),
+        "--path",
+        path,
+        "--eab",
+        "--kid",
+        &created.key.key_id,
+        "--hmac",
+        &created.hmac_key,
+        "--key-type",
+        "ec256",
+        "-d",
+        domain,
+    ]
+    .iter()
+    .map(|arg| arg.to_string())
+    .collect()
 }
 
 /// A fresh folder for one client's state (account, keys, certificates, logs).
@@ -238,29 +264,7 @@ async fn lego_registers_with_eab_gets_renews_and_revokes_over_http_01_and_dns_01
     let owner = meta.caller.as_ref().unwrap().user_id;
     let dir = folder_for("lego");
     let path = dir.to_string_lossy().into_owned();
-    let base = |domain: &str| -> Vec<String> {
-        [
-            "--accept-tos",
-            "--email",
-            "lego@example.test",
-            "--server",
-            &served.directory(),
-            "--path",
-            &path,
-            "--eab",
-            "--kid",
-            &created.key.key_id,
-            "--hmac",
-            &created.hmac_key,
-            "--key-type",
-            "ec256",
-            "-d",
-            domain,
-        ]
-        .iter()
-        .map(|arg| arg.to_string())
-        .collect()
-    };
+    let base = |domain: &str| lego_account_args(&served, &path, &created, domain);
     let http = |domain: &str, command: &[&str]| {
         let mut args = base(domain);
         args.extend(["--http", "--http.port", &format!("127.0.0.1:{http01_port}")].map(str::to_owned));
@@ -313,33 +317,10 @@ async fn lego_gets_a_certificate_over_tls_alpn_01(pool: PgPool) {
     let owner = meta.caller.as_ref().unwrap().user_id;
     let dir = folder_for("lego-tls");
     let domain = "alpn.priv.example.test";
-    let args: Vec<String> = [
-        "--accept-tos",
-        "--email",
-        "lego@example.test",
-        "--server",
-        &served.directory(),
-        "--path",
-        &dir.to_string_lossy(),
-        "--eab",
-        "--kid",
-        &created.key.key_id,
-        "--hmac",
-        &created.hmac_key,
-        "--key-type",
-        "ec256",
-        "-d",
-        domain,
-        // lego answers on its own TLS listener with the RFC 8737 certificate; certdesk connects there with the
-        // acme-tls/1 protocol and checks the acmeIdentifier extension.
-        "--tls",
-        "--tls.port",
-        &format!("127.0.0.1:{tls_port}"),
-        "run",
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
+    let mut args = lego_account_args(&served, &dir.to_string_lossy(), &created, domain);
+    // lego answers on its own TLS listener with the RFC 8737 certificate; certdesk connects there with the
+    // acme-tls/1 protocol and checks the acmeIdentifier extension.
+    args.extend(["--tls", "--tls.port", &format!("127.0.0.1:{tls_port}"), "run"].map(str::to_owned));
     run(&lego, &args, &[]).await;
     let chain = std::fs::read_to_string(dir.join(format!("certificates/{domain}.crt"))).unwrap();
     let leaf_pem = pem::encode(&pem::parse_many(&chain).unwrap().remove(0));
