@@ -130,7 +130,9 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Certi
     // A revocation adopted from the CRL may still be given its reason by re-revoking it.
     let revocable = is_revocable(status) || (status == CertStatus::Revoked && record.revoked_by.is_none());
     let can_revoke = revocable && authority_over(caller, record.owner_id).is_some();
-    let renewal = crate::renewal::view::view(&state.pool, caller, id, record.owner_id, status).await?;
+    let renewal =
+        crate::renewal::view::view(&state.pool, caller, id, record.owner_id, status, record.acme_account.clone())
+            .await?;
     let issuer_name = state
         .issuers
         .get(&record.issuer_id)

@@ -66,4 +66,7 @@ pub struct RenewalView {
     pub versions: Vec<CertificateVersion>,
     /// The caller may renew it now (its owner or an admin, and it is the current, issued one).
     pub can_renew: bool,
+    /// The ACME account key whose machine ordered it through certdesk's ACME server: that machine renews it.
+    #[serde(default)]
+    pub by_machine: Option<String>,
 }

@@ -49,6 +49,12 @@ pub async fn renew_now(
     };
     // A repeated key goes straight to the pipeline, which answers with the first renewal (or refuses a key used for
     // something else); otherwise the certificate must be the current, issued one.
+    if let Some(key) = &record.acme_account {
+        return Err(conflict(format!(
+            "a machine ordered this certificate through certdesk's ACME server (ACME account key “{key}”) and \
+             holds its key: that machine renews it, when certdesk's renewal information suggests"
+        )));
+    }
     if !replay {
         match stored_status(&record.status) {
             CertStatus::Issued => {}

@@ -22,6 +22,7 @@ pub async fn view(
     id: Uuid,
     owner_id: Uuid,
     status: CertStatus,
+    acme_account: Option<String>,
 ) -> Result<RenewalView, ServerError> {
     let Some(row) = db::renewal::find(pool, id).await? else { return Ok(RenewalView::default()) };
     let settings = RenewalSettings::of(&row);
@@ -62,7 +63,12 @@ pub async fn view(
         last_error: row.renewal_last_error.filter(|_| status == CertStatus::Issued),
         renewed_from: row.renewed_from,
         superseded_by,
-        can_renew: status == CertStatus::Issued && !in_flight && authority_over(caller, owner_id).is_some(),
+        // A machine's certificate is renewed by its machine, which holds the key and installs what it gets.
+        can_renew: status == CertStatus::Issued
+            && !in_flight
+            && acme_account.is_none()
+            && authority_over(caller, owner_id).is_some(),
+        by_machine: acme_account,
         versions: if versions.len() > 1 { versions } else { Vec::new() },
     })
 }

@@ -17,7 +17,12 @@ fn day_and_time(time: &str) -> String {
 
 #[component]
 pub fn RenewalPanel(id: uuid::Uuid, renewal: RenewalView, renew: RenewAction) -> impl IntoView {
-    let settings = if renewal.auto {
+    let settings = if let Some(key) = &renewal.by_machine {
+        format!(
+            "Renewed by its machine: the ACME client using the key “{key}” orders the next certificate itself, when \
+             certdesk's renewal information suggests (a third of its lifetime left)."
+        )
+    } else if renewal.auto {
         let key = if renewal.reuse_key { "keeping the same key" } else { "with a fresh private key" };
         let around = renewal.renew_at.as_deref().map(|at| format!(", from {}", day_and_time(at))).unwrap_or_default();
         let when = match &renewal.ca_window {

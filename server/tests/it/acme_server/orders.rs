@@ -25,6 +25,17 @@ pub(super) async fn account_of(
     groups: &[&str],
     allowed_names: &[&str],
 ) -> (Account, Uuid) {
+    let (account, meta) = account_and_person_of(served, name, groups, allowed_names).await;
+    (account, meta.caller.unwrap().user_id)
+}
+
+/// `account_of`, with the person's request (second factor just proven) rather than only their id.
+pub(super) async fn account_and_person_of(
+    served: &Served,
+    name: &str,
+    groups: &[&str],
+    allowed_names: &[&str],
+) -> (Account, app::ssr::RequestMeta) {
     let (meta, _) = served.person_with_key(name).await;
     let owner = meta.caller.as_ref().unwrap().user_id;
     sqlx::query("UPDATE users SET groups = $2 WHERE id = $1")
@@ -44,7 +55,7 @@ pub(super) async fn account_of(
     let eab = ExternalAccountKey::new(created.key.key_id.clone(), &hmac_key(&created));
     let new_account = NewAccount { contact: &[], terms_of_service_agreed: true, only_return_existing: false };
     let (account, _) = builder().create(&new_account, served.directory(), Some(&eab)).await.unwrap();
-    (account, owner)
+    (account, meta)
 }
 
 fn dns(names: &[&str]) -> Vec<Identifier> {

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::Served;
-use super::orders::account_of;
+use super::orders::{account_and_person_of, account_of};
 use crate::support::stack;
 
 async fn issued(account: &instant_acme::Account, name: &str, replaces: Option<CertificateIdentifier<'_>>) -> Vec<u8> {
@@ -104,4 +104,23 @@ async fn concurrent_orders_replacing_one_certificate_leave_one_standing(pool: Pg
             .await
             .unwrap();
     assert_eq!(replacing, 1);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_machines_certificate_is_renewed_by_its_machine_not_from_the_portal(pool: PgPool) {
+    let served = Served::issuing(&pool, &stack().read("openbao/addr")).await;
+    let (account, meta) = account_and_person_of(&served, "Mach", &["platform"], &[]).await;
+    let first = issued(&account, "mach.ns.svc.cluster.local", None).await;
+    let (id, ..) = row(&pool, &first).await;
+    let caller = meta.caller.clone().unwrap();
+
+    let detail = certdesk::inventory::detail(&served.state, &caller, id).await.unwrap();
+    assert_eq!(detail.renewal.by_machine.as_deref(), Some("cluster"));
+    assert!(!detail.renewal.can_renew, "the page offers no \"Renew now\"");
+    let refused = certdesk::renewal::manual::renew_now(&served.state, &meta, &caller, id, None).await;
+    let Err(certdesk::error::ServerError::Client(app::AppError::Conflict { message })) = refused else {
+        panic!("a machine's certificate is refused with 409: {refused:?}")
+    };
+    assert!(message.contains("ACME account key “cluster”"), "{message}");
+    assert_eq!(served.count("certificates").await, 1, "nothing issued");
 }
