@@ -142,7 +142,10 @@ pub async fn record(
 }
 
 /// Appends `entry` inside the caller's transaction: the event commits with the action it records, or neither does.
-/// Holding the chain head's row lock until commit serialises writers, so the chain never forks.
+/// Holding the chain head's row lock until commit serialises writers, so the chain never forks. Nearly every
+/// writing transaction takes it, so it is taken last: change (and lock) every row first, then append. A
+/// transaction that held the head and then waited for a row another one holds while waiting for the head would
+/// deadlock.
 pub async fn append(
     tx: &mut PgConnection,
     key: &ChainKey,

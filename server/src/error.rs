@@ -43,9 +43,10 @@ impl ServerError {
     }
 }
 
-/// Connection-level failures: the database is down or restarting, not a bug in the query. A connection cut during
-/// its handshake (a proxy or load balancer in front of PostgreSQL accepts it while the server restarts, then closes
-/// it) surfaces as a protocol error.
+/// Failures a retry can get past: the database is down or restarting (a connection cut during its handshake, by a
+/// proxy or load balancer in front of PostgreSQL that accepts it while the server restarts, surfaces as a protocol
+/// error), or it broke a deadlock or a serialization conflict by cancelling this transaction (40P01, 40001), which
+/// rolled back whole. Not a bug in the query: the caller is told to try again (503), with its idempotency key.
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
     matches!(
         error,
@@ -54,5 +55,5 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)
-    ) || matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")))
+    ) || matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08") || code == "40P01" || code == "40001"))
 }

@@ -119,10 +119,12 @@ pub async fn revoke(state: &AppState, request: &RequestMeta, id: Uuid, now: Offs
     if !db::acme_server::revoke_account_key(&mut tx, owner_id, id, now).await? {
         return Err(ServerError::Client(AppError::invalid("id", "this ACME account key is already revoked")));
     }
+    // Rows first, the audit chain's head last (see `audit::append`).
+    let accounts = db::acme_server::deactivate_accounts(&mut tx, AccountsOf::Key(id), now).await?;
     let entry =
         actor.did(Action::AcmeAccountKeyRevoked).on(Object::AcmeAccountKey(id)).with(json!({ "owner": owner_id }));
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    for account in db::acme_server::deactivate_accounts(&mut tx, AccountsOf::Key(id), now).await? {
+    for account in accounts {
         let details = json!({ "by": "account_key_revoked", "account_key": id });
         let entry = actor.did(Action::AcmeAccountDeactivated).on(Object::AcmeAccount(account)).with(details);
         audit::append(&mut tx, &state.chain_key, &entry, now).await?;

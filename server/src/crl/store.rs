@@ -70,29 +70,34 @@ pub async fn store(
         "entries": entry_count,
         "sha256": crl.sha256,
     }));
-    audit::append(&mut tx, key, &crl_event, now).await?;
-    let mut adopted = 0;
-    if let Some(issuer_id) = issuer_id {
-        let listed: Vec<ListedSerial> = crl
-            .entries
-            .iter()
-            .map(|entry| ListedSerial {
-                serial: entry.serial.clone(),
-                revoked_at: entry.revoked_at,
-                reason: entry.reason.map(str::to_owned),
-            })
-            .collect();
-        for found in db::revocations::adopt_listed(&mut tx, issuer_id, &listed).await? {
-            // Revoked at the issuer but not recorded here: by hand in OpenBao, or certdesk stopped between the
-            // issuer's answer and its own record.
-            let event = crl_job.did(Action::CertificateRevoked).on(Object::Certificate(found.id)).with(json!({
-                "issuer": issuer_id, "serial": found.serial, "source": "crl",
-                "crl_number": crl.number.to_string(),
-            }));
-            audit::append(&mut tx, key, &event, now).await?;
-            adopted += 1;
+    // Every row this transaction changes is locked before the audit chain's head (`audit::append`): a revocation
+    // in flight holds its certificate's row and then waits for the head, so taking the head first would deadlock.
+    let adopted = match issuer_id {
+        Some(issuer_id) => {
+            let listed: Vec<ListedSerial> = crl
+                .entries
+                .iter()
+                .map(|entry| ListedSerial {
+                    serial: entry.serial.clone(),
+                    revoked_at: entry.revoked_at,
+                    reason: entry.reason.map(str::to_owned),
+                })
+                .collect();
+            db::revocations::adopt_listed(&mut tx, issuer_id, &listed).await?
         }
+        None => Vec::new(),
+    };
+    audit::append(&mut tx, key, &crl_event, now).await?;
+    for found in &adopted {
+        // Revoked at the issuer but not recorded here: by hand in OpenBao, or certdesk stopped between the issuer's
+        // answer and its own record.
+        let event = crl_job.did(Action::CertificateRevoked).on(Object::Certificate(found.id)).with(json!({
+            "issuer": issuer_id, "serial": found.serial, "source": "crl",
+            "crl_number": crl.number.to_string(),
+        }));
+        audit::append(&mut tx, key, &event, now).await?;
     }
+    let adopted = adopted.len();
     tx.commit().await?;
     Ok(Stored::Replaced { adopted })
 }

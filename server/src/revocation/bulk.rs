@@ -100,9 +100,7 @@ pub async fn submit(
     Ok(view)
 }
 
-/// Writes the batch, its audit event (`revocation.batch_requested`) and one intent per certificate (queued ones with
-/// `certificate.revoke_requested`) in the caller's transaction; how many were queued. A certificate someone is
-/// revoking right now is settled as failed, naming that.
+/// Queues `entries` as one batch: their intents, then their audit events (rows first, the audit chain's head last).
 pub(crate) async fn queue(
     tx: &mut PgConnection,
     state: &AppState,
@@ -110,9 +108,20 @@ pub(crate) async fn queue(
     new_batch: &NewBatch,
     entries: &[(CertificateRecord, Entry)],
 ) -> Result<usize, ServerError> {
+    let opened = queue_rows(tx, new_batch, entries).await?;
+    audit_queued(tx, state, actor, new_batch, entries, &opened).await
+}
+
+/// The batch and an intent per entry: open for those to revoke (unless another request is revoking it right now),
+/// settled for the others. Whether each entry's intent was opened, in order.
+pub(crate) async fn queue_rows(
+    tx: &mut PgConnection,
+    new_batch: &NewBatch,
+    entries: &[(CertificateRecord, Entry)],
+) -> Result<Vec<bool>, ServerError> {
     let NewBatch { id: batch, requested_by, reason, offboarded, now } = *new_batch;
     db::revocation_intents::insert_batch(tx, batch, requested_by, reason.as_str(), offboarded, now).await?;
-    let mut queued = 0;
+    let mut opened = Vec::with_capacity(entries.len());
     for (record, entry) in entries {
         let new_intent = NewIntent {
             certificate_id: record.id,
@@ -125,12 +134,7 @@ pub(crate) async fn queue(
         let settled = match entry {
             Entry::Queue => match db::revocation_intents::open(tx, &new_intent).await? {
                 Some(_) => {
-                    queued += 1;
-                    let details = json!({ "issuer": record.issuer_id, "serial": record.serial,
-                                           "reason": reason.as_str(), "owner": record.owner_id, "batch": batch });
-                    let entry =
-                        actor.did(Action::CertificateRevokeRequested).on(Object::Certificate(record.id)).with(details);
-                    audit::append(tx, &state.chain_key, &entry, now).await?;
+                    opened.push(true);
                     continue;
                 }
                 None => ("failed", Some("it is being revoked by another request right now".to_owned())),
@@ -139,6 +143,28 @@ pub(crate) async fn queue(
             Entry::Refused(message) => ("failed", Some(message.clone())),
         };
         db::revocation_intents::insert_settled(tx, &new_intent, settled.0, settled.1.as_deref()).await?;
+        opened.push(false);
+    }
+    Ok(opened)
+}
+
+/// The audit events of a batch `queue_rows` wrote: one per queued revocation, then the batch's. How many it queued.
+pub(crate) async fn audit_queued(
+    tx: &mut PgConnection,
+    state: &AppState,
+    actor: &Actor,
+    new_batch: &NewBatch,
+    entries: &[(CertificateRecord, Entry)],
+    opened: &[bool],
+) -> Result<usize, ServerError> {
+    let NewBatch { id: batch, reason, offboarded, now, .. } = *new_batch;
+    let mut queued = 0;
+    for ((record, _), _) in entries.iter().zip(opened).filter(|(_, opened)| **opened) {
+        queued += 1;
+        let details = json!({ "issuer": record.issuer_id, "serial": record.serial,
+                               "reason": reason.as_str(), "owner": record.owner_id, "batch": batch });
+        let entry = actor.did(Action::CertificateRevokeRequested).on(Object::Certificate(record.id)).with(details);
+        audit::append(tx, &state.chain_key, &entry, now).await?;
     }
     let details = json!({ "reason": reason.as_str(), "certificates": entries.len(), "queued": queued,
                            "offboarded": offboarded });

@@ -88,44 +88,54 @@ pub async fn offboard(
         return Err(ServerError::Client(AppError::not_found("person")));
     };
     let actor = Actor::caller(meta, caller);
-    let mut tx = state.pool.begin().await?;
-    let newly_disabled = db::users::disable(&mut tx, person_id, now).await?;
-    if newly_disabled {
-        let details = json!({ "reason": reason.as_str(), "by": "offboarding" });
-        for action in [Action::UserDisabled, Action::UserSessionsEnded] {
-            let entry = actor.did(action).on(Object::User(person_id)).with(details.clone());
-            audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-        }
-    }
-    let tokens = db::api_tokens::revoke_all_of(&mut tx, person_id, now).await?;
-    for token in &tokens {
-        let details = json!({ "owner": person_id, "by": "offboarding" });
-        let entry = actor.did(Action::ApiTokenRevoked).on(Object::ApiToken(*token)).with(details);
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    }
-    // Their machines: ACME account keys revoked and the ACME accounts bound to them deactivated.
-    for key in db::acme_server::revoke_account_keys_of(&mut tx, person_id, now).await? {
-        let details = json!({ "owner": person_id, "by": "offboarding" });
-        let entry = actor.did(Action::AcmeAccountKeyRevoked).on(Object::AcmeAccountKey(key)).with(details);
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    }
-    for account in
-        db::acme_server::deactivate_accounts(&mut tx, db::acme_server::AccountsOf::Owner(person_id), now).await?
-    {
-        let details = json!({ "owner": person_id, "by": "offboarding" });
-        let entry = actor.did(Action::AcmeAccountDeactivated).on(Object::AcmeAccount(account)).with(details);
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    }
-    // Their certificates: queued in the same transaction, revoked in the background (see `bulk`).
+    // Certificates to queue, read before the transaction.
     let mut entries = Vec::new();
     for row in db::revocations::revocable_of_owner(&state.pool, person_id, now).await? {
         let Some(record) = db::certificates::find_visible(&state.pool, row.id, None).await? else { continue };
         let entry = Entry::of(state, &record)?;
         entries.push((record, entry));
     }
+    let mut tx = state.pool.begin().await?;
+    // Every row first (the person, their tokens, their machines' keys and accounts, the queued revocations), the
+    // audit chain's head last (see `audit::append`).
+    let newly_disabled = db::users::disable(&mut tx, person_id, now).await?;
+    let tokens = db::api_tokens::revoke_all_of(&mut tx, person_id, now).await?;
+    let keys = db::acme_server::revoke_account_keys_of(&mut tx, person_id, now).await?;
+    let accounts =
+        db::acme_server::deactivate_accounts(&mut tx, db::acme_server::AccountsOf::Owner(person_id), now).await?;
     let batch = NewBatch { id: Uuid::new_v4(), requested_by: caller.user_id, reason, offboarded: Some(person_id), now };
     let queued =
-        if entries.is_empty() { 0 } else { super::bulk::queue(&mut tx, state, &actor, &batch, &entries).await? };
+        if entries.is_empty() { None } else { Some(super::bulk::queue_rows(&mut tx, &batch, &entries).await?) };
+
+    let mut events = Vec::new();
+    if newly_disabled {
+        let details = json!({ "reason": reason.as_str(), "by": "offboarding" });
+        for action in [Action::UserDisabled, Action::UserSessionsEnded] {
+            events.push(actor.did(action).on(Object::User(person_id)).with(details.clone()));
+        }
+    }
+    let by = json!({ "owner": person_id, "by": "offboarding" });
+    events.extend(
+        tokens.iter().map(|token| actor.did(Action::ApiTokenRevoked).on(Object::ApiToken(*token)).with(by.clone())),
+    );
+    // Their machines: ACME account keys revoked and the ACME accounts bound to them deactivated.
+    events.extend(
+        keys.iter()
+            .map(|key| actor.did(Action::AcmeAccountKeyRevoked).on(Object::AcmeAccountKey(*key)).with(by.clone())),
+    );
+    events.extend(
+        accounts.iter().map(|account| {
+            actor.did(Action::AcmeAccountDeactivated).on(Object::AcmeAccount(*account)).with(by.clone())
+        }),
+    );
+    for event in &events {
+        audit::append(&mut tx, &state.chain_key, event, now).await?;
+    }
+    // Their certificates: queued in the same transaction, revoked in the background (see `bulk`).
+    let queued = match &queued {
+        Some(rows) => super::bulk::audit_queued(&mut tx, state, &actor, &batch, &entries, rows).await?,
+        None => 0,
+    };
     tx.commit().await?;
     if queued > 0 {
         super::worker::spawn(state, actor, batch.id);

@@ -366,3 +366,53 @@ async fn a_revocation_made_in_openbao_is_adopted_from_its_crl(pool: PgPool) {
         .unwrap();
     assert_eq!(revoked_by, Some(owner.user_id));
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn adopting_from_the_crl_while_a_revocation_holds_the_certificate_does_not_deadlock(pool: PgPool) {
+    let stack = stack();
+    let state = state_for(&pool, &extra(&stack, None));
+    let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let created = issue(&owner, "deadlock.cluster.local").await;
+    let (id, serial) = (created["id"].as_str().unwrap().to_owned(), created["serial"].as_str().unwrap().to_owned());
+    let bao = format!("{stack}/openbao");
+    let read = |name: &str| std::fs::read_to_string(format!("{bao}/{name}")).unwrap().trim().to_owned();
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/pki_private_issuer/revoke", read("addr")))
+        .header("x-vault-token", read("root_token"))
+        .json(&json!({ "serial_number": serial }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{:?}", response.text().await);
+
+    // A revocation in flight: it holds the certificate's row, and appends its audit event next.
+    let mut in_flight = pool.begin().await.unwrap();
+    sqlx::query("UPDATE certificates SET updated_at = now() WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&mut *in_flight)
+        .await
+        .unwrap();
+    let refreshing = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let issuer = state.issuers.get("private").unwrap();
+            certdesk::crl::refresher::refresh_once(&state, issuer, true).await
+        })
+    };
+    // The refresher's transaction reaches the certificate's row and waits for it.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let entry = certdesk::audit::Actor::job("test")
+        .did(certdesk::audit::Action::CrlUpdated)
+        .on(certdesk::audit::Object::Crl("in-flight".into()));
+    certdesk::audit::append(&mut in_flight, &state.chain_key, &entry.with(json!({})), OffsetDateTime::now_utc())
+        .await
+        .expect("the revocation appends its event: the refresher does not hold the chain's head while it waits");
+    in_flight.commit().await.unwrap();
+    refreshing.await.unwrap().expect("the refresher finishes once the row is free");
+    let status: String = sqlx::query_scalar("SELECT status FROM certificates WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "revoked", "adopted from the CRL");
+}
