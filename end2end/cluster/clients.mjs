@@ -47,7 +47,9 @@ async function withRetry(limitMs, attempt) {
 // One logical request: the keys it used (a failed request is retried under a new key) and its certificate.
 export async function issue(recorder, token, name, keys) {
   const body = { issuer_id: 'private', dns_names: [name], validity_days: 1, key: { source: 'generate', key_type: 'ec-p256' } };
-  for (let tries = 0; tries < 10; tries++) {
+  // An issuer outage fails requests (503, `failed`): a new key after a pause, for at most two minutes.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
     const key = randomUUID();
     keys.push(key);
     const result = await withRetry(60_000, () =>
@@ -64,8 +66,9 @@ export async function issue(recorder, token, name, keys) {
       continue;
     }
     if (!/failed/.test(result.text)) throw new Error(`request for ${name} answered ${result.status}: ${result.text}`);
+    await sleep(1000);
   }
-  throw new Error(`no certificate for ${name} after 10 keys`);
+  throw new Error(`no certificate for ${name} within two minutes (keys ${keys.join(', ')})`);
 }
 
 export async function listAndDownload(recorder, token, name, id) {

@@ -65,10 +65,20 @@ lb_start() {
   port_free "$BAO_PORT" || die "haproxy: port $BAO_PORT is taken"
   _lb_write_config
   haproxy -c -q -f "$LB_DIR/haproxy.cfg" || die "haproxy: $LB_DIR/haproxy.cfg is invalid"
-  # -db: stay in the foreground, so start_bg owns the process like every other service.
-  start_bg haproxy haproxy -db -f "$LB_DIR/haproxy.cfg"
-  wait_until "haproxy to listen on $PORTAL_PORT" 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$PORTAL_PORT) 2>/dev/null" ||
-    die "haproxy did not start (see $LOG_DIR/haproxy.log)"
+  # -db: stay in the foreground, so start_bg owns the process like every other service. The ports lie in Linux's
+  # ephemeral range, so an outgoing connection can hold one for a moment: a failed bind is tried again.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    start_bg haproxy haproxy -db -f "$LB_DIR/haproxy.cfg"
+    if wait_until "haproxy to listen on $PORTAL_PORT" 5 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$PORTAL_PORT) 2>/dev/null" &&
+      is_running haproxy; then
+      return 0
+    fi
+    stop_bg haproxy
+    log "haproxy: start $attempt failed ($(tail -n 1 "$LOG_DIR/haproxy.log")); trying again"
+    sleep 2
+  done
+  die "haproxy did not start (see $LOG_DIR/haproxy.log)"
 }
 
 lb_stop() { stop_bg haproxy; }
