@@ -1,5 +1,5 @@
 // Load clients for the drill: each issues, lists, downloads and (every third) revokes through the load balancer with
-// an idempotency key per request, retrying connection errors and 502/503/504 with the same key (a refusal that says
+// an idempotency key per request, retrying connection errors, 502/503/504 and 409 "still being issued" with the same key (a refusal that says
 // the request failed gets a new key). Every attempt lands in `timeline` for the per-fault error rates.
 import { randomUUID } from 'node:crypto';
 import { baseUrl } from './session.mjs';
@@ -39,7 +39,9 @@ async function withRetry(limitMs, attempt) {
   const deadline = Date.now() + limitMs;
   for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
     const result = await attempt();
-    if ((result.status !== 0 && !RETRYABLE.has(result.status)) || Date.now() > deadline) return result;
+    // 409 "still being issued": the key's first attempt is running (or its replica died; the reconciler settles it).
+    const busy = result.status === 409 && /still being issued/.test(result.text);
+    if ((result.status !== 0 && !RETRYABLE.has(result.status) && !busy) || Date.now() > deadline) return result;
     await sleep(delay);
   }
 }
