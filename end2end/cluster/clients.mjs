@@ -49,12 +49,13 @@ async function withRetry(limitMs, attempt) {
 // One logical request: the keys it used (a failed request is retried under a new key) and its certificate.
 export async function issue(recorder, token, name, keys) {
   const body = { issuer_id: 'private', dns_names: [name], validity_days: 1, key: { source: 'generate', key_type: 'ec-p256' } };
-  // An issuer outage fails requests (503, `failed`): a new key after a pause, for at most two minutes.
-  const deadline = Date.now() + 120_000;
+  // An issuer outage fails requests (503, `failed`): a new key after a pause, for at most four minutes.
+  const deadline = Date.now() + 240_000;
   while (Date.now() < deadline) {
     const key = randomUUID();
     keys.push(key);
-    const result = await withRetry(60_000, () =>
+    // Up to 3 minutes: a request whose replica died mid-issuance is settled by the reconciler after 2.
+    const result = await withRetry(180_000, () =>
       call(recorder, token, 'POST', '/api/v1/certificates', body, { 'idempotency-key': key }),
     );
     if ([200, 201, 202].includes(result.status)) {
@@ -70,7 +71,7 @@ export async function issue(recorder, token, name, keys) {
     if (!/failed/.test(result.text)) throw new Error(`request for ${name} answered ${result.status}: ${result.text}`);
     await sleep(1000);
   }
-  throw new Error(`no certificate for ${name} within two minutes (keys ${keys.join(', ')})`);
+  throw new Error(`no certificate for ${name} within four minutes (keys ${keys.join(', ')})`);
 }
 
 export async function listAndDownload(recorder, token, name, id) {
