@@ -165,7 +165,7 @@ for (const [index, url] of replicaUrls.entries()) {
 }
 
 // ---- the table ---------------------------------------------------------------------------------------------------
-console.log('\n| fault | calls in window | failed | error rate | recovered after |');
+console.log('\n| fault | calls in window | failed | error rate | last failure after |');
 console.log('|---|---|---|---|---|');
 for (const [i, { name, at: from }] of faults.entries()) {
   const to = faults[i + 1]?.at ?? end;
