@@ -11,6 +11,10 @@ usage: end2end/stack.sh COMMAND
   demo        install what is missing, build, start the whole stack with demo data, print where to log in
   test        install what is missing, lint, build once, start a separate test stack, run every test, stop it
   bench       start the test stack's PostgreSQL and OpenBao, run the issuance benchmark (certdesk vs OpenBao), stop them
+  cluster-up | cluster-down | cluster-status
+              three portal replicas and a 3-node OpenBao Raft cluster behind HAProxy, on the test ports
+  cluster-test   start the cluster, run the failover drill under load (end2end/cluster/drill.mjs), stop it
+  cluster-bench  issuance throughput through the load balancer with 1, 2 and 3 replicas
   install     install every tool and package the stack needs (idempotent)
   build       cargo leptos build --release --split, then lay out the container image's files in target/image-root
   build-tools install only what building needs (deploy/Containerfile's build stage)
@@ -27,10 +31,13 @@ command=${1:-}
 [ -n "$command" ] || { usage; exit 2; }
 shift || true
 
-# The test stack gets its own folder and ports, so it can run while a demo is up; the benchmark uses them too.
-if [ "$command" = test ] || [ "$command" = bench ]; then
+# The test stack gets its own folder and ports, so it can run while a demo is up; the benchmark uses them too, and so
+# does the cluster mode, in a folder of its own next to the test stack's.
+case $command in test | bench | cluster-*) test_ports=1 ;; *) test_ports=0 ;; esac
+if [ "$test_ports" = 1 ]; then
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   export CERTDESK_STACK_DIR=${CERTDESK_TEST_STACK_DIR:-$here/.stack/test}
+  case $command in cluster-*) CERTDESK_STACK_DIR=$CERTDESK_STACK_DIR-cluster ;; esac
   export CERTDESK_PG_PORT=${CERTDESK_TEST_PG_PORT:-55532}
   export CERTDESK_BAO_PORT=${CERTDESK_TEST_BAO_PORT:-58300}
   export CERTDESK_PEBBLE_PORT=${CERTDESK_TEST_PEBBLE_PORT:-14100}
@@ -131,6 +138,22 @@ case "$command" in
     # shellcheck source=stack/bench.sh
     source "$STACK_LIB/bench.sh"
     run_bench
+    ;;
+  cluster-*)
+    # shellcheck source=stack/cluster.sh
+    source "$STACK_LIB/cluster.sh"
+    case $command in
+      cluster-up) cluster_install && cluster_up "$@" ;;
+      cluster-down) cluster_down ;;
+      cluster-status) cluster_status ;;
+      cluster-test) cluster_install && run_cluster_test ;;
+      cluster-bench) cluster_install && run_cluster_bench ;;
+      cluster-fault) cluster_fault "$@" ;;
+      *)
+        usage
+        exit 2
+        ;;
+    esac
     ;;
   install) install_all ;;
   build) toolchain_build ;;

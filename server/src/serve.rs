@@ -1,5 +1,7 @@
 //! `certdesk serve`: builds the state, binds the listener, brings the schema to this release in the background
-//! (retrying while PostgreSQL is down) and serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+//! (retrying while PostgreSQL is down) and serves until SIGTERM or Ctrl-C. Then, at once, it stops accepting and
+//! gives up the job leader lock (another replica takes the jobs over), and drains in-flight requests for at most
+//! `server.request_timeout_secs` plus a margin before it exits anyway (with 0: stopping was asked for).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +22,10 @@ use crate::state::{AppState, MigrationStatus, Shared};
 
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// Beyond the request timeout (every handler has answered by then): time for the answers to be written out.
+const DRAIN_MARGIN: Duration = Duration::from_secs(5);
+/// How long the exit waits for the election loop to confirm the lock is released (it closes one connection).
+const RELEASE_WAIT: Duration = Duration::from_secs(6);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -100,10 +106,32 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         });
     }
     crate::crl::refresher::spawn_all(&state);
-    crate::jobs::spawn(state.clone(), crate::schedule::registry())?;
+    let election = crate::jobs::spawn(state.clone(), crate::schedule::registry())?;
     let pool = state.pool.clone();
+    let jobs = state.jobs.clone();
+    let drain_limit = state.config.server.request_timeout + DRAIN_MARGIN;
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let stop_jobs = jobs.clone();
+    let graceful = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Before the drain, not after it: the jobs move to another replica while this one finishes its requests.
+        stop_jobs.stop();
+    });
+    let served = tokio::select! {
+        served = graceful => served,
+        () = async {
+            jobs.stopped().await;
+            tokio::time::sleep(drain_limit).await;
+        } => {
+            tracing::warn!(drain_limit_secs = drain_limit.as_secs(), "requests still running after the drain limit; stopping anyway");
+            Ok(())
+        }
+    };
+    // Also when serving failed without a signal: nothing may keep running jobs after this.
+    jobs.stop();
+    if tokio::time::timeout(RELEASE_WAIT, election).await.is_err() {
+        tracing::warn!("the job election did not stop in time; the leader lock goes with the process");
+    }
     pool.close().await;
     tracing::info!("certdesk stopped");
     served.map_err(ServeError::Serve)

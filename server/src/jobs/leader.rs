@@ -53,4 +53,10 @@ impl LeaderLock {
             Ok(Ok(true))
         )
     }
+
+    /// Gives the lock up now: ends the session (PostgreSQL frees its advisory locks with it), waiting at most
+    /// `CHECK_TIMEOUT` for the goodbye; a dropped connection frees it too, only later.
+    pub async fn release(self) {
+        let _ = tokio::time::timeout(CHECK_TIMEOUT, self.conn.close()).await;
+    }
 }

@@ -1,5 +1,6 @@
 //! The election loop and, while this replica leads, one task per job: each waits for its next start, checks the
-//! lock is still held, runs the job with the current time, and records the run. Losing the lock stops them all.
+//! lock is still held, runs the job with the current time, and records the run. Losing the lock stops them all, and
+//! so does shutdown (SIGTERM), which also releases the lock at once instead of when the process exits.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,25 +22,32 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 const MAX_DETAIL: usize = 2000;
 
 /// Starts the election loop (every replica runs it; only the leader runs jobs). Refuses `[jobs.intervals]`
-/// entries that name no registered job.
-pub fn spawn(state: AppState, registry: JobRegistry) -> Result<(), ConfigError> {
+/// entries that name no registered job. The task ends after `JobStatus::stop`, with the lock released.
+pub fn spawn(state: AppState, registry: JobRegistry) -> Result<tokio::task::JoinHandle<()>, ConfigError> {
     let intervals = registry.intervals(&state.config.jobs)?;
-    tokio::spawn(elect(state, registry, intervals));
-    Ok(())
+    Ok(tokio::spawn(elect(state, registry, intervals)))
 }
 
 async fn elect(state: AppState, registry: JobRegistry, intervals: BTreeMap<&'static str, Duration>) {
     state.jobs.set_leader(false);
-    loop {
+    while !state.jobs.is_stopping() {
         if state.migrations.applied() {
-            match leader::try_acquire(&state.pool).await {
+            let attempt = tokio::select! {
+                attempt = leader::try_acquire(&state.pool) => attempt,
+                () = state.jobs.stopped() => break,
+            };
+            match attempt {
                 Ok(Some(lock)) => lead(&state, &registry, &intervals, lock).await,
                 Ok(None) => {}
                 Err(error) => tracing::debug!(error = %error, "job leader election: database not reachable"),
             }
         }
-        tokio::time::sleep(state.config.jobs.election_retry).await;
+        tokio::select! {
+            () = tokio::time::sleep(state.config.jobs.election_retry) => {}
+            () = state.jobs.stopped() => break,
+        }
     }
+    tracing::info!(replica = %state.jobs.replica, "shutting down: no longer competing for the job leader lock");
 }
 
 /// Runs every job until the lock is lost; returns having stopped them all (the lock is released on drop).
@@ -65,22 +73,33 @@ async fn lead(
         let interval = intervals.get(job.name()).copied().unwrap_or_else(|| job.interval());
         runs.spawn(job_loop(state.clone(), job.clone(), interval, lock.clone()));
     }
-    loop {
+    let shutting_down = loop {
         tokio::select! {
             () = tokio::time::sleep(HEARTBEAT) => {
                 if !lock.lock().await.still_held().await {
-                    break;
+                    break false;
                 }
             }
             // A job loop only ends when it found the lock lost.
-            Some(_) = runs.join_next() => break,
+            Some(_) = runs.join_next() => break false,
+            () = state.jobs.stopped() => break true,
         }
-    }
+    };
     // Stop at once rather than finish: another replica may already hold the lock (see `Job` on cancellation).
     runs.shutdown().await;
     state.jobs.set_leader(false);
-    tracing::warn!(replica = %replica, "lost the job leader lock; stopped running jobs");
-    let stopped = "interrupted: this replica lost the leader lock";
+    let stopped = if shutting_down {
+        // Every job loop has ended, so nothing else holds the mutex; closing the session frees the lock now rather
+        // than when the process exits after draining its requests.
+        if let Ok(lock) = Arc::try_unwrap(lock) {
+            lock.into_inner().release().await;
+        }
+        tracing::info!(replica = %replica, "shutting down: stopped running jobs and released the job leader lock");
+        "interrupted: this replica shut down"
+    } else {
+        tracing::warn!(replica = %replica, "lost the job leader lock; stopped running jobs");
+        "interrupted: this replica lost the leader lock"
+    };
     if let Err(error) =
         db::jobs::close_interrupted(&state.pool, Some(&replica), OffsetDateTime::now_utc(), stopped).await
     {

@@ -2,7 +2,8 @@
 //! background jobs; killed with SIGKILL, the other takes over within seconds; a pending request is resolved by
 //! exactly one job run across both; a certificate that comes due before and one after the takeover are each
 //! renewed exactly once through the stack's OpenBao; and a leader whose lock session is terminated steps down and
-//! re-elects.
+//! re-elects. A leader stopped with SIGTERM gives the lock up at once (the other replica leads within its election
+//! retry, not after the drain) and exits 0.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -243,4 +244,49 @@ async fn one_replica_runs_the_jobs_and_another_takes_over_when_it_is_killed(pool
         (survivor.leader_gauge().await == Some(1.0)).then_some(())
     })
     .await;
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_leader_stopped_with_sigterm_hands_the_jobs_over_at_once_and_exits_0(pool: PgPool) {
+    let url = database_url_of(&pool);
+    let mut replicas = vec![Replica::spawn(&url, "replica-a", ""), Replica::spawn(&url, "replica-b", "")];
+    let leader = eventually("one replica to lead", Duration::from_secs(30), || async {
+        match (replicas[0].leader_gauge().await?, replicas[1].leader_gauge().await?) {
+            (1.0, 0.0) => Some(0),
+            (0.0, 1.0) => Some(1),
+            _ => None,
+        }
+    })
+    .await;
+    let mut stopping = replicas.remove(leader);
+    let other = &replicas[0];
+
+    let asked = std::time::Instant::now();
+    let killed = Command::new("kill").args(["-TERM", &stopping.child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    // The other replica retries the election every second: it leads within about that, lock released at once.
+    eventually("the other replica to lead", Duration::from_secs(3), || async {
+        (other.leader_gauge().await == Some(1.0)).then_some(())
+    })
+    .await;
+    let status = loop {
+        if let Some(status) = stopping.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(asked.elapsed() < Duration::from_secs(15), "no exit within 15 s of SIGTERM:\n{}", stopping.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM; log:\n{}", stopping.log());
+    assert!(asked.elapsed() < Duration::from_secs(15));
+    let log = stopping.log();
+    let released = log.find("released the job leader lock").unwrap_or_else(|| panic!("no release logged:\n{log}"));
+    let stopped = log.find("certdesk stopped").unwrap_or_else(|| panic!("no stop logged:\n{log}"));
+    assert!(released < stopped, "the lock is released before the process ends:\n{log}");
+    let unfinished: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM job_runs WHERE replica = $1 AND finished_at IS NULL")
+            .bind(stopping.name)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(unfinished, 0, "a stopped leader leaves no run open");
 }
