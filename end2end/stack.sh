@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local certdesk stack: installs what is missing, builds, starts and stops PostgreSQL, OpenBao, BIND, Pebble, the
 # OpenID provider and the portal on 127.0.0.1, and runs every test. `demo` and `test` are README's two commands;
-# `bench` runs the issuance benchmark on the test stack's PostgreSQL and OpenBao.
+# `bench` runs the benchmarks on the test stack's PostgreSQL, OpenBao, BIND and Pebble.
 set -euo pipefail
 
 usage() {
@@ -10,7 +10,7 @@ usage: end2end/stack.sh COMMAND
 
   demo        install what is missing, build, start the whole stack with demo data, print where to log in
   test        install what is missing, lint, build once, start a separate test stack, run every test, stop it
-  bench       start the test stack's PostgreSQL and OpenBao, run the issuance benchmark (certdesk vs OpenBao), stop them
+  bench       start the test stack's PostgreSQL, OpenBao, BIND and Pebble, run the benchmarks (certdesk vs its peers), stop them
   cluster-up | cluster-down | cluster-status
               three portal replicas and a 3-node OpenBao Raft cluster behind HAProxy, on the test ports
   cluster-test   start the cluster, run the failover drill under load (end2end/cluster/drill.mjs), stop it

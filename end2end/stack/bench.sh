@@ -1,9 +1,13 @@
 # shellcheck shell=bash
 # The benchmarks (server/benches/, README "Benchmarks"): issuance against OpenBao used directly, the inventory,
-# revocation → served CRL, and the public GETs against nginx serving the same bytes (with wrk for load), on the
-# test stack's PostgreSQL and OpenBao (its folder and ports), which are stopped again whatever happens.
+# revocation → served CRL, the public GETs against nginx serving the same bytes (with wrk for load), and whole ACME
+# flows against Pebble, on the test stack's PostgreSQL, OpenBao, BIND and Pebble (its folder and ports), which are
+# stopped again whatever happens. CERTDESK_BENCH_ONLY="acme_flows issuance" runs only the benchmarks it names
+# (and then not the first-load size).
 
-BENCH_SERVICES=(postgres openbao)
+# BIND and Pebble (with pebble-challtestsrv behind BIND) are the ACME-flows benchmark's peer and its DNS.
+BENCH_SERVICES=(postgres openbao bind pebble)
+BENCHES=(issuance inventory revocation public_gets acme_flows)
 
 # shellcheck source=stack/bench_size.sh
 source "$STACK_LIB/bench_size.sh"
@@ -14,6 +18,8 @@ bench_install() {
   command -v cargo >/dev/null || die "cargo is needed: see https://rustup.rs"
   postgres_install
   openbao_install
+  bind_install
+  pebble_install
 }
 
 # Debian starts a package's nginx on port 80 as it installs it; the bench runs its own on a loopback port, so the
@@ -56,16 +62,34 @@ run_bench() {
   cargo build --release --locked -p server --bin certdesk
   [ -x "$CERTDESK_BINARY" ] || die "no certdesk binary at $CERTDESK_BINARY after the build"
 
+  local -a benches=("${BENCHES[@]}")
+  local bench
+  if [ -n "${CERTDESK_BENCH_ONLY:-}" ]; then
+    read -r -a benches <<<"$CERTDESK_BENCH_ONLY"
+    for bench in "${benches[@]}"; do
+      [[ " ${BENCHES[*]} " == *" $bench "* ]] || die "CERTDESK_BENCH_ONLY: no benchmark '$bench' (${BENCHES[*]})"
+    done
+  fi
+  # Pebble validates for real and without its validation sleeps (the ACME-flows benchmark checks both): never its
+  # defaults here, whatever the environment says.
+  export CERTDESK_PEBBLE_DEFAULTS=0
+
   trap 'log "stopping the bench services"; bench_down' EXIT
   mkdir -p "$STACK_DIR" "$LOG_DIR"
+  # A Pebble left running from an earlier stack keeps every order it saw in memory, and Pebble 2.4's store can
+  # deadlock under concurrent newOrders the more likely the more it holds: the benchmark gets a fresh one.
+  pebble_stop || true
   for service in "${BENCH_SERVICES[@]}"; do
     log "starting $service"
     "${service}_start"
   done
 
-  log "issuance, inventory, revocation and public-GET benchmarks (release build; CERTDESK_BENCH_REQUESTS=${CERTDESK_BENCH_REQUESTS:-200} per arm and level)"
-  CERTDESK_BENCH_STACK_DIR=$STACK_DIR \
-    cargo bench --locked -p server --bench issuance --bench inventory --bench revocation --bench public_gets
+  log "benchmarks: ${benches[*]} (release build; CERTDESK_BENCH_REQUESTS=${CERTDESK_BENCH_REQUESTS:-200} per arm and level, CERTDESK_BENCH_ACME_FLOWS=${CERTDESK_BENCH_ACME_FLOWS:-500})"
+  local -a bench_args=()
+  for bench in "${benches[@]}"; do
+    bench_args+=(--bench "$bench")
+  done
+  CERTDESK_BENCH_STACK_DIR=$STACK_DIR cargo bench --locked -p server "${bench_args[@]}"
   # The first-load size needs no service: it measures the release site already built in target/site.
-  bench_size_report
+  [ -n "${CERTDESK_BENCH_ONLY:-}" ] || bench_size_report
 }

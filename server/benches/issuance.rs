@@ -14,17 +14,18 @@ mod issuance {
     pub mod report;
 }
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use issuance::measure::{self, Arm, Arms, Block};
-use issuance::report::{self, Level, Setup, Summary};
+use issuance::measure::{self, Arm, Arms};
+use issuance::report::{self, Level, Summary};
+use support::blocks;
 use support::certdesk_arm::Certdesk;
 use support::harness;
 use support::peer::Peer;
+use support::report::{Setup, write_json};
 use support::stack::{ScratchDatabase, Stack};
 
 const DEFAULT_REQUESTS: u64 = 200;
@@ -49,28 +50,14 @@ async fn run() -> Result<()> {
     dropped?;
 
     println!("{}", report::markdown(&setup, &levels));
-    // The workspace's target/ (server's parent folder), whatever CARGO_TARGET_DIR says.
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = manifest.parent().unwrap_or(manifest).join("target/bench");
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let file = out.join("issuance.json");
-    std::fs::write(&file, serde_json::to_string_pretty(&report::json(&setup, &levels))?)
-        .with_context(|| format!("writing {}", file.display()))?;
-    eprintln!("[bench] wrote {}", file.display());
-    Ok(())
+    write_json("issuance", &report::json(&setup, &levels))
 }
 
 async fn measure(stack: &Stack, database: &ScratchDatabase, requests: u64) -> Result<(Setup, Vec<Level>)> {
     let certdesk = Certdesk::prepare(stack, database.url.as_str()).await?;
     let pool = certdesk.pool.clone();
     let peer = Peer::login(stack).await?;
-    let setup = Setup {
-        requests,
-        warmup: WARMUP,
-        blocks_per_arm: BLOCKS_PER_ARM.min(requests),
-        cpus: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
-        openbao_version: peer.server_version(stack).await,
-    };
+    let setup = Setup::new(requests, WARMUP, BLOCKS_PER_ARM, peer.server_version(stack).await);
     let arms = Arc::new(Arms::new(certdesk, peer, stack)?);
     let mut levels = Vec::new();
     let mut outcome = Ok(());
@@ -89,26 +76,12 @@ async fn measure(stack: &Stack, database: &ScratchDatabase, requests: u64) -> Re
 
 /// One concurrency level: a warm-up of each arm, then both arms' blocks interleaved.
 async fn level(arms: &Arc<Arms>, concurrency: usize, requests: u64) -> Result<Level> {
-    eprintln!("[bench] concurrency {concurrency}: warm-up ({WARMUP} per arm)");
-    for arm in [Arm::Certdesk, Arm::Peer] {
-        measure::block(arms, arm, WARMUP, concurrency).await?;
-    }
-    let mut certdesk: Vec<Block> = Vec::new();
-    let mut peer: Vec<Block> = Vec::new();
-    for round in 0..BLOCKS_PER_ARM {
-        let count = requests / BLOCKS_PER_ARM + u64::from(round < requests % BLOCKS_PER_ARM);
-        if count == 0 {
-            continue;
-        }
-        let order = if round % 2 == 0 { [Arm::Certdesk, Arm::Peer] } else { [Arm::Peer, Arm::Certdesk] };
-        for arm in order {
+    eprintln!("[bench] concurrency {concurrency}: warm-up ({WARMUP} per arm), then both arms interleaved");
+    let [certdesk, peer] =
+        blocks::interleaved([Arm::Certdesk, Arm::Peer], requests, BLOCKS_PER_ARM, WARMUP, |arm, count| {
             eprintln!("[bench] concurrency {concurrency}: {} × {count}", arm.label());
-            let block = measure::block(arms, arm, count, concurrency).await?;
-            match arm {
-                Arm::Certdesk => certdesk.push(block),
-                Arm::Peer => peer.push(block),
-            }
-        }
-    }
+            measure::block(arms, arm, count, concurrency)
+        })
+        .await?;
     Ok(Level { concurrency, certdesk: Summary::of(&certdesk), peer: Summary::of(&peer) })
 }

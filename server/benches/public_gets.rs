@@ -17,7 +17,6 @@ mod public_gets {
     pub mod session;
 }
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -31,6 +30,7 @@ use public_gets::load::{self, Load};
 use public_gets::servers::{self, Server};
 use support::certdesk_arm::{Certdesk, config_toml};
 use support::harness;
+use support::report::write_json;
 use support::stack::{ScratchDatabase, Stack};
 
 const CONNECTIONS: u32 = 16;
@@ -77,9 +77,6 @@ async fn run() -> Result<()> {
 
     println!("{}", markdown(&rows, seconds));
     println!("{}", refresh_markdown(&refresh));
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = manifest.parent().unwrap_or(manifest).join("target/bench");
-    std::fs::create_dir_all(&out)?;
     let document: Vec<_> = rows
         .iter()
         .map(|(line, certdesk, nginx)| {
@@ -94,10 +91,7 @@ async fn run() -> Result<()> {
     let document = json!({ "lines": document, "large_crl_refresh": {
         "entries": refresh.entries, "bytes": refresh.bytes, "certdesk_ms": refresh.certdesk.as_secs_f64() * 1e3,
         "openssl_verify_ms": refresh.openssl_verify.as_secs_f64() * 1e3 } });
-    let file = out.join("public_gets.json");
-    std::fs::write(&file, serde_json::to_string_pretty(&document)?)?;
-    eprintln!("[bench] wrote {}", file.display());
-    Ok(())
+    write_json("public_gets", &document)
 }
 
 async fn measure(

@@ -14,17 +14,17 @@ mod revocation {
     pub mod probes;
 }
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use serde_json::json;
 
 use revocation::probes;
 use support::certdesk_arm::Certdesk;
 use support::harness;
 use support::peer::Peer;
+use support::report::write_json;
 use support::stack::{ScratchDatabase, Stack};
 
 const DEFAULT_REVOCATIONS: usize = 40;
@@ -64,19 +64,13 @@ async fn run() -> Result<()> {
         BOUND.as_secs(),
         certdesk.max_ms < BOUND.as_secs_f64() * 1000.0,
     );
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = manifest.parent().unwrap_or(manifest).join("target/bench");
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let file = out.join("revocation.json");
     let report = json!({
         "revocations_per_arm": revocations,
         "certdesk": certdesk.json(), "peer": peer.json(),
         "ratio_p50": ratio(certdesk.p50_ms, peer.p50_ms), "ratio_p99": ratio(certdesk.p99_ms, peer.p99_ms),
         "bound_ms": BOUND.as_millis() as u64,
     });
-    std::fs::write(&file, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("writing {}", file.display()))?;
-    eprintln!("[bench] wrote {}", file.display());
+    write_json("revocation", &report)?;
     ensure!(
         certdesk.max_ms < BOUND.as_secs_f64() * 1000.0,
         "a revocation took longer than {} s to reach the CRL",

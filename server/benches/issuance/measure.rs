@@ -3,11 +3,12 @@
 //! the certdesk arm, the client in the peer's), PostgreSQL and OpenBao spent on it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::support::blocks;
 use crate::support::certdesk_arm::Certdesk;
 use crate::support::cpu::Process;
 use crate::support::peer::Peer;
@@ -102,39 +103,14 @@ pub struct Block {
 
 /// `count` requests of `arm`, `concurrency` at a time; the first failure stops the block and is returned.
 pub async fn block(arms: &Arc<Arms>, arm: Arm, count: u64, concurrency: usize) -> Result<Block> {
-    let claimed = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicBool::new(false));
     let cpu_before = arms.processes.cpu()?;
-    let started = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (arms, claimed, failed) = (arms.clone(), claimed.clone(), failed.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while !failed.load(Ordering::Relaxed) && claimed.fetch_add(1, Ordering::Relaxed) < count {
-                    let start = Instant::now();
-                    if let Err(error) = arms.once(arm).await {
-                        failed.store(true, Ordering::Relaxed);
-                        return Err(error);
-                    }
-                    latencies.push(start.elapsed());
-                }
-                Ok(latencies)
-            })
-        })
-        .collect();
-    let mut measured = Block::default();
-    let mut first_error = None;
-    for worker in workers {
-        match worker.await.context("benchmark worker")? {
-            Ok(latencies) => measured.latencies.extend(latencies),
-            Err(error) => first_error = first_error.or(Some(error)),
-        }
-    }
-    measured.elapsed = started.elapsed();
-    measured.cpu = arms.processes.cpu()?.since(cpu_before);
-    match first_error {
-        Some(error) => Err(error.context(format!("{} request failed", arm.label()))),
-        None => Ok(measured),
-    }
+    let shared = arms.clone();
+    let timed = blocks::run(count, concurrency, move |_| {
+        let arms = shared.clone();
+        async move { arms.once(arm).await }
+    })
+    .await
+    .with_context(|| format!("{} request failed", arm.label()))?;
+    let cpu = arms.processes.cpu()?.since(cpu_before);
+    Ok(Block { latencies: timed.latencies, elapsed: timed.elapsed, cpu })
 }

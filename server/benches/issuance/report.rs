@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::measure::{Block, CpuUse};
+use crate::support::report::{Setup, push_notes};
+use crate::support::stats::{Latencies, ratio, round};
 
 /// One arm at one concurrency level, over all of its blocks.
 #[derive(Debug, Clone, Copy)]
@@ -24,11 +26,9 @@ pub struct Summary {
 impl Summary {
     /// Throughput is all requests over the summed wall-clock time of the arm's blocks.
     pub fn of(blocks: &[Block]) -> Self {
-        let mut latencies: Vec<Duration> = blocks.iter().flat_map(|block| block.latencies.iter().copied()).collect();
-        latencies.sort_unstable();
         let elapsed: Duration = blocks.iter().map(|block| block.elapsed).sum();
-        let requests = latencies.len();
-        let total: Duration = latencies.iter().sum();
+        let latencies = Latencies::of(blocks.iter().flat_map(|block| block.latencies.iter().copied()), elapsed);
+        let requests = latencies.count;
         let cpu = blocks.iter().fold(CpuUse::default(), |sum, block| sum.plus(block.cpu));
         let per_request_ms = |seconds: f64| if requests == 0 { 0.0 } else { seconds * 1000.0 / requests as f64 };
         Self {
@@ -38,10 +38,10 @@ impl Summary {
                 openbao: per_request_ms(cpu.openbao),
             },
             requests,
-            throughput: if elapsed.is_zero() { 0.0 } else { requests as f64 / elapsed.as_secs_f64() },
-            p50_ms: millis(percentile(&latencies, 0.50)),
-            p99_ms: millis(percentile(&latencies, 0.99)),
-            mean_ms: if requests == 0 { 0.0 } else { millis(total) / requests as f64 },
+            throughput: latencies.throughput,
+            p50_ms: latencies.p50_ms,
+            p99_ms: latencies.p99_ms,
+            mean_ms: latencies.mean_ms,
         }
     }
 
@@ -51,27 +51,6 @@ impl Summary {
                 "cpu_ms_per_request": { "own_process": round(self.cpu_ms.own), "postgres": round(self.cpu_ms.postgres),
                                         "openbao": round(self.cpu_ms.openbao) } })
     }
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn millis(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-fn round(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
-}
-
-fn ratio(a: f64, b: f64) -> f64 {
-    if b == 0.0 { f64::NAN } else { a / b }
 }
 
 /// Both arms at one concurrency level.
@@ -94,15 +73,6 @@ impl Level {
     }
 }
 
-/// How the run was set up, printed with the tables and kept in the JSON.
-pub struct Setup {
-    pub requests: u64,
-    pub warmup: u64,
-    pub blocks_per_arm: u64,
-    pub cpus: usize,
-    pub openbao_version: String,
-}
-
 pub const NOTES: &[&str] = &[
     "certdesk = POST /api/v1/certificates through the router (server-generated EC P-256 key, 1-day validity): \
      token check, policy, key sealing, intent + audit rows, OpenBao sign, chain verification, issued + audit rows",
@@ -121,7 +91,7 @@ pub fn markdown(setup: &Setup, levels: &[Level]) -> String {
         out,
         "Private-certificate issuance, {} requests per arm per level (+{} warm-up), arms interleaved in {} \
          alternating blocks each; {} CPUs; OpenBao {}.\n",
-        setup.requests, setup.warmup, setup.blocks_per_arm, setup.cpus, setup.openbao_version
+        setup.count, setup.warmup, setup.blocks_per_arm, setup.cpus, setup.openbao_version
     );
     out.push_str("| concurrency | arm | requests | throughput (req/s) | p50 (ms) | p99 (ms) |\n");
     out.push_str("|---:|---|---:|---:|---:|---:|\n");
@@ -162,10 +132,7 @@ pub fn markdown(setup: &Setup, levels: &[Level]) -> String {
             );
         }
     }
-    out.push('\n');
-    for note in NOTES {
-        let _ = writeln!(out, "- {note}");
-    }
+    push_notes(&mut out, NOTES);
     out
 }
 
@@ -182,14 +149,5 @@ pub fn json(setup: &Setup, levels: &[Level]) -> Value {
             })
         })
         .collect();
-    json!({
-        "benchmark": "issuance",
-        "requests_per_arm_per_level": setup.requests,
-        "warmup_per_arm_per_level": setup.warmup,
-        "blocks_per_arm": setup.blocks_per_arm,
-        "cpus": setup.cpus,
-        "openbao_version": setup.openbao_version,
-        "levels": levels,
-        "notes": NOTES,
-    })
+    Value::Object(setup.document("issuance", "requests", levels, NOTES))
 }

@@ -14,6 +14,7 @@ use x509_parser::revocation_list::CertificateRevocationList;
 use crate::support::certdesk_arm::Certdesk;
 use crate::support::peer::{MOUNT, Peer};
 use crate::support::stack::Stack;
+use crate::support::stats::{millis, percentile};
 
 const POLL: Duration = Duration::from_millis(10);
 const GIVE_UP: Duration = Duration::from_secs(120);
@@ -120,13 +121,7 @@ pub struct Latencies {
 impl Latencies {
     pub fn of(mut samples: Vec<Duration>) -> Self {
         samples.sort_unstable();
-        let at = |p: f64| {
-            if samples.is_empty() {
-                return 0.0;
-            }
-            let rank = (p * samples.len() as f64).ceil() as usize;
-            samples[rank.clamp(1, samples.len()) - 1].as_secs_f64() * 1000.0
-        };
+        let at = |p: f64| millis(percentile(&samples, p));
         Self { p50_ms: at(0.50), p99_ms: at(0.99), max_ms: at(1.0), count: samples.len() }
     }
 

@@ -32,6 +32,19 @@ pub struct Certdesk {
 /// `listen` when it runs as a server of its own. The per-person quotas and request rate are raised out of the way:
 /// a benchmark issues thousands of certificates as one person, and measures issuance, not the limits.
 pub fn config_toml(stack: &Stack, database_url: &str, listen: &str) -> Result<String> {
+    config_toml_with(stack, database_url, listen, Extra::default())
+}
+
+/// What a benchmark adds to the configuration: `issuer` inside issuer `private`, after its policy (more policies,
+/// `[issuers.acme_server]`), and `tail` after everything (`[acme_validation]`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extra<'a> {
+    pub issuer: &'a str,
+    pub tail: &'a str,
+}
+
+/// `config_toml` with `extra` added.
+pub fn config_toml_with(stack: &Stack, database_url: &str, listen: &str, extra: Extra<'_>) -> Result<String> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let kek = base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -52,9 +65,11 @@ pub fn config_toml(stack: &Stack, database_url: &str, listen: &str) -> Result<St
          role = \"certdesk-demo\"\nrole_id_file = \"{role_id}\"\nsecret_id_file = \"{secret_id}\"\n\
          root_ca = \"{root_ca}\"\n\
          [[issuers.policy]]\nname = \"platform\"\ngroups = [\"platform-team\"]\ndomains = [\"cluster.local\"]\n\
-         max_validity_days = 90\n\
+         max_validity_days = 90\n{issuer_extra}\
          [limits]\ncertificates_per_day = 1000000\nlive_certificates = 1000000\n\
-         caller_burst = 100000\ncaller_per_second = 100000\n",
+         caller_burst = 100000\ncaller_per_second = 100000\n{tail}",
+        issuer_extra = extra.issuer,
+        tail = extra.tail,
         role_id = path("role_id"),
         secret_id = path("secret_id"),
         root_ca = path("root_ca.pem"),
@@ -69,7 +84,18 @@ impl Certdesk {
 
     /// `prepare`, also answering the application state (to start background tasks such as the CRL refresher).
     pub async fn prepare_with_state(stack: &Stack, database_url: &str) -> Result<(Self, AppState)> {
-        let config = certdesk::config::Config::from_toml_str(&config_toml(stack, database_url, "127.0.0.1:3999")?)
+        Self::prepare_on(stack, database_url, "127.0.0.1:3999", Extra::default()).await
+    }
+
+    /// `prepare_with_state` for a certdesk whose public URL is `http://{listen}`, with `extra` configuration (the
+    /// caller serves the router on `listen`).
+    pub async fn prepare_on(
+        stack: &Stack,
+        database_url: &str,
+        listen: &str,
+        extra: Extra<'_>,
+    ) -> Result<(Self, AppState)> {
+        let config = certdesk::config::Config::from_toml_str(&config_toml_with(stack, database_url, listen, extra)?)
             .map_err(|error| anyhow::anyhow!("benchmark configuration: {error}"))?;
         let state = certdesk::serve::build_state(config).map_err(|error| anyhow::anyhow!("state: {error}"))?;
         certdesk::db::MIGRATOR.run(&state.pool).await.context("migrating the scratch database")?;
@@ -117,6 +143,18 @@ async fn person_with_token(state: &AppState) -> Result<(Uuid, String)> {
     .await
     .context("inserting the benchmark user")?;
     let now = OffsetDateTime::now_utc();
+    let meta = signed_in(user_id, now);
+    let new =
+        NewApiToken { name: "bench".into(), scope: TokenScope::ReadWrite, expires_in_days: 1, private_keys: false };
+    let created = tokens::create(&state.pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
+        .await
+        .map_err(|error| anyhow::anyhow!("creating the API token: {error}"))?;
+    Ok((user_id, created.secret))
+}
+
+/// A request of the benchmark's person, signed in with a second factor proven at `now` (what creating a token or an
+/// ACME account key asks for).
+pub fn signed_in(user_id: Uuid, now: OffsetDateTime) -> RequestMeta {
     let caller = Caller {
         user_id,
         display_name: "Bench".into(),
@@ -125,11 +163,5 @@ async fn person_with_token(state: &AppState) -> Result<(Uuid, String)> {
         mfa_at: now.unix_timestamp(),
         credential: app::ssr::Credential::Session,
     };
-    let meta = RequestMeta { request_id: "bench".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) };
-    let new =
-        NewApiToken { name: "bench".into(), scope: TokenScope::ReadWrite, expires_in_days: 1, private_keys: false };
-    let created = tokens::create(&state.pool, &state.chain_key, &meta, &new, std::time::Duration::from_secs(600), now)
-        .await
-        .map_err(|error| anyhow::anyhow!("creating the API token: {error}"))?;
-    Ok((user_id, created.secret))
+    RequestMeta { request_id: "bench".into(), client_addr: "127.0.0.1".into(), caller: Some(caller) }
 }

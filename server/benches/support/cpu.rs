@@ -1,5 +1,6 @@
 //! CPU time of processes, read from /proc: a process with its children (nginx's workers, PostgreSQL's backends),
-//! those already reaped included, so a backend that exits mid-run still counts.
+//! those already reaped included, so a backend that exits mid-run still counts; and of the threads of this process
+//! that share a name (a server's runtime running beside the benchmark's client in one process).
 
 use std::path::Path;
 use std::process::Command;
@@ -26,6 +27,10 @@ impl Process {
         Ok(Self { pid })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// This benchmark's own process.
     pub fn own() -> Self {
         Self { pid: std::process::id() }
@@ -45,9 +50,29 @@ impl Process {
     }
 }
 
+/// CPU seconds so far of this process's live threads whose name starts with `prefix` (a tokio runtime names its
+/// worker and blocking threads with `thread_name`). A thread that has exited no longer counts: such a runtime keeps
+/// its blocking threads alive for the run.
+pub fn own_threads_seconds(prefix: &str) -> Result<f64> {
+    let mut ticks = 0;
+    for entry in std::fs::read_dir("/proc/self/task")?.flatten() {
+        // A thread that exits between the listing and this read is simply not counted.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        if stat.split_once(" (").is_some_and(|(_, rest)| rest.starts_with(prefix)) {
+            let fields = fields_after_name(&stat)?;
+            ticks += field(&fields, 14) + field(&fields, 15);
+        }
+    }
+    Ok(ticks as f64 / clock_ticks_per_second()?)
+}
+
 /// The fields of /proc/PID/stat after the command name: state is field 3, so field N is at index N - 3.
 fn stat_fields(pid: u32) -> Result<Vec<u64>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    fields_after_name(&std::fs::read_to_string(format!("/proc/{pid}/stat"))?)
+}
+
+/// A stat line's fields after the command name (which may hold spaces and parentheses: the last `)` ends it).
+fn fields_after_name(stat: &str) -> Result<Vec<u64>> {
     let after_name = stat.rsplit_once(')').context("/proc stat format")?.1;
     Ok(after_name.split_whitespace().map(|field| field.parse::<u64>().unwrap_or(0)).collect())
 }

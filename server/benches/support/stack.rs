@@ -11,6 +11,7 @@ use sqlx::postgres::PgPoolOptions;
 use super::cpu::Process;
 
 /// What a stack started by end2end/stack.sh leaves in its folder.
+#[derive(Debug, Clone)]
 pub struct Stack {
     pub dir: PathBuf,
     pub bao_address: Url,
@@ -44,6 +45,47 @@ impl Stack {
     /// The stack's OpenBao server.
     pub fn openbao_process(&self) -> Result<Process> {
         Process::from_pid_file(&self.dir.join("openbao.pid"))
+    }
+}
+
+/// The stack's Pebble (end2end/stack/pebble.sh): where its directory is, the CA its HTTPS listener's certificate
+/// chains to, and the port its validator fetches http-01 answers from (on the address the name resolves to, which
+/// the stack's DNS answers with 127.0.0.1 for every name outside BIND's own zone).
+pub struct StackPebble {
+    pub directory_url: String,
+    pub listener_ca: PathBuf,
+    pub http01_port: u16,
+}
+
+impl Stack {
+    pub fn pebble(&self) -> Result<StackPebble> {
+        let missing = "the stack has no Pebble: `end2end/stack.sh bench` starts one";
+        let directory_url = read(&self.dir, "pebble/directory_url").context(missing)?;
+        let config = read(&self.dir, "pebble/pebble-config.json").context(missing)?;
+        let config: serde_json::Value =
+            serde_json::from_str(&config).context("pebble/pebble-config.json is not JSON")?;
+        let http01_port = config["pebble"]["httpPort"]
+            .as_u64()
+            .and_then(|port| u16::try_from(port).ok())
+            .context("pebble/pebble-config.json has no pebble.httpPort")?;
+        Ok(StackPebble { directory_url, listener_ca: self.dir.join("pebble/listener-ca.pem"), http01_port })
+    }
+
+    /// The stack's BIND (`host:port`), the resolver Pebble's validator asks through `-dnsserver`.
+    pub fn bind_address(&self) -> Result<String> {
+        read(&self.dir, "bind/address").context("the stack has no BIND: `end2end/stack.sh bench` starts one")
+    }
+
+    pub fn pebble_process(&self) -> Result<Process> {
+        Process::from_pid_file(&self.dir.join("pebble.pid"))
+    }
+
+    /// The stack's DNS: BIND, and pebble-challtestsrv it forwards to.
+    pub fn dns_processes(&self) -> Result<[Process; 2]> {
+        Ok([
+            Process::from_pid_file(&self.dir.join("bind.pid"))?,
+            Process::from_pid_file(&self.dir.join("pebble-challtestsrv.pid"))?,
+        ])
     }
 }
 

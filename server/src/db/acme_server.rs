@@ -9,22 +9,37 @@ use uuid::Uuid;
 
 use crate::sealing::Sealed;
 
+// Every ACME request uses up one nonce and its answer hands out another: two commits per request, so each nonce
+// statement commits without waiting for its WAL to reach the disk (`set_config('synchronous_commit', 'off', true)`
+// inside the statement itself: one round trip, and the setting ends with the statement's own transaction). What a
+// crash can lose is harmless: a nonce handed out comes back as badNonce and the client retries with a fresh one; a
+// used-up nonce can come back only together with everything its request did, because whatever the request then
+// commits (waiting for the flush, as every other statement does) flushes the WAL past the nonce's deletion. Other
+// replicas see either commit at once: only durability is relaxed, never the single use.
+
 pub async fn insert_nonce(pool: &PgPool, nonce: &str, expires_at: OffsetDateTime) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO acme_server_nonces (nonce, expires_at) VALUES ($1, $2)")
-        .bind(nonce)
-        .bind(expires_at)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "INSERT INTO acme_server_nonces (nonce, expires_at)
+         SELECT $1, $2 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait",
+    )
+    .bind(nonce)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }
 
 /// Whether `nonce` was handed out, unexpired and unused until now; it is used up either way.
 pub async fn consume_nonce(pool: &PgPool, nonce: &str, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
-    let expires_at: Option<OffsetDateTime> =
-        sqlx::query_scalar("DELETE FROM acme_server_nonces WHERE nonce = $1 RETURNING expires_at")
-            .bind(nonce)
-            .fetch_optional(pool)
-            .await?;
+    // The setting is evaluated for the row found: without one, nothing is written and nothing waits anyway.
+    let expires_at: Option<OffsetDateTime> = sqlx::query_scalar(
+        "DELETE FROM acme_server_nonces
+         WHERE nonce = $1 AND set_config('synchronous_commit', 'off', true) = 'off'
+         RETURNING expires_at",
+    )
+    .bind(nonce)
+    .fetch_optional(pool)
+    .await?;
     Ok(expires_at.is_some_and(|expires_at| expires_at > now))
 }
 
