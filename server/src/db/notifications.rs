@@ -215,6 +215,25 @@ pub async fn due(pool: &PgPool, now: OffsetDateTime, limit: i64) -> Result<Vec<D
     .await
 }
 
+/// Claims a due notice for one sending: it is not due again until `until`, so neither another replica nor the next
+/// leader sends it meanwhile. False: someone else claimed it or it is no longer pending.
+pub async fn claim_for_sending(
+    pool: &PgPool,
+    id: Uuid,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "UPDATE notifications SET next_attempt_at = $3 WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $2",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(until)
+    .execute(pool)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
 pub async fn mark_sent(pool: &PgPool, id: Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE notifications SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL

@@ -1,5 +1,11 @@
 //! Sending what the outbox holds: each due notice over its channel; a failure is retried with backoff (1 minute,
 //! doubling, at most 6 hours) and given up after `MAX_ATTEMPTS`, each outcome recorded on the row.
+//!
+//! A notice is claimed for `SEND_LEASE` before it is sent, and a delivery is recorded by a task of its own that
+//! retries while the database restarts: a PostgreSQL restart between the receiver's answer and the record (which
+//! also ends this replica's job leadership, cancelling the job) does not send it again. Only a replica killed in
+//! that instant leaves a notice that is sent again once its claim runs out: delivery is at least once, and each
+//! carries its id for the receiver to drop a repeat.
 
 use std::time::Duration;
 
@@ -15,6 +21,11 @@ const BATCH: i64 = 100;
 pub const MAX_ATTEMPTS: i32 = 12;
 const FIRST_RETRY: Duration = Duration::from_secs(60);
 const LONGEST_RETRY: Duration = Duration::from_secs(6 * 3600);
+/// Longer than any sending takes (a webhook times out well before): the notice is not due meanwhile.
+const SEND_LEASE: time::Duration = time::Duration::minutes(2);
+/// How long a delivered notice's record is retried while the database is away, and how often.
+const RECORD_PATIENCE: Duration = Duration::from_secs(60);
+const RECORD_RETRY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Delivered {
@@ -37,6 +48,9 @@ pub async fn send_due(state: &AppState, now: OffsetDateTime) -> Result<Delivered
     let mut done = Delivered::default();
     let mailer = state.config.smtp.as_ref().map(email::Mailer::new).transpose();
     for notice in db::notifications::due(&state.pool, now, BATCH).await? {
+        if !db::notifications::claim_for_sending(&state.pool, notice.id, now, now + SEND_LEASE).await? {
+            continue;
+        }
         let result = if !notice.certificate_current {
             Err(DeliveryError::Skip("the certificate is no longer current".into()))
         } else {
@@ -64,7 +78,9 @@ async fn record(
 ) -> Result<(), sqlx::Error> {
     match result {
         Ok(()) => {
-            db::notifications::mark_sent(&state.pool, notice.id, now).await?;
+            // Its own task: the record survives this job being cancelled (leadership lost with the database).
+            let recording = tokio::spawn(record_sent(state.pool.clone(), notice.id, now));
+            recording.await.map_err(|_| sqlx::Error::WorkerCrashed)??;
             crate::metrics::notice(&notice.channel, "sent");
             done.sent += 1;
         }
@@ -86,6 +102,21 @@ async fn record(
         }
     }
     Ok(())
+}
+
+/// Records a delivery, retrying for `RECORD_PATIENCE` while the database is unavailable: the receiver has the
+/// notice, so only the record may be repeated, never the sending.
+async fn record_sent(pool: sqlx::PgPool, id: uuid::Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+    let started = tokio::time::Instant::now();
+    loop {
+        match db::notifications::mark_sent(&pool, id, now).await {
+            Err(error) if crate::error::is_unavailable(&error) && started.elapsed() < RECORD_PATIENCE => {
+                tracing::warn!(notice = %id, error = %error, "delivered; recording it once the database is back");
+                tokio::time::sleep(RECORD_RETRY).await;
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 #[cfg(test)]

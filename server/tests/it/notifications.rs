@@ -369,3 +369,71 @@ async fn bad_webhook_settings_are_refused_naming_the_field(pool: PgPool) {
     let saved: i64 = sqlx::query_scalar("SELECT count(*) FROM notification_settings").fetch_one(&pool).await.unwrap();
     assert_eq!(saved, 0, "nothing saved");
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_database_restart_between_a_delivery_and_its_record_does_not_send_it_again(pool: PgPool) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let stack = crate::support::stack();
+    let options = pool.connect_options().as_ref().clone();
+    let upstream = format!("{}:{}", options.get_host(), options.get_port()).parse().unwrap();
+    let gate = Arc::new(crate::support::Gate::start(upstream).await);
+    let gated = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_lazy_with(options.port(gate.port));
+    // The receiver takes the notice, and PostgreSQL goes away before certdesk records it, for a second and a half.
+    let deliveries = Arc::new(AtomicUsize::new(0));
+    let receiver = {
+        let (gate, deliveries) = (gate.clone(), deliveries.clone());
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move || {
+                let (gate, deliveries) = (gate.clone(), deliveries.clone());
+                async move {
+                    deliveries.fetch_add(1, Ordering::SeqCst);
+                    gate.close();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                        gate.open();
+                    });
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let state = state_for(&gated, &config(&stack, free_port(), ""));
+    let api = api_as(&gated, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let backend = certdesk::backend::ServerBackend::new(state.clone());
+    let owner = meta_for(api.user_id, Role::User);
+    let input = NotificationSettingsInput {
+        email_enabled: false,
+        webhook_url: format!("http://{hook}/hook"),
+        new_secret: false,
+    };
+    backend.save_notification_settings(&owner, input).await.unwrap();
+    let (status, created) = api.request(server_key(&["restart.cluster.local"], "ec-p256", 40), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let not_after: OffsetDateTime =
+        sqlx::query_scalar("SELECT not_after FROM certificates WHERE id = $1").bind(id).fetch_one(&pool).await.unwrap();
+
+    let at_30 = not_after - time::Duration::days(29);
+    let first = certdesk::notifications::run_once(&state, at_30).await;
+    assert_eq!(deliveries.load(Ordering::SeqCst), 1, "{first:?}");
+    // Whatever the run itself said, the delivery is recorded once the database is back, and never sent again.
+    eventually("the delivery to be recorded", Duration::from_secs(20), || async {
+        let status: String = sqlx::query_scalar("SELECT status FROM notifications WHERE channel = 'webhook'")
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+        (status == "sent").then_some(())
+    })
+    .await;
+    for later in [time::Duration::minutes(5), time::Duration::hours(1)] {
+        let _ = certdesk::notifications::run_once(&state, at_30 + later).await;
+    }
+    assert_eq!(deliveries.load(Ordering::SeqCst), 1, "sent once");
+}
