@@ -78,10 +78,16 @@ export async function listAndDownload(recorder, token, name, id) {
   const listed = await withRetry(60_000, () =>
     call(recorder, token, 'GET', `/api/v1/certificates?search=${encodeURIComponent(name)}`),
   );
-  if (listed.status !== 200) throw new Error(`list answered ${listed.status}: ${listed.text}`);
+  if (listed.status !== 200 || !listed.text.includes(id)) {
+    throw new Error(`the list answered ${listed.status} without the certificate: ${listed.text.slice(0, 300)}`);
+  }
   const download = await withRetry(60_000, () =>
-    call(recorder, token, 'GET', `/api/v1/certificates/${id}/download?format=pem`),
+    call(recorder, token, 'GET', `/api/v1/certificates/${id}/download?format=fullchain-pem`),
   );
+  const blocks = download.text.split('BEGIN CERTIFICATE').length - 1;
+  if (download.status !== 200 || blocks < 2) {
+    throw new Error(`the download answered ${download.status} with ${blocks} certificates: ${download.text.slice(0, 300)}`);
+  }
   return download.status;
 }
 

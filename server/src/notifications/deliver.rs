@@ -1,7 +1,7 @@
 //! Sending what the outbox holds: each due notice over its channel; a failure is retried with backoff (1 minute,
 //! doubling, at most 6 hours) and given up after `MAX_ATTEMPTS`, each outcome recorded on the row.
 //!
-//! A notice is claimed for `SEND_LEASE` before it is sent, and a delivery is recorded by a task of its own that
+//! A notice is claimed for `SEND_LEASE` (45 s) before it is sent, and a delivery is recorded by a task of its own that
 //! retries while the database restarts: a PostgreSQL restart between the receiver's answer and the record (which
 //! also ends this replica's job leadership, cancelling the job) does not send it again. Only a replica killed in
 //! that instant leaves a notice that is sent again once its claim runs out: delivery is at least once, and each
@@ -21,8 +21,9 @@ const BATCH: i64 = 100;
 pub const MAX_ATTEMPTS: i32 = 12;
 const FIRST_RETRY: Duration = Duration::from_secs(60);
 const LONGEST_RETRY: Duration = Duration::from_secs(6 * 3600);
-/// Longer than any sending takes (a webhook times out well before): the notice is not due meanwhile.
-const SEND_LEASE: time::Duration = time::Duration::minutes(2);
+/// Longer than a sending takes (a webhook times out after 10 s, an SMTP exchange after 20 s), short enough that a
+/// notice whose sender died or could not record a failure is tried again soon: it is not due meanwhile.
+const SEND_LEASE: time::Duration = time::Duration::seconds(45);
 /// How long a delivered notice's record is retried while the database is away, and how often.
 const RECORD_PATIENCE: Duration = Duration::from_secs(60);
 const RECORD_RETRY: Duration = Duration::from_millis(250);

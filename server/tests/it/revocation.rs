@@ -325,13 +325,8 @@ async fn an_admin_needs_step_up_and_a_batch_reports_each_certificate(pool: PgPoo
     assert!(matches!(missing, Err(certdesk::error::ServerError::Client(app::AppError::Invalid { .. }))));
 }
 
-#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
-async fn a_revocation_made_in_openbao_is_adopted_from_its_crl(pool: PgPool) {
-    let stack = stack();
-    let state = state_for(&pool, &extra(&stack, None));
-    let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
-    let created = issue(&owner, "elsewhere.cluster.local").await;
-    let (id, serial) = (created["id"].as_str().unwrap().to_owned(), created["serial"].as_str().unwrap().to_owned());
+/// Revokes `serial` in the stack's OpenBao directly, as someone with its root token would, behind certdesk's back.
+async fn revoke_in_openbao(stack: &crate::support::Stack, serial: &str) {
     let bao = format!("{stack}/openbao");
     let read = |name: &str| std::fs::read_to_string(format!("{bao}/{name}")).unwrap().trim().to_owned();
     let response = reqwest::Client::new()
@@ -342,6 +337,16 @@ async fn a_revocation_made_in_openbao_is_adopted_from_its_crl(pool: PgPool) {
         .await
         .unwrap();
     assert!(response.status().is_success(), "{:?}", response.text().await);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_revocation_made_in_openbao_is_adopted_from_its_crl(pool: PgPool) {
+    let stack = stack();
+    let state = state_for(&pool, &extra(&stack, None));
+    let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let created = issue(&owner, "elsewhere.cluster.local").await;
+    let (id, serial) = (created["id"].as_str().unwrap().to_owned(), created["serial"].as_str().unwrap().to_owned());
+    revoke_in_openbao(&stack, &serial).await;
 
     let issuer = state.issuers.get("private").unwrap();
     certdesk::crl::refresher::refresh_once(&state, issuer, true).await.unwrap();
@@ -374,16 +379,7 @@ async fn adopting_from_the_crl_while_a_revocation_holds_the_certificate_does_not
     let owner = api_as(&pool, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
     let created = issue(&owner, "deadlock.cluster.local").await;
     let (id, serial) = (created["id"].as_str().unwrap().to_owned(), created["serial"].as_str().unwrap().to_owned());
-    let bao = format!("{stack}/openbao");
-    let read = |name: &str| std::fs::read_to_string(format!("{bao}/{name}")).unwrap().trim().to_owned();
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/pki_private_issuer/revoke", read("addr")))
-        .header("x-vault-token", read("root_token"))
-        .json(&json!({ "serial_number": serial }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{:?}", response.text().await);
+    revoke_in_openbao(&stack, &serial).await;
 
     // A revocation in flight: it holds the certificate's row, and appends its audit event next.
     let mut in_flight = pool.begin().await.unwrap();
