@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::issuance::{api_as, extra, server_key};
 use crate::renewal::token_for;
-use crate::support::{person, stack, state_for};
+use crate::support::{audit_details, person, stack, state_for};
 
 fn meta_of(caller: &Caller) -> RequestMeta {
     RequestMeta { request_id: "test".into(), client_addr: "127.0.0.1".into(), caller: Some(caller.clone()) }
@@ -34,14 +34,6 @@ async fn download_as(
         .await
         .map(|rendered| rendered.bytes.to_vec())
         .map_err(|error| error.into_app_error(&meta))
-}
-
-async fn audit_rows(pool: &PgPool, action: &str) -> Vec<serde_json::Value> {
-    sqlx::query_scalar("SELECT details FROM audit_events WHERE action = $1 ORDER BY seq")
-        .bind(action)
-        .fetch_all(pool)
-        .await
-        .unwrap()
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
@@ -103,7 +95,7 @@ async fn a_private_key_leaves_only_to_its_owner_or_an_admin_exporting_on_their_b
     admin.mfa_at = OffsetDateTime::now_utc().unix_timestamp();
     let key = download_as(&state, &admin, id, "key-pem", Some("  ticket OPS-42: Pat is on leave ")).await.unwrap();
     assert!(String::from_utf8_lossy(&key).starts_with("-----BEGIN PRIVATE KEY-----"));
-    let exported = audit_rows(&pool, "certificate.key_exported_on_behalf").await;
+    let exported = audit_details(&pool, "certificate.key_exported_on_behalf").await;
     assert_eq!(exported.len(), 1);
     assert_eq!(exported[0]["reason"], "ticket OPS-42: Pat is on leave");
     assert_eq!(exported[0]["owner"], owner.user_id.to_string());
@@ -117,7 +109,7 @@ async fn a_private_key_leaves_only_to_its_owner_or_an_admin_exporting_on_their_b
 
     // Every refusal is in the audit log: 2 tokens × 3 formats, the auditor, the admin's two refusals in the browser
     // (no reason; no fresh factor) and the admin's token.
-    assert_eq!(audit_rows(&pool, "certificate.key_download_denied").await.len(), 6 + 1 + 2 + 1);
+    assert_eq!(audit_details(&pool, "certificate.key_download_denied").await.len(), 6 + 1 + 2 + 1);
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]

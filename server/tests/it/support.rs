@@ -207,3 +207,12 @@ pub async fn tamper(pool: &PgPool, statements: &[&str]) {
     sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
 }
+
+/// The details of every audit event with `action`, oldest first.
+pub async fn audit_details(pool: &PgPool, action: &str) -> Vec<serde_json::Value> {
+    sqlx::query_scalar("SELECT details FROM audit_events WHERE action = $1 ORDER BY seq")
+        .bind(action)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::Served;
 use super::orders::account_of;
-use crate::support::stack;
+use crate::support::{audit_details, stack};
 use certdesk::jobs::Job;
 
 /// The HTTP-01 answers the test serves: token → body.
@@ -56,14 +56,6 @@ pub(super) async fn answer(order: &mut Order, answers: &Answers, body: Option<&s
     challenge.set_ready().await.unwrap();
 }
 
-async fn audit_of(pool: &PgPool, action: &str) -> Vec<serde_json::Value> {
-    sqlx::query_scalar("SELECT details FROM audit_events WHERE action = $1 ORDER BY seq")
-        .bind(action)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-}
-
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn a_right_http_01_answer_makes_the_order_ready_and_a_wrong_one_makes_it_invalid(pool: PgPool) {
     let answers = Answers::default();
@@ -76,7 +68,7 @@ async fn a_right_http_01_answer_makes_the_order_ready_and_a_wrong_one_makes_it_i
     assert_eq!(order.poll_ready(&RetryPolicy::default()).await.unwrap(), OrderStatus::Ready);
     order.finalize().await.unwrap();
     order.poll_certificate(&RetryPolicy::default()).await.unwrap();
-    let validated = audit_of(&pool, "acme_order.challenge_validated").await;
+    let validated = audit_details(&pool, "acme_order.challenge_validated").await;
     assert_eq!(validated.len(), 1);
     assert_eq!(
         (validated[0]["name"].as_str(), validated[0]["challenge"].as_str()),
@@ -101,7 +93,7 @@ async fn a_right_http_01_answer_makes_the_order_ready_and_a_wrong_one_makes_it_i
     }
     let refused = order.finalize().await.expect_err("an invalid order is not finalized");
     assert!(refused.to_string().contains("orderNotReady"), "{refused}");
-    let failed = audit_of(&pool, "acme_order.challenge_failed").await;
+    let failed = audit_details(&pool, "acme_order.challenge_failed").await;
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["problem"], "incorrectResponse");
     assert_eq!(served.count("certificates").await, 1, "only the validated order was issued");
