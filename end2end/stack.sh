@@ -94,8 +94,9 @@ stack_status() {
   return $rc
 }
 
+# install_all [PACKAGE...]: everything the stack needs, and the named Debian packages in the same apt run.
 install_all() {
-  toolchain_system_install postgresql bind9 bind9-dnsutils pebble
+  toolchain_system_install postgresql bind9 bind9-dnsutils pebble "$@"
   toolchain_rust_tools_start
   postgres_install
   openbao_install
@@ -129,7 +130,8 @@ case "$command" in
     print_demo
     ;;
   test)
-    install_all
+    # HAProxy for the failover drill's cluster mode, which the tests end with.
+    install_all haproxy
     # shellcheck source=stack/tests.sh
     source "$STACK_LIB/tests.sh"
     run_all_tests "$@"

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Every test, in the order that fails fastest: format and lints, one release build, then the Rust tests and the
-# browser tests against a freshly started test stack, which is stopped whatever happens.
+# browser tests against a freshly started test stack, which is stopped whatever happens, and last the failover drill
+# against the cluster mode, on the same build.
 
 phase() {
   PHASE_NAME=$1
@@ -72,6 +73,12 @@ run_all_tests() {
 
   phase "audit chain of the test portal"
   CERTDESK_CONFIG="$STACK_DIR/portal/certdesk.toml" "$(portal_binary)" audit verify
+  phase_done
+
+  phase "failover drill (3 replicas behind HAProxy, OpenBao Raft, faults under load; same build)"
+  # The cluster mode takes the test stack's ports: the stack goes first.
+  stack_down
+  "$REPO_ROOT/end2end/stack.sh" cluster-test
   phase_done
 
   log "all tests passed in $((SECONDS - started)) s"

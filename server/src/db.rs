@@ -15,6 +15,7 @@ pub mod local_totp;
 pub mod metrics;
 pub mod migrations;
 pub mod notifications;
+pub mod patience;
 pub mod quotas;
 pub mod renewal;
 pub mod revocation_intents;

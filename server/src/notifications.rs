@@ -18,6 +18,7 @@ pub mod settings;
 pub mod webhook;
 
 use serde_json::{Value, json};
+use sqlx::PgConnection;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -34,12 +35,16 @@ pub const EMAIL: &str = "email";
 pub const WEBHOOK: &str = "webhook";
 
 /// The channels `user_id` wants and certdesk can serve right now.
-pub async fn channels_of(state: &AppState, user_id: Uuid) -> Result<Vec<&'static str>, sqlx::Error> {
-    let settings = db::notifications::settings_of(&state.pool, user_id).await?;
+pub async fn channels_of(
+    db: &mut PgConnection,
+    state: &AppState,
+    user_id: Uuid,
+) -> Result<Vec<&'static str>, sqlx::Error> {
+    let settings = db::notifications::settings_of(&mut *db, user_id).await?;
     let mut channels = Vec::new();
     if settings.email_enabled
         && state.config.smtp.is_some()
-        && db::notifications::email_of(&state.pool, user_id).await?.is_some()
+        && db::notifications::email_of(&mut *db, user_id).await?.is_some()
     {
         channels.push(EMAIL);
     }
@@ -62,8 +67,18 @@ pub struct Event<'a> {
 
 /// Claims the event on each of the person's channels; returns how many notices are new.
 pub async fn record(state: &AppState, event: &Event<'_>, now: OffsetDateTime) -> Result<usize, sqlx::Error> {
+    record_in(&mut *state.pool.acquire().await?, state, event, now).await
+}
+
+/// `record` on `db`: in a transaction, the notice commits or rolls back with the change it tells of.
+pub async fn record_in(
+    db: &mut PgConnection,
+    state: &AppState,
+    event: &Event<'_>,
+    now: OffsetDateTime,
+) -> Result<usize, sqlx::Error> {
     let mut new = 0;
-    for channel in channels_of(state, event.user_id).await? {
+    for channel in channels_of(db, state, event.user_id).await? {
         let notice = NewNotice {
             event_key: &event.key,
             channel,
@@ -74,7 +89,7 @@ pub async fn record(state: &AppState, event: &Event<'_>, now: OffsetDateTime) ->
             payload: &event.payload,
             now,
         };
-        if db::notifications::claim(&state.pool, &notice).await? {
+        if db::notifications::claim(&mut *db, &notice).await? {
             new += 1;
         }
     }
@@ -93,15 +108,21 @@ pub fn describe(certificate: &CertificateBrief) -> Value {
     })
 }
 
-async fn certificate(state: &AppState, id: Uuid) -> Result<CertificateBrief, ServerError> {
-    db::notifications::certificate_brief(&state.pool, id)
+async fn certificate(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<CertificateBrief, ServerError> {
+    db::notifications::certificate_brief(db, id)
         .await?
         .ok_or_else(|| ServerError::Internal(format!("certificate {id} not found for its notice")))
 }
 
-/// After a revocation was recorded: tells the owner (delivery by the job).
-pub async fn revoked(state: &AppState, certificate_id: Uuid, now: OffsetDateTime) -> Result<usize, ServerError> {
-    let certificate = certificate(state, certificate_id).await?;
+/// In the transaction that records a revocation: tells the owner (delivery by the job), so the notice cannot be
+/// lost between the record's commit and its own.
+pub async fn revoked(
+    tx: &mut PgConnection,
+    state: &AppState,
+    certificate_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<usize, ServerError> {
+    let certificate = certificate(&mut *tx, certificate_id).await?;
     let event = Event {
         key: format!("revoked:{certificate_id}"),
         kind: "revoked",
@@ -111,7 +132,7 @@ pub async fn revoked(state: &AppState, certificate_id: Uuid, now: OffsetDateTime
         payload: json!({ "type": "certificate.revoked", "certificate": describe(&certificate),
                          "reason": certificate.revocation_reason }),
     };
-    Ok(record(state, &event, now).await?)
+    Ok(record_in(tx, state, &event, now).await?)
 }
 
 /// For the renewal code: `renewed_id` replaced `previous_id`. One notice per renewed certificate.
@@ -121,7 +142,7 @@ pub async fn renewal_succeeded(
     renewed_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<usize, ServerError> {
-    let renewed = certificate(state, renewed_id).await?;
+    let renewed = certificate(&state.pool, renewed_id).await?;
     let event = Event {
         key: format!("renewal_succeeded:{renewed_id}"),
         kind: "renewal_succeeded",
@@ -141,7 +162,7 @@ pub async fn renewal_failed(
     error: &str,
     now: OffsetDateTime,
 ) -> Result<usize, ServerError> {
-    let certificate = certificate(state, certificate_id).await?;
+    let certificate = certificate(&state.pool, certificate_id).await?;
     let event = Event {
         key: format!("renewal_failed:{certificate_id}:{}", now.date()),
         kind: "renewal_failed",

@@ -1,6 +1,6 @@
 //! SQL for notifications: each person's channels and the outbox of notices.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -14,13 +14,13 @@ pub struct Settings {
 }
 
 /// Without a row: e-mail on, no webhook.
-pub async fn settings_of(pool: &PgPool, user_id: Uuid) -> Result<Settings, sqlx::Error> {
+pub async fn settings_of(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Settings, sqlx::Error> {
     let row = sqlx::query!(
         "SELECT email_enabled, webhook_url, webhook_secret, webhook_secret_nonce, webhook_secret_key_id
            FROM notification_settings WHERE user_id = $1",
         user_id
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(match row {
         None => Settings { email_enabled: true, webhook_url: None, webhook_secret: None },
@@ -69,11 +69,8 @@ pub async fn save_settings(
     .map(|_| ())
 }
 
-pub async fn email_of(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user_id)
-        .fetch_optional(pool)
-        .await
-        .map(Option::flatten)
+pub async fn email_of(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user_id).fetch_optional(db).await.map(Option::flatten)
 }
 
 /// A notice to record in the outbox.
@@ -90,7 +87,7 @@ pub struct NewNotice<'a> {
 }
 
 /// Claims the notice; `false` when this event already has its row on this channel (nothing written).
-pub async fn claim(pool: &PgPool, notice: &NewNotice<'_>) -> Result<bool, sqlx::Error> {
+pub async fn claim(db: impl PgExecutor<'_>, notice: &NewNotice<'_>) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query!(
         "INSERT INTO notifications (id, event_key, channel, kind, user_id, certificate_id, threshold_days, payload,
                                     next_attempt_at, created_at)
@@ -106,7 +103,7 @@ pub async fn claim(pool: &PgPool, notice: &NewNotice<'_>) -> Result<bool, sqlx::
         notice.payload,
         notice.now,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
@@ -124,14 +121,14 @@ pub struct CertificateBrief {
     pub revocation_reason: Option<String>,
 }
 
-pub async fn certificate_brief(pool: &PgPool, id: Uuid) -> Result<Option<CertificateBrief>, sqlx::Error> {
+pub async fn certificate_brief(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<CertificateBrief>, sqlx::Error> {
     sqlx::query_as!(
         CertificateBrief,
         "SELECT id, owner_id, common_name, dns_names, serial, issuer_id, not_after, revocation_reason
            FROM certificates WHERE id = $1",
         id
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 

@@ -24,9 +24,6 @@ const LONGEST_RETRY: Duration = Duration::from_secs(6 * 3600);
 /// Longer than a sending takes (a webhook times out after 10 s, an SMTP exchange after 20 s), short enough that a
 /// notice whose sender died or could not record a failure is tried again soon: it is not due meanwhile.
 const SEND_LEASE: time::Duration = time::Duration::seconds(45);
-/// How long a delivered notice's record is retried while the database is away, and how often.
-const RECORD_PATIENCE: Duration = Duration::from_secs(60);
-const RECORD_RETRY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Delivered {
@@ -105,19 +102,11 @@ async fn record(
     Ok(())
 }
 
-/// Records a delivery, retrying for `RECORD_PATIENCE` while the database is unavailable: the receiver has the
-/// notice, so only the record may be repeated, never the sending.
+/// Records a delivery, retried while the database is unavailable: the receiver has the notice, so only the record
+/// may be repeated, never the sending.
 async fn record_sent(pool: sqlx::PgPool, id: uuid::Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
-    let started = tokio::time::Instant::now();
-    loop {
-        match db::notifications::mark_sent(&pool, id, now).await {
-            Err(error) if crate::error::is_unavailable(&error) && started.elapsed() < RECORD_PATIENCE => {
-                tracing::warn!(notice = %id, error = %error, "delivered; recording it once the database is back");
-                tokio::time::sleep(RECORD_RETRY).await;
-            }
-            outcome => return outcome,
-        }
-    }
+    let what = format!("notice {id} delivered");
+    db::patience::until_recorded(&what, || db::notifications::mark_sent(&pool, id, now)).await
 }
 
 #[cfg(test)]

@@ -18,9 +18,11 @@ use crate::error::ServerError;
 use crate::issuers::{Issuer, IssuerError};
 use crate::state::AppState;
 
-/// How long a claimant holds an intent: longer than an issuer call may take (their clients time out well before),
-/// so only a claimant that died loses it.
-pub const CLAIM: time::Duration = time::Duration::minutes(2);
+/// How long a claimant holds an intent: longer than an issuer call may take (OpenBao's client times out after 20 s),
+/// so in practice only a claimant that died loses it, and short enough that its revocation is recorded, audited and
+/// notified within about a minute and a quarter (the `revocations` job runs every 15 s). Were a slow CA to outlast
+/// it, the second claimant telling the CA again is harmless, and only one of them records it.
+pub const CLAIM: time::Duration = time::Duration::minutes(1);
 
 /// After this many claims an intent is rolled back instead of tried again: something kills whoever works on it.
 const MAX_ATTEMPTS: i32 = 5;
@@ -125,23 +127,22 @@ pub(crate) async fn carry_out(
         }
     };
     let revoked_at = issuer_time.unwrap_or(now);
-    let mut tx = state.pool.begin().await?;
-    let changed = db::revocations::mark_revoked(&mut tx, id, revoked_at, reason.as_str(), intent.requested_by).await?;
+    // The CA has revoked: from here only the record may be repeated. It runs as a task of its own, retried while
+    // the database is away, so neither a dropped request nor a PostgreSQL restart leaves the intent to wait out
+    // its claim (and the revocation's audit event and notice with it).
+    let recording = {
+        let (state, actor, intent, record) = (state.clone(), actor.clone(), intent.clone(), record.clone());
+        tokio::spawn(async move {
+            let what = format!("revocation of certificate {}", record.id);
+            db::patience::until_recorded(&what, || {
+                record_revoked(&state, &actor, &intent, &record, reason, revoked_at, now)
+            })
+            .await
+        })
+    };
+    let changed = recording.await.map_err(|_| ServerError::Internal("recording a revocation panicked".into()))??;
     let outcome = if changed { "revoked" } else { "already_revoked" };
-    db::revocation_intents::finish(&mut tx, intent.id, outcome, None, now).await?;
-    if changed {
-        let details = json!({ "issuer": record.issuer_id, "serial": serial, "reason": reason.as_str(),
-                               "owner": record.owner_id, "requested_by": intent.requested_by,
-                               "revoked_at": revoked_at.format(&Rfc3339).unwrap_or_default() });
-        let entry = actor.did(Action::CertificateRevoked).on(Object::Certificate(id)).with(details);
-        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
-    }
-    tx.commit().await?;
     state.crls.request_rebuild(&record.issuer_id);
-    if changed && let Err(error) = crate::notifications::revoked(state, id, now).await {
-        // The revocation stands; only its notice is lost (logged for the operator).
-        tracing::warn!(certificate = %id, error = %error, "could not record the revocation notice");
-    }
     crate::metrics::revocation(&record.issuer_id, outcome, started.elapsed());
     if changed {
         let revoked = CertificateRecord {
@@ -154,6 +155,35 @@ pub(crate) async fn carry_out(
     // Someone recorded it first: answer with what they stored.
     let stored = db::certificates::find_visible(&state.pool, id, None).await?.unwrap_or(record);
     Ok(Carried::AlreadyRevoked(result_of(&stored, true)))
+}
+
+/// The CA's revocation, recorded in one transaction: the certificate marked revoked, the intent closed, and (when
+/// this intent is the one that revoked it) its audit event and its owner's notice. Safe to run again after a commit
+/// whose answer was lost: the second run finds it recorded and changes nothing. Whether it changed anything.
+async fn record_revoked(
+    state: &AppState,
+    actor: &Actor,
+    intent: &ClaimedIntent,
+    record: &CertificateRecord,
+    reason: RevocationReason,
+    revoked_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<bool, ServerError> {
+    let id = record.id;
+    let mut tx = state.pool.begin().await?;
+    let changed = db::revocations::mark_revoked(&mut tx, id, revoked_at, reason.as_str(), intent.requested_by).await?;
+    let outcome = if changed { "revoked" } else { "already_revoked" };
+    db::revocation_intents::finish(&mut tx, intent.id, outcome, None, now).await?;
+    if changed {
+        let details = json!({ "issuer": record.issuer_id, "serial": record.serial, "reason": reason.as_str(),
+                               "owner": record.owner_id, "requested_by": intent.requested_by,
+                               "revoked_at": revoked_at.format(&Rfc3339).unwrap_or_default() });
+        let entry = actor.did(Action::CertificateRevoked).on(Object::Certificate(id)).with(details);
+        audit::append(&mut tx, &state.chain_key, &entry, now).await?;
+        crate::notifications::revoked(&mut tx, state, id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
 }
 
 /// Closes the intent as failed — the certificate stays as it was — with `certificate.revoke_failed`, once.

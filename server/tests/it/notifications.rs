@@ -139,7 +139,7 @@ pub(crate) fn notifying(smtp_port: u16) -> String {
     )
 }
 
-fn meta_for(user_id: Uuid, role: Role) -> RequestMeta {
+pub(crate) fn meta_for(user_id: Uuid, role: Role) -> RequestMeta {
     // Just signed in with a second factor: pointing the webhook somewhere new is a step-up action.
     let mfa_at = time::OffsetDateTime::now_utc().unix_timestamp();
     let caller = Caller {

@@ -171,3 +171,91 @@ async fn a_request_failed_twice_is_audited_once(pool: PgPool) {
     assert_eq!(count(&pool, "certificate.failed", &format!("certificate:{id}")).await, 1);
     assert_eq!(status_of(&pool, &id.to_string()).await, "failed");
 }
+
+/// OpenBao behind an HTTP proxy that cuts certdesk's database (closes `gate` for `outage`) the moment OpenBao has
+/// answered a revocation: PostgreSQL restarting right after the CA acted. Returns the proxy's address.
+async fn openbao_cutting_the_database_after_revoke(
+    upstream: String,
+    gate: std::sync::Arc<crate::support::Gate>,
+    outage: std::time::Duration,
+) -> String {
+    let client = reqwest::Client::new();
+    let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (client, upstream, gate) = (client.clone(), upstream.clone(), gate.clone());
+        async move {
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            let mut forwarded = client.request(parts.method, format!("{upstream}{}", parts.uri)).body(body);
+            for (name, value) in parts.headers.iter().filter(|(name, _)| *name != http::header::HOST) {
+                forwarded = forwarded.header(name, value);
+            }
+            let answer = forwarded.send().await.unwrap();
+            let status = answer.status();
+            let bytes = answer.bytes().await.unwrap();
+            if parts.uri.path().ends_with("/revoke") && status.is_success() {
+                gate.close();
+                tokio::spawn(async move {
+                    tokio::time::sleep(outage).await;
+                    gate.open();
+                });
+            }
+            (status, [(http::header::CONTENT_TYPE, "application/json")], bytes)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, proxy).await.unwrap() });
+    format!("http://{address}")
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_database_restart_right_after_the_ca_revoked_is_waited_out_and_recorded_once(pool: PgPool) {
+    use app::ssr::Backend;
+    let stack = stack();
+    let options = pool.connect_options().as_ref().clone();
+    let upstream = format!("{}:{}", options.get_host(), options.get_port()).parse().unwrap();
+    let gate = std::sync::Arc::new(crate::support::Gate::start(upstream).await);
+    let gated = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(1))
+        .connect_lazy_with(options.port(gate.port));
+    let openbao = openbao_cutting_the_database_after_revoke(
+        stack.read("openbao/addr"),
+        gate.clone(),
+        std::time::Duration::from_millis(1500),
+    )
+    .await;
+    let config = format!("{}[notifications]\nwebhook_allow_private = true\n", extra(&stack, Some(&openbao)));
+    let state = state_for(&gated, &config);
+    let owner = api_as(&gated, state.clone(), &["platform-team"], Role::User, TokenScope::ReadWrite).await;
+    let settings = app::model::NotificationSettingsInput {
+        email_enabled: false,
+        webhook_url: format!("http://127.0.0.1:{}/hook", free_port()),
+        new_secret: false,
+    };
+    let backend = certdesk::backend::ServerBackend::new(state.clone());
+    let meta = crate::notifications::meta_for(owner.user_id, Role::User);
+    backend.save_notification_settings(&meta, settings).await.unwrap();
+    let id = issue(&owner, "cut.cluster.local").await["id"].as_str().unwrap().to_owned();
+    let object = format!("certificate:{id}");
+
+    // OpenBao revokes, then PostgreSQL is away for 1.5 s: the request waits for it and answers with the revocation.
+    let (status, body) = revoke(&owner, &id, json!({ "reason": "keyCompromise" })).await;
+    assert_eq!((status, body["already_revoked"].as_bool()), (StatusCode::OK, Some(false)), "{body}");
+    assert_eq!(status_of(&pool, &id).await, "revoked");
+    let revoked_by: Option<Uuid> = sqlx::query_scalar("SELECT revoked_by FROM certificates WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(revoked_by, Some(owner.user_id), "recorded as the owner's revocation, not left to the CRL");
+    assert_eq!(count(&pool, "certificate.revoked", &object).await, 1);
+    let outcomes: Vec<Option<String>> = intents_of(&pool, &id).await.into_iter().map(|(outcome, _)| outcome).collect();
+    assert_eq!(outcomes, [Some("revoked".to_owned())], "the intent closed, not left to wait out its claim");
+    let notices: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM notifications WHERE kind = 'revoked' AND certificate_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(notices, 1, "the owner's notice was recorded with the revocation");
+}
