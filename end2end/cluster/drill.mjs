@@ -19,8 +19,9 @@ const stackDir = process.env.CERTDESK_E2E_STACK_DIR;
 const CLIENTS = 4;
 const LOAD_SECONDS = Number(process.env.CERTDESK_DRILL_SECONDS ?? 75);
 const failures = [];
+const began = Date.now();
 const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}  [${((Date.now() - began) / 1000).toFixed(0)} s]`);
   if (!ok) failures.push(what);
 };
 const fault = async (...args) => (await run(process.env.CERTDESK_CLUSTER_FAULT, ['cluster-fault', ...args])).stdout.trim();
@@ -42,13 +43,13 @@ async function jobLeader() {
   return 0;
 }
 
-// Webhook receiver: counts deliveries per X-Certdesk-Event-Id.
+// Webhook receiver: when each X-Certdesk-Event-Id arrived (epoch ms, one entry per delivery).
 const deliveries = new Map();
 const receiver = createServer((request, response) => {
   const id = request.headers['x-certdesk-event-id'];
   request.resume();
   request.on('end', () => {
-    deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
+    deliveries.set(id, [...(deliveries.get(id) ?? []), Date.now()]);
     response.writeHead(204).end();
   });
 });
@@ -91,6 +92,7 @@ const killed = await jobLeader();
 check(killed > 0, `a job leader before the first fault (replica ${killed})`);
 mark(`SIGKILL replica ${killed} (job leader), restarted 4 s later`);
 await fault('kill-replica', String(killed));
+const killedBy = Date.now();
 await sleep(4000);
 await fault('start-replica', String(killed));
 
@@ -152,8 +154,15 @@ const notified = await checks.eventually(120, async () => {
   return Number(count) >= revoked.length;
 });
 check(notified, `a revocation notice sent for each of the ${revoked.length} revocations`);
-const twice = [...deliveries].filter(([, count]) => count > 1);
-check((await checks.duplicateNotifications()).length === 0 && twice.length === 0, `no notification twice (${deliveries.size} webhook deliveries, ${twice.length} repeated)`);
+// Delivery is at least once: a replica SIGKILLed between the receiver's answer and its record sends that notice
+// again once the claim runs out (same event id, for the receiver to drop). Only the job leader's SIGKILL can do
+// that here; any other repeat (SIGTERM, PostgreSQL or OpenBao restarts) is a bug.
+const sigkillAt = recorder.start + faults[0].at;
+const twice = [...deliveries].filter(([, times]) => times.length > 1);
+const inFlightAtSigkill = ([, times]) => times.length === 2 && times[0] > sigkillAt - 2000 && times[0] <= killedBy;
+const unexplained = twice.filter((entry) => !inFlightAtSigkill(entry));
+console.log(`${twice.length - unexplained.length} notice(s) on the wire when the job leader was SIGKILLed, delivered again with the same id`);
+check((await checks.duplicateNotifications()).length === 0 && unexplained.length === 0, `no notification twice (${deliveries.size} webhook deliveries, ${unexplained.length} repeated otherwise${unexplained.map(([id, times]) => ` ${id} at ${times.map((t) => ((t - recorder.start) / 1000).toFixed(1)).join('/')} s`).join(';')})`);
 const audit = await checks.auditVerify();
 check(audit.ok, `certdesk audit verify: ${audit.output.split('\n').pop()}`);
 const sequence = leaders.map((sample) => sample.leader).filter((leader, i, all) => leader > 0 && leader !== all[i - 1]);

@@ -78,6 +78,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         refusals: crate::auth::refusals::RefusalThrottle::new(crate::auth::refusals::WINDOW),
         issuance_listener: Arc::new(crate::listeners::Listeners),
         acme_validator,
+        unfinished: tokio_util::task::TaskTracker::new(),
     }))
 }
 
@@ -109,11 +110,15 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let election = crate::jobs::spawn(state.clone(), crate::schedule::registry())?;
     let pool = state.pool.clone();
     let jobs = state.jobs.clone();
+    let unfinished = state.unfinished.clone();
     let drain_limit = state.config.server.request_timeout + DRAIN_MARGIN;
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let stop_jobs = jobs.clone();
+    let stop_asked = Arc::new(std::sync::OnceLock::new());
+    let stop_asked_at = stop_asked.clone();
     let graceful = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
+        let _ = stop_asked_at.set(tokio::time::Instant::now());
         // Before the drain, not after it: the jobs move to another replica while this one finishes its requests.
         stop_jobs.stop();
     });
@@ -131,6 +136,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     jobs.stop();
     if tokio::time::timeout(RELEASE_WAIT, election).await.is_err() {
         tracing::warn!("the job election did not stop in time; the leader lock goes with the process");
+    }
+    // A notice the stopped job was sending is sent and recorded, not sent again by the next leader. Within the same
+    // drain limit as the requests (which ran meanwhile), so the whole stop fits the grace period the manifests give.
+    unfinished.close();
+    let stop_began = stop_asked.get().copied().unwrap_or_else(tokio::time::Instant::now);
+    if tokio::time::timeout_at(stop_began + drain_limit, unfinished.wait()).await.is_err() {
+        tracing::warn!(
+            unfinished = unfinished.len(),
+            "background work still running after the drain limit; stopping anyway"
+        );
     }
     pool.close().await;
     tracing::info!("certdesk stopped");

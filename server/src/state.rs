@@ -80,6 +80,9 @@ pub struct Shared {
     pub issuance_listener: Arc<dyn IssuanceListener<AppState>>,
     /// How certdesk's ACME server validates challenges (`[acme_validation]`).
     pub acme_validator: crate::acme_server::validation::Validator,
+    /// Work that neither a cancelled job nor a dropped request may cut short, and that shutdown waits for: a notice
+    /// being sent and recorded, a revocation the CA made being recorded.
+    pub unfinished: tokio_util::task::TaskTracker,
 }
 
 impl FromRef<AppState> for LeptosOptions {

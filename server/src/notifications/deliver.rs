@@ -1,12 +1,13 @@
 //! Sending what the outbox holds: each due notice over its channel; a failure is retried with backoff (1 minute,
 //! doubling, at most 6 hours) and given up after `MAX_ATTEMPTS`, each outcome recorded on the row.
 //!
-//! A notice is claimed for `SEND_LEASE` (45 s) before it is sent, and a delivery is recorded by a task of its own that
-//! retries while the database restarts: a PostgreSQL restart between the receiver's answer and the record (which
-//! also ends this replica's job leadership, cancelling the job) does not send it again. Only a replica killed in
-//! that instant leaves a notice that is sent again once its claim runs out: delivery is at least once, and each
-//! carries its id for the receiver to drop a repeat.
+//! A notice is claimed for `SEND_LEASE` (45 s) before it is sent, then sent and recorded by a task of its own, whose
+//! record retries while the database restarts: neither a PostgreSQL restart between the receiver's answer and the
+//! record (which also ends this replica's job leadership, cancelling the job) nor a SIGTERM mid-send sends it again.
+//! Only a replica killed in that instant leaves a notice that is sent again once its claim runs out: delivery is at
+//! least once, and each carries its id for the receiver to drop a repeat.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -44,47 +45,62 @@ pub fn next_attempt(attempts: i32, now: OffsetDateTime) -> Option<OffsetDateTime
 
 pub async fn send_due(state: &AppState, now: OffsetDateTime) -> Result<Delivered, sqlx::Error> {
     let mut done = Delivered::default();
-    let mailer = state.config.smtp.as_ref().map(email::Mailer::new).transpose();
+    let mailer = Arc::new(state.config.smtp.as_ref().map(email::Mailer::new).transpose());
     for notice in db::notifications::due(&state.pool, now, BATCH).await? {
         if !db::notifications::claim_for_sending(&state.pool, notice.id, now, now + SEND_LEASE).await? {
             continue;
         }
-        let result = if !notice.certificate_current {
-            Err(DeliveryError::Skip("the certificate is no longer current".into()))
-        } else {
-            match notice.channel.as_str() {
-                EMAIL => match &mailer {
-                    Ok(Some(mailer)) => mailer.send(state, &notice, now).await,
-                    Ok(None) => Err(DeliveryError::Skip("[smtp] is not configured".into())),
-                    Err(error) => Err(DeliveryError::Retry(error.to_string())),
-                },
-                WEBHOOK => webhook::send(state, &notice, now).await,
-                other => Err(DeliveryError::Skip(format!("unknown channel {other}"))),
-            }
-        };
-        record(state, &notice, result, now, &mut done).await?;
+        // Sent and recorded by a task of its own: a job cancelled in the middle (its leadership lost with the
+        // database, or SIGTERM) neither cuts the record short nor leaves the notice to be sent again once its claim
+        // runs out. Shutdown waits for it (`AppState::unfinished`).
+        let (task_state, mailer) = (state.clone(), mailer.clone());
+        let delivery = state.unfinished.spawn(async move { deliver(&task_state, &mailer, notice, now).await });
+        match delivery.await.map_err(|_| sqlx::Error::WorkerCrashed)?? {
+            Outcome::Sent => done.sent += 1,
+            Outcome::Skipped => done.skipped += 1,
+            Outcome::Retrying => done.retrying += 1,
+            Outcome::GivenUp => done.given_up += 1,
+        }
     }
     Ok(done)
 }
 
-async fn record(
+/// What became of one notice.
+enum Outcome {
+    Sent,
+    Skipped,
+    Retrying,
+    GivenUp,
+}
+
+async fn deliver(
     state: &AppState,
-    notice: &Due,
-    result: Result<(), DeliveryError>,
+    mailer: &Result<Option<email::Mailer>, email::MailerError>,
+    notice: Due,
     now: OffsetDateTime,
-    done: &mut Delivered,
-) -> Result<(), sqlx::Error> {
+) -> Result<Outcome, sqlx::Error> {
+    let result = if !notice.certificate_current {
+        Err(DeliveryError::Skip("the certificate is no longer current".into()))
+    } else {
+        match notice.channel.as_str() {
+            EMAIL => match mailer {
+                Ok(Some(mailer)) => mailer.send(state, &notice, now).await,
+                Ok(None) => Err(DeliveryError::Skip("[smtp] is not configured".into())),
+                Err(error) => Err(DeliveryError::Retry(error.to_string())),
+            },
+            WEBHOOK => webhook::send(state, &notice, now).await,
+            other => Err(DeliveryError::Skip(format!("unknown channel {other}"))),
+        }
+    };
     match result {
         Ok(()) => {
-            // Its own task: the record survives this job being cancelled (leadership lost with the database).
-            let recording = tokio::spawn(record_sent(state.pool.clone(), notice.id, now));
-            recording.await.map_err(|_| sqlx::Error::WorkerCrashed)??;
+            record_sent(&state.pool, notice.id, now).await?;
             crate::metrics::notice(&notice.channel, "sent");
-            done.sent += 1;
+            Ok(Outcome::Sent)
         }
         Err(DeliveryError::Skip(why)) => {
             db::notifications::mark_skipped(&state.pool, notice.id, &why).await?;
-            done.skipped += 1;
+            Ok(Outcome::Skipped)
         }
         Err(DeliveryError::Retry(error)) => {
             let next = next_attempt(notice.attempts + 1, now);
@@ -92,21 +108,16 @@ async fn record(
                            error = %error, gave_up = next.is_none(), "notice not delivered");
             db::notifications::mark_attempt_failed(&state.pool, notice.id, &error, next).await?;
             crate::metrics::notice(&notice.channel, "failed");
-            if next.is_some() {
-                done.retrying += 1;
-            } else {
-                done.given_up += 1;
-            }
+            Ok(if next.is_some() { Outcome::Retrying } else { Outcome::GivenUp })
         }
     }
-    Ok(())
 }
 
 /// Records a delivery, retried while the database is unavailable: the receiver has the notice, so only the record
 /// may be repeated, never the sending.
-async fn record_sent(pool: sqlx::PgPool, id: uuid::Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+async fn record_sent(pool: &sqlx::PgPool, id: uuid::Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
     let what = format!("notice {id} delivered");
-    db::patience::until_recorded(&what, || db::notifications::mark_sent(&pool, id, now)).await
+    db::patience::until_recorded(&what, || db::notifications::mark_sent(pool, id, now)).await
 }
 
 #[cfg(test)]

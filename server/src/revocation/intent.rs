@@ -128,14 +128,14 @@ pub(crate) async fn carry_out(
     };
     let revoked_at = issuer_time.unwrap_or(now);
     // The CA has revoked: from here only the record may be repeated. It runs as a task of its own, retried while
-    // the database is away, so neither a dropped request nor a PostgreSQL restart leaves the intent to wait out
-    // its claim (and the revocation's audit event and notice with it).
+    // the database is away, so neither a dropped request, a PostgreSQL restart nor a SIGTERM leaves the intent to
+    // wait out its claim (and the revocation's audit event and notice with it).
     let recording = {
-        let (state, actor, intent, record) = (state.clone(), actor.clone(), intent.clone(), record.clone());
-        tokio::spawn(async move {
+        let (task_state, actor, intent, record) = (state.clone(), actor.clone(), intent.clone(), record.clone());
+        state.unfinished.spawn(async move {
             let what = format!("revocation of certificate {}", record.id);
             db::patience::until_recorded(&what, || {
-                record_revoked(&state, &actor, &intent, &record, reason, revoked_at, now)
+                record_revoked(&task_state, &actor, &intent, &record, reason, revoked_at, now)
             })
             .await
         })

@@ -290,3 +290,83 @@ async fn a_leader_stopped_with_sigterm_hands_the_jobs_over_at_once_and_exits_0(p
             .unwrap();
     assert_eq!(unfinished, 0, "a stopped leader leaves no run open");
 }
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_leader_stopped_with_sigterm_while_sending_a_notice_sends_it_once_and_records_it(pool: PgPool) {
+    use app::ssr::Backend;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let kek = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let extra = format!(
+        "[encryption]\nactive = \"k1\"\n[[encryption.keys]]\nid = \"k1\"\nkey = \"{kek}\"\n\
+         [notifications]\nwebhook_allow_private = true\n"
+    );
+    // A receiver that takes its time answering: the replica is told to stop while the notice is on the wire.
+    let deliveries = Arc::new(AtomicUsize::new(0));
+    let (arrived_tx, arrived) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let receiver = {
+        let deliveries = deliveries.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move || {
+                let (deliveries, arrived_tx) = (deliveries.clone(), arrived_tx.clone());
+                async move {
+                    deliveries.fetch_add(1, Ordering::SeqCst);
+                    let _ = arrived_tx.send(());
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    http::StatusCode::NO_CONTENT
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let state = crate::support::state_for(&pool, &extra);
+    let owner = crate::support::person(&pool, "Nell", app::model::Role::User).await;
+    let settings = app::model::NotificationSettingsInput {
+        email_enabled: false,
+        webhook_url: format!("http://{hook}/hook"),
+        new_secret: false,
+    };
+    let meta = crate::notifications::meta_for(owner.user_id, app::model::Role::User);
+    certdesk::backend::ServerBackend::new(state).save_notification_settings(&meta, settings).await.unwrap();
+    let notice = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO notifications (id, event_key, channel, kind, user_id, payload, next_attempt_at, created_at)
+         VALUES ($1, 'digest:sigterm', 'webhook', 'digest', $2, '{\"type\": \"digest\"}', now(), now())",
+    )
+    .bind(notice)
+    .bind(owner.user_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let mut replica = Replica::spawn(&database_url_of(&pool), "replica-sender", &extra);
+    let mut arrived = arrived;
+    tokio::time::timeout(Duration::from_secs(30), arrived.recv())
+        .await
+        .unwrap_or_else(|_| panic!("the notice was not sent within 30 s:\n{}", replica.log()));
+    let stopped = Command::new("kill").args(["-TERM", &replica.child.id().to_string()]).status().unwrap();
+    assert!(stopped.success());
+    let status = loop {
+        if let Some(status) = replica.child.try_wait().unwrap() {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM; log:\n{}", replica.log());
+    let (state, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM notifications WHERE id = $1")
+        .bind(notice)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), attempts),
+        ("sent", 1),
+        "the notice on the wire at SIGTERM is recorded before the process ends, so no leader sends it again:\n{}",
+        replica.log()
+    );
+    assert_eq!(deliveries.load(Ordering::SeqCst), 1);
+}
