@@ -58,8 +58,10 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
         .build();
     let rate_limits = crate::http::RateLimits::new(config.limits.anonymous, config.limits.caller);
     let acme_validator = crate::acme_server::validation::Validator::new(&config.acme_validation)?;
+    let chain_key = ChainKey::new(config.audit.chain_key.clone());
     Ok(AppState::new(Shared {
-        chain_key: ChainKey::new(config.audit.chain_key.clone()),
+        acme_nonce_key: chain_key.derive(crate::acme_server::nonces::KEY_PURPOSE),
+        chain_key,
         chain_monitor: ChainMonitor::new(),
         config: Arc::new(config),
         pool,

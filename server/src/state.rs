@@ -78,6 +78,8 @@ pub struct Shared {
     pub refusals: RefusalThrottle,
     /// Who hears what issuance tells (the `listeners` module).
     pub issuance_listener: Arc<dyn IssuanceListener<AppState>>,
+    /// The MAC key of the ACME server's nonces (derived from the audit chain key: the same on every replica).
+    pub acme_nonce_key: [u8; 32],
     /// How certdesk's ACME server validates challenges (`[acme_validation]`).
     pub acme_validator: crate::acme_server::validation::Validator,
     /// Work that neither a cancelled job nor a dropped request may cut short, and that shutdown waits for: a notice

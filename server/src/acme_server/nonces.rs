@@ -1,13 +1,15 @@
-//! Anti-replay nonces (RFC 8555 §6.5): random, stored in PostgreSQL so any replica accepts what another handed
-//! out, each used once (`DELETE … RETURNING`), swept by the `acme_nonces` job once expired. Every ACME response but
-//! the directory carries a fresh one, refusals included, so a client whose nonce was refused (badNonce) retries at
-//! once.
+//! Anti-replay nonces (RFC 8555 §6.5). A nonce is made without the database: the time it was made, random bits,
+//! and a MAC under a key every replica derives from the audit chain key, so any replica accepts what another handed
+//! out. Using one is a single write: its row in PostgreSQL, unique, so it is accepted once across all replicas
+//! (`INSERT … ON CONFLICT DO NOTHING`); the `acme_nonces` job sweeps rows whose nonce has expired anyway. Every ACME
+//! response but the directory carries a fresh one, refusals included, so a client whose nonce was refused (badNonce)
+//! retries at once. (Before, nonces were stored when handed out and deleted when used: two writes per request.)
 
 use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::HeaderValue;
@@ -30,32 +32,75 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// A new nonce, stored until it is used or expires.
-pub async fn issue(state: &AppState, now: OffsetDateTime) -> Result<String, sqlx::Error> {
-    let nonce = random_token();
-    db::acme_server::insert_nonce(&state.pool, &nonce, now + LIFETIME).await?;
-    Ok(nonce)
+/// The nonce format's version, its first byte: a nonce of another version is simply unknown (badNonce).
+const VERSION: u8 = 1;
+const RANDOM_BYTES: usize = 8;
+const MAC_BYTES: usize = 16;
+const NONCE_BYTES: usize = 1 + 8 + RANDOM_BYTES + MAC_BYTES;
+/// Replicas' clocks may differ a little: a nonce made "later" than this replica's now by up to this is fine.
+const CLOCK_SKEW: time::Duration = time::Duration::seconds(60);
+/// What the nonce key is derived for (`ChainKey::derive`).
+pub const KEY_PURPOSE: &str = "acme-server nonces v1";
+
+/// A new nonce: version, the second it was made, random bits and their MAC, base64url (44 characters).
+pub fn issue(key: &[u8; 32], now: OffsetDateTime) -> String {
+    let mut bytes = Vec::with_capacity(NONCE_BYTES);
+    bytes.push(VERSION);
+    bytes.extend_from_slice(&now.unix_timestamp().to_be_bytes());
+    let mut random = [0_u8; RANDOM_BYTES];
+    rand::thread_rng().fill_bytes(&mut random);
+    bytes.extend_from_slice(&random);
+    let mac = mac_of(key, &bytes);
+    bytes.extend_from_slice(&mac[..MAC_BYTES]);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Uses up the request's nonce; refused unless certdesk handed it out, unused and unexpired.
+/// When `nonce` was made, if certdesk made it (its MAC holds) and it has not expired at `now`.
+fn made_at(key: &[u8; 32], nonce: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let bytes = URL_SAFE_NO_PAD.decode(nonce).ok()?;
+    if bytes.len() != NONCE_BYTES || bytes[0] != VERSION {
+        return None;
+    }
+    let (signed, mac) = bytes.split_at(NONCE_BYTES - MAC_BYTES);
+    let expected = mac_of(key, signed);
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..MAC_BYTES], mac)) {
+        return None;
+    }
+    let seconds = i64::from_be_bytes(signed[1..9].try_into().ok()?);
+    let made = OffsetDateTime::from_unix_timestamp(seconds).ok()?;
+    (made <= now + CLOCK_SKEW && made + LIFETIME > now).then_some(made)
+}
+
+fn mac_of(key: &[u8; 32], bytes: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(bytes);
+    mac.finalize().into_bytes().into()
+}
+
+/// Uses up the request's nonce; refused unless certdesk made it, it is unexpired, and no request used it before.
 pub async fn consume(state: &AppState, nonce: Option<&str>, now: OffsetDateTime) -> Result<(), AcmeError> {
     let Some(nonce) = nonce else {
         return Err(AcmeError::BadNonce("the JWS protected header has no `nonce`; get one from newNonce".into()));
     };
-    // Nonces certdesk hands out are 22 characters; anything far longer is not worth a database round trip.
-    if nonce.len() > 64 || !db::acme_server::consume_nonce(&state.pool, nonce, now).await? {
-        return Err(AcmeError::BadNonce(
+    let unknown = || {
+        AcmeError::BadNonce(
             "the nonce is unknown, already used or expired; retry with the Replay-Nonce of this response".into(),
-        ));
+        )
+    };
+    // Checked before any database round trip: only a nonce certdesk made can cost a write.
+    let made = made_at(&state.acme_nonce_key, nonce, now).ok_or_else(unknown)?;
+    if !db::acme_server::use_nonce(&state.pool, nonce, made + LIFETIME).await? {
+        return Err(unknown());
     }
     Ok(())
 }
 
 /// Puts a fresh `Replay-Nonce` on every response of an existing directory but the directory document itself,
 /// refusals included, with `Cache-Control: no-store` (a nonce must never come from a cache) and the `index` link to
-/// the directory. The directory needs no nonce (RFC 8555 §7.2 asks for one on POST answers and newNonce), and
-/// clients fetch it often, so it costs no write. A path naming no directory gets no nonce: nobody can fill the
-/// table by asking about issuers that do not exist.
+/// the directory. The directory needs no nonce (RFC 8555 §7.2 asks for one on POST answers and newNonce). A path
+/// naming no directory gets no nonce.
 pub async fn add_replay_nonce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
@@ -70,21 +115,13 @@ pub async fn add_replay_nonce(State(state): State<AppState>, request: Request, n
     if let Some(link) = directory.index_link() {
         response.headers_mut().append(http::header::LINK, link);
     }
-    match issue(&state, OffsetDateTime::now_utc()).await {
-        Ok(nonce) => {
-            if let Ok(value) = HeaderValue::from_str(&nonce) {
-                response.headers_mut().insert(HEADER, value);
-            }
-        }
-        // newNonce without a nonce would be a 200 that lies: the client is told to come back instead.
-        Err(error) if path.ends_with("/new-nonce") => return AcmeError::Database(error).into_response(),
-        // Any other answer still goes out: the client's next request is refused with badNonce and it asks newNonce.
-        Err(error) => tracing::warn!(error = %error, "could not hand out an ACME nonce"),
+    if let Ok(value) = HeaderValue::from_str(&issue(&state.acme_nonce_key, OffsetDateTime::now_utc())) {
+        response.headers_mut().insert(HEADER, value);
     }
     response
 }
 
-/// Deletes expired nonces.
+/// Deletes the rows of used nonces that have expired since: they would be refused as expired anyway.
 pub struct SweepNonces;
 
 #[async_trait::async_trait]
@@ -102,6 +139,6 @@ impl Job for SweepNonces {
         if swept == 0 {
             return Ok(JobReport::idle());
         }
-        Ok(JobReport::new(format!("{swept} expired ACME nonces deleted")))
+        Ok(JobReport::new(format!("{swept} used ACME nonces deleted, expired anyway")))
     }
 }

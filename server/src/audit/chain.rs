@@ -35,6 +35,17 @@ impl ChainKey {
         self.mac(event).is_some_and(|mac| mac.verify_slice(&event.hash).is_ok())
     }
 
+    /// A key of its own for another `purpose` (e.g. signing ACME nonces), derived from this one (HMAC-SHA256 over a
+    /// label no event encoding can equal): every replica derives the same, and nothing sealed with it can be
+    /// mistaken for a chain seal or reveal the chain key.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret().as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(b"certdesk derived key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// HMAC over the predecessor's seal and the canonical event; `None` only if HMAC refused the key, which it
     /// never does (it accepts keys of any length).
     fn mac(&self, event: &StoredEvent) -> Option<Hmac<Sha256>> {

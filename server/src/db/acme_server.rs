@@ -1,6 +1,5 @@
 //! SQL of certdesk's ACME server: people's ACME account keys (EAB credentials, HMAC key sealed), the ACME accounts
-//! bound to them, and the nonces (each consumed once by a `DELETE … RETURNING`, so two replicas can never both
-//! accept the same one). Every statement about a person's key names its owner, so another person's key is "not
+//! bound to them, and the used nonces (a unique row each, so two replicas can never both accept the same one). Every statement about a person's key names its owner, so another person's key is "not
 //! found".
 
 use sqlx::{PgConnection, PgPool};
@@ -9,41 +8,28 @@ use uuid::Uuid;
 
 use crate::sealing::Sealed;
 
-// Every ACME request uses up one nonce and its answer hands out another: two commits per request, so each nonce
-// statement commits without waiting for its WAL to reach the disk (`set_config('synchronous_commit', 'off', true)`
-// inside the statement itself: one round trip, and the setting ends with the statement's own transaction). What a
-// crash can lose is harmless: a nonce handed out comes back as badNonce and the client retries with a fresh one; a
-// used-up nonce can come back only together with everything its request did, because whatever the request then
-// commits (waiting for the flush, as every other statement does) flushes the WAL past the nonce's deletion. Other
-// replicas see either commit at once: only durability is relaxed, never the single use.
+// Every ACME request uses up one nonce: one write per request, so it commits without waiting for its WAL to reach the
+// disk (`set_config('synchronous_commit', 'off', true)` inside the statement itself: one round trip, and the setting
+// ends with the statement's own transaction). What a crash can lose is harmless: a used nonce can come back only
+// together with everything its request did, because whatever the request then commits (waiting for the flush, as
+// every other statement does) flushes the WAL past the nonce's row. Other replicas see the row at once: only
+// durability is relaxed, never the single use.
 
-pub async fn insert_nonce(pool: &PgPool, nonce: &str, expires_at: OffsetDateTime) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Records `nonce` as used (kept until it `expires_at`): false when a request used it before.
+pub async fn use_nonce(pool: &PgPool, nonce: &str, expires_at: OffsetDateTime) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
         "INSERT INTO acme_server_nonces (nonce, expires_at)
-         SELECT $1, $2 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait",
+         SELECT $1, $2 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait
+         ON CONFLICT (nonce) DO NOTHING",
     )
     .bind(nonce)
     .bind(expires_at)
     .execute(pool)
-    .await
-    .map(|_| ())
-}
-
-/// Whether `nonce` was handed out, unexpired and unused until now; it is used up either way.
-pub async fn consume_nonce(pool: &PgPool, nonce: &str, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
-    // The setting is evaluated for the row found: without one, nothing is written and nothing waits anyway.
-    let expires_at: Option<OffsetDateTime> = sqlx::query_scalar(
-        "DELETE FROM acme_server_nonces
-         WHERE nonce = $1 AND set_config('synchronous_commit', 'off', true) = 'off'
-         RETURNING expires_at",
-    )
-    .bind(nonce)
-    .fetch_optional(pool)
     .await?;
-    Ok(expires_at.is_some_and(|expires_at| expires_at > now))
+    Ok(inserted.rows_affected() == 1)
 }
 
-/// Deletes the nonces expired at `now`: how many.
+/// Deletes the used nonces expired at `now`: how many.
 pub async fn sweep_nonces(pool: &PgPool, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM acme_server_nonces WHERE expires_at <= $1")
         .bind(now)

@@ -129,22 +129,46 @@ async fn the_directory_and_new_nonce_follow_rfc_8555(pool: PgPool) {
         assert_eq!(response.status().as_u16(), status);
         assert_eq!(response.headers()["cache-control"], "no-store");
         assert_eq!(response.headers()["link"].to_str().unwrap(), format!("<{}>;rel=\"index\"", served.directory()));
-        assert_eq!(response.headers()["replay-nonce"].len(), 22);
+        assert_eq!(response.headers()["replay-nonce"].len(), 44);
     }
-    assert_eq!(served.count("acme_server_nonces").await, 2, "every nonce is in PostgreSQL");
-    // An issuer without the ACME server, or none at all: 404, and no nonce is stored for them.
+    assert_eq!(served.count("acme_server_nonces").await, 0, "handing nonces out writes nothing");
+    // An issuer without the ACME server, or none at all: 404, and no nonce.
     for issuer in [OTHER_ISSUER, "nobody"] {
         let response = reqwest::get(format!("{}/acme/{issuer}/directory", served.base)).await.unwrap();
         assert_eq!(response.status(), 404);
         assert!(response.headers().get("replay-nonce").is_none());
     }
-    assert_eq!(served.count("acme_server_nonces").await, 2);
-    // Expired nonces are swept by the job.
+    // A nonce used by a signed request is one row, kept until it has expired; then the job sweeps it.
+    let nonce = served.nonce().await;
+    new_account(&served, &AccountKey::generate(), None, &nonce).await;
+    assert_eq!(served.count("acme_server_nonces").await, 1, "the used nonce is recorded, once");
     let later = time::OffsetDateTime::now_utc() + time::Duration::hours(2);
     let report =
         certdesk::jobs::Job::run(&certdesk::acme_server::nonces::SweepNonces, &served.state, later).await.unwrap();
-    assert!(report.detail.contains("expired ACME nonces deleted"), "{report:?}");
+    assert!(report.detail.contains("used ACME nonces deleted"), "{report:?}");
     assert_eq!(served.count("acme_server_nonces").await, 0);
+}
+
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_forged_or_expired_nonce_is_refused_before_the_database(pool: PgPool) {
+    let served = Served::start(&pool, true).await;
+    let key = AccountKey::generate();
+    let good = served.nonce().await;
+    let bytes = URL_SAFE_NO_PAD.decode(&good).unwrap();
+    // One bit of the time changed: the MAC no longer holds.
+    let mut forged = bytes.clone();
+    forged[8] ^= 1;
+    // Made by another key (as if by another certdesk): same form, wrong MAC.
+    let other_key = certdesk::audit::ChainKey::new("another chain key of the right length!!".to_owned().into())
+        .derive(certdesk::acme_server::nonces::KEY_PURPOSE);
+    let stale = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let expired = certdesk::acme_server::nonces::issue(&served.state.acme_nonce_key, stale);
+    let elsewhere = certdesk::acme_server::nonces::issue(&other_key, time::OffsetDateTime::now_utc());
+    for nonce in [URL_SAFE_NO_PAD.encode(&forged), expired, elsewhere, format!("{good}A"), "A".repeat(300)] {
+        refused(&new_account(&served, &key, None, &nonce).await, 400, "badNonce");
+    }
+    assert_eq!(served.count("acme_server_nonces").await, 0, "a nonce certdesk did not make costs no write");
+    assert_eq!(served.count("acme_server_accounts").await, 0);
 }
 
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
