@@ -142,3 +142,28 @@ impl Job for SweepNonces {
         Ok(JobReport::new(format!("{swept} used ACME nonces deleted, expired anyway")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: [u8; 32] = [7; 32];
+
+    fn at(seconds: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000 + seconds).unwrap()
+    }
+
+    #[test]
+    fn a_nonce_is_valid_for_its_lifetime_on_any_replica_with_the_key_and_nowhere_else() {
+        let nonce = issue(&KEY, at(0));
+        assert_eq!(nonce.len(), 44);
+        assert_eq!(made_at(&KEY, &nonce, at(0)), Some(at(0)));
+        assert_eq!(made_at(&KEY, &nonce, at(LIFETIME.whole_seconds() - 1)), Some(at(0)));
+        assert_eq!(made_at(&KEY, &nonce, at(LIFETIME.whole_seconds())), None, "expired");
+        // Another replica's clock a little behind still takes it; a nonce from far in the future is not one of ours.
+        assert_eq!(made_at(&KEY, &nonce, at(-30)), Some(at(0)));
+        assert_eq!(made_at(&KEY, &nonce, at(-120)), None);
+        assert_eq!(made_at(&[8; 32], &nonce, at(0)), None, "another key");
+        assert_ne!(issue(&KEY, at(0)), nonce, "random bits make each one unique");
+    }
+}
