@@ -69,6 +69,10 @@ toolchain_build_tools_install() {
 # unoptimised, splitting the wasm, wasm-bindgen and JS minification took 2.8 s together, wasm-opt 141 s.
 toolchain_rust_tools_start() {
   local need_bindgen=false need_leptos=false
+  # The project's own crates download meanwhile (the network is idle while the tools compile), not at the start of
+  # the build; a failure here is only reported by the build, which fetches what is missing itself.
+  (cd "$REPO_ROOT" && cargo fetch --locked --quiet) >/dev/null 2>&1 &
+  CRATES_FETCH_PID=$!
   [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ] || need_bindgen=true
   [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ] || need_leptos=true
   $need_bindgen || $need_leptos || return 0
@@ -85,6 +89,10 @@ toolchain_rust_tools_start() {
 }
 
 toolchain_rust_tools_wait() {
+  if [ -n "${CRATES_FETCH_PID:-}" ]; then
+    wait "$CRATES_FETCH_PID" || true
+    CRATES_FETCH_PID=
+  fi
   [ -n "${RUST_TOOLS_PID:-}" ] || return 0
   if ! wait "$RUST_TOOLS_PID"; then
     cat "$RUST_TOOLS_LOG" >&2
