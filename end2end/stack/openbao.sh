@@ -212,10 +212,11 @@ _bao_ceremony() {
       --organization "certdesk demo" >>"$LOG_DIR/openbao-ceremony.log" ||
       die "openbao: certdesk pki init-root failed (see $LOG_DIR/openbao-ceremony.log)"
   fi
+  # --max-ttl matches the policy's longest rule (90 days): OpenBao silently caps a longer ttl at the role's max_ttl.
   if ! "$certdesk" vault bootstrap --address "$BAO_ADDR_LOCAL" --token-file "$BAO_DIR/root_token" \
     --mount "$BAO_PKI_MOUNT" --root-cert "$BAO_DIR/root_ca.pem" --root-key "$BAO_DIR/root_ca.key" \
     --public-url "$PORTAL_URL" --role "$BAO_PKI_ROLE" --allowed-domain cluster.local \
-    --allowed-domain priv.example.test --allowed-domain dns01.certdesk.test --allow-ip-sans --max-ttl 720h \
+    --allowed-domain priv.example.test --allowed-domain dns01.certdesk.test --allow-ip-sans --max-ttl 2160h \
     --out-dir "$BAO_DIR" --approle "$BAO_APPROLE" \
     --intermediate-common-name "certdesk Demo Intermediate CA" >>"$LOG_DIR/openbao-ceremony.log" 2>&1; then
     tail -n 20 "$LOG_DIR/openbao-ceremony.log" >&2 || true

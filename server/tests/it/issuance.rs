@@ -426,6 +426,30 @@ async fn a_request_for_the_longest_validity_a_rule_may_grant_is_issued(pool: PgP
     assert_eq!(rows, 1, "the refused request reached no issuer");
 }
 
+/// The stack's CA role allows what its policy grants: a request for the rule's 90 days gets a certificate valid for
+/// 90 days. OpenBao silently caps a longer `ttl` at the role's `max_ttl`, so a role shorter than the policy (it was
+/// 30 days) hands out certificates shorter than the person asked for and the portal's form promised.
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_request_for_the_rules_longest_validity_gets_all_of_it_from_the_stack_ca(pool: PgPool) {
+    let api = api(&pool, &stack(), None, &["platform-team"]).await;
+    let (status, created) = api.request(server_key(&["ninety.cluster.local"], "ec-p256", 90), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let (not_before, not_after): (time::OffsetDateTime, time::OffsetDateTime) =
+        sqlx::query_as("SELECT not_before, not_after FROM certificates WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let granted = not_after - not_before;
+    // OpenBao backdates notBefore by 30 s; anything shorter than 90 days minus that slack is a capped certificate.
+    assert!(
+        granted >= time::Duration::days(90) - time::Duration::minutes(2)
+            && granted <= time::Duration::days(90) + time::Duration::minutes(2),
+        "asked for 90 days, got {granted}"
+    );
+}
+
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_unreachable_issuer_leaves_a_failed_request_that_can_be_retried(pool: PgPool) {
     let stack = stack();
