@@ -142,6 +142,11 @@ async fn the_directory_and_new_nonce_follow_rfc_8555(pool: PgPool) {
     let nonce = served.nonce().await;
     new_account(&served, &AccountKey::generate(), None, &nonce).await;
     assert_eq!(served.count("acme_server_nonces").await, 1, "the used nonce is recorded, once");
+    // Just expired here, it stays: a replica with a clock up to a minute behind would still take the nonce.
+    let just_expired =
+        time::OffsetDateTime::now_utc() + certdesk::acme_server::nonces::LIFETIME + time::Duration::seconds(30);
+    certdesk::jobs::Job::run(&certdesk::acme_server::nonces::SweepNonces, &served.state, just_expired).await.unwrap();
+    assert_eq!(served.count("acme_server_nonces").await, 1, "kept while a replica's clock may still take it");
     let later = time::OffsetDateTime::now_utc() + time::Duration::hours(2);
     let report =
         certdesk::jobs::Job::run(&certdesk::acme_server::nonces::SweepNonces, &served.state, later).await.unwrap();
