@@ -1,6 +1,6 @@
 //! SQL of certdesk's ACME server: people's ACME account keys (EAB credentials, HMAC key sealed), the ACME accounts
-//! bound to them, and the used nonces (a unique row each, so two replicas can never both accept the same one). Every statement about a person's key names its owner, so another person's key is "not
-//! found".
+//! bound to them, and the used nonces (a unique row each, so two replicas can never both accept the same one).
+//! Every statement about a person's key names its owner, so another person's key is "not found".
 
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
