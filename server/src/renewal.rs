@@ -125,7 +125,7 @@ pub(crate) async fn renew(
         actor: actor.clone(),
         renews: Some(record.id),
         quota,
-        acme_server_account: None,
+        acme_server: None,
     };
     match pipeline::issue_for(state, &requester, request).await {
         Ok(renewed) => Ok(renewed),

@@ -23,10 +23,11 @@ use super::problem::AcmeError;
 use super::request::{Posted, usable};
 use crate::audit::Actor;
 use crate::db;
+use crate::db::acme_server::AccountRow;
 use crate::db::acme_server_orders::OrderRow;
 use crate::error::ServerError;
 use crate::http::RequestContext;
-use crate::issuance::pipeline::{Requester, issue_for};
+use crate::issuance::pipeline::{AcmeServerOrder, Requester, issue_for};
 use crate::issuance::quota::QuotaUse;
 use crate::issuance::request::{CheckedRequest, check};
 use crate::policy::{self, PolicyRequest};
@@ -75,24 +76,36 @@ pub async fn finalize(
     // Refused here, before anything is stored: a CSR that is not the order's.
     let groups = account.owner_groups.clone().unwrap_or_default();
     request_of(&state, &directory, &order, &csr_der, 0, &groups)?;
-    let mut tx = state.pool.begin().await?;
-    let began = db::acme_server_orders::begin_finalize(&mut tx, order.id, &csr_der, now, now + LEASE).await?;
-    tx.commit().await?;
-    if began {
+    if db::acme_server_orders::begin_finalize(&state.pool, order.id, &csr_der, now, now + LEASE).await? {
         let order = OrderRow { status: "processing".into(), csr_der: Some(csr_der), ..order };
-        attempt(&state, &directory, &context.meta, &order).await?;
+        attempt_as(&state, &directory, &context.meta, &order, &account).await?;
     }
     let order = orders::find(&state, &directory, &account, &id).await?;
     orders::respond_with(&state, &directory, &order, StatusCode::OK).await
 }
 
-/// One attempt at issuing a `processing` order's certificate; refusals by policy or quota make the order invalid
-/// and are answered to the client. `meta`: the finalize request, or the job's.
+/// One attempt at issuing a `processing` order's certificate, as the `acme_server` job makes it: the order's account
+/// read as it stands now. Refusals by policy or quota make the order invalid and are answered to the client.
 pub async fn attempt(
     state: &AppState,
     directory: &Directory,
     meta: &RequestMeta,
     order: &OrderRow,
+) -> Result<(), AcmeError> {
+    let Some(account) = db::acme_server::account_by_id(&state.pool, order.account_id).await? else {
+        return Err(AcmeError::Internal(format!("order {} has no account", order.id)));
+    };
+    attempt_as(state, directory, meta, order, &account).await
+}
+
+/// One attempt by `account`, read with the request (finalize) or by the job. `meta`: the finalize request, or the
+/// job's.
+async fn attempt_as(
+    state: &AppState,
+    directory: &Directory,
+    meta: &RequestMeta,
+    order: &OrderRow,
+    account: &AccountRow,
 ) -> Result<(), AcmeError> {
     let now = OffsetDateTime::now_utc();
     if order.expires_at <= now {
@@ -103,13 +116,10 @@ pub async fn attempt(
     let Some(csr_der) = &order.csr_der else {
         return Err(AcmeError::Internal(format!("processing order {} has no CSR", order.id)));
     };
-    let Some(account) = db::acme_server::account_by_id(&state.pool, order.account_id).await? else {
-        return Err(AcmeError::Internal(format!("order {} has no account", order.id)));
-    };
-    if let Err(refusal) = usable(state, &account).and_then(|()| owner_of(&account)) {
+    if let Err(refusal) = usable(state, account).and_then(|()| owner_of(account)) {
         return Err(refuse(state, order, refusal, now).await);
     }
-    let owner_id = owner_of(&account)?;
+    let owner_id = owner_of(account)?;
     let groups = account.owner_groups.clone().unwrap_or_default();
     let request = match request_of(state, directory, order, csr_der, order.finalize_attempts, &groups) {
         Ok(request) => request,
@@ -120,7 +130,7 @@ pub async fn attempt(
         actor: Actor::person(meta, owner_id),
         renews: order.replaces_certificate_id,
         quota: QuotaUse::Request,
-        acme_server_account: Some(account.id),
+        acme_server: Some(AcmeServerOrder { account: account.id, order: order.id, owner_groups: groups }),
     };
     let outcome = issue_for(state, &requester, request).await;
     let retry_at = |failed: bool| {
@@ -128,8 +138,13 @@ pub async fn attempt(
         now + time::Duration::seconds(i64::from(5_u32.saturating_mul(1 << attempts.min(6))).min(300))
     };
     match outcome {
+        // Issued now: the order was made valid with it. Replayed (an earlier attempt issued and the replica stopped
+        // before its answer): the order may still be `processing`.
         Ok(answer) if answer.status == CertStatus::Issued => {
-            db::acme_server_orders::order_valid(&state.pool, order.id, answer.id, OffsetDateTime::now_utc()).await?;
+            if answer.replayed {
+                db::acme_server_orders::order_valid(&state.pool, order.id, answer.id, OffsetDateTime::now_utc())
+                    .await?;
+            }
             Ok(())
         }
         // A replayed attempt that failed (its issuer was down): the next attempt is a new request.

@@ -455,7 +455,7 @@ pub async fn expire(pool: &PgPool, now: OffsetDateTime, limit: i64) -> Result<Ve
 /// finalize: a `ready` order goes `processing` with its CSR, leased to this request until `lease_until`. `false`
 /// when it was not ready (answered as it is).
 pub async fn begin_finalize(
-    tx: &mut PgConnection,
+    executor: impl sqlx::PgExecutor<'_>,
     order_id: Uuid,
     csr_der: &[u8],
     now: OffsetDateTime,
@@ -469,7 +469,7 @@ pub async fn begin_finalize(
     .bind(csr_der)
     .bind(now)
     .bind(lease_until)
-    .execute(tx)
+    .execute(executor)
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -497,7 +497,7 @@ pub async fn take_due_finalizations(
 
 /// The certificate is issued: the order is `valid` and keeps only the certificate (its CSR is dropped).
 pub async fn order_valid(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     order_id: Uuid,
     certificate_id: Uuid,
     now: OffsetDateTime,
@@ -510,7 +510,7 @@ pub async fn order_valid(
     .bind(order_id)
     .bind(certificate_id)
     .bind(now)
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(result.rows_affected() == 1)
 }

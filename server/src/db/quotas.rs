@@ -25,6 +25,9 @@ pub struct Usage {
     pub live: i64,
 }
 
+/// Reads only the owner's requests of the window (`certificates_owner_recent`) and their live certificates
+/// (`certificates_owner_live`, two ranges: expiring after `now`, and pending without an expiry yet), never the rest of
+/// their history: its cost follows the quotas, not the years.
 pub async fn usage(
     conn: &mut PgConnection,
     owner_id: Uuid,
@@ -33,11 +36,13 @@ pub async fn usage(
 ) -> Result<Usage, sqlx::Error> {
     sqlx::query_as!(
         Usage,
-        r#"SELECT count(*) FILTER (WHERE created_at > $2 AND NOT automatic_renewal) AS "requested!",
-                  min(created_at) FILTER (WHERE created_at > $2 AND NOT automatic_renewal) AS oldest_requested,
-                  count(*) FILTER (WHERE status IN ('issued', 'pending') AND (not_after IS NULL OR not_after > $3))
-                      AS "live!"
-           FROM certificates WHERE owner_id = $1"#,
+        r#"SELECT requested.count AS "requested!", requested.oldest AS oldest_requested,
+                  (SELECT count(*) FROM certificates
+                   WHERE owner_id = $1 AND status IN ('issued', 'pending') AND not_after > $3)
+                + (SELECT count(*) FROM certificates
+                   WHERE owner_id = $1 AND status IN ('issued', 'pending') AND not_after IS NULL) AS "live!"
+           FROM (SELECT count(*) AS count, min(created_at) AS oldest FROM certificates
+                 WHERE owner_id = $1 AND created_at > $2 AND NOT automatic_renewal) AS requested"#,
         owner_id,
         since,
         now,

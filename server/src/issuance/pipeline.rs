@@ -44,20 +44,31 @@ pub async fn issue(
         actor: Actor::caller(meta, caller),
         renews: None,
         quota: QuotaUse::Request,
-        acme_server_account: None,
+        acme_server: None,
     };
     issue_for(state, &requester, request).await
 }
 
 /// Whom a certificate is issued to (their groups meet the policy; they own it), who is audited as asking, the
-/// certificate it renews, if any, which of the owner's quotas it counts against, and the account of certdesk's ACME
-/// server it was ordered through, if any.
+/// certificate it renews, if any, which of the owner's quotas it counts against, and the order of certdesk's ACME
+/// server it finalizes, if any.
 pub struct Requester {
     pub owner_id: Uuid,
     pub actor: Actor,
     pub renews: Option<Uuid>,
     pub quota: QuotaUse,
-    pub acme_server_account: Option<Uuid>,
+    pub acme_server: Option<AcmeServerOrder>,
+}
+
+/// An order of certdesk's own ACME server that a request finalizes.
+pub struct AcmeServerOrder {
+    /// The account it was ordered through, recorded on the certificate.
+    pub account: Uuid,
+    /// The order: made valid in the transaction that records the certificate issued, so that an issued certificate
+    /// never leaves its order `processing`.
+    pub order: Uuid,
+    /// The owner's groups as read with the account for this request: the policy judges these, not a second read.
+    pub owner_groups: Vec<String>,
 }
 
 /// The one issuance path: a person's request and a renewal (`renewal`) both come through here.
@@ -116,7 +127,8 @@ pub async fn issue_for(
     let stored = match outcome {
         Ok(material) => {
             let settings = IntentSettings::Known(intent_columns(&request.renewal, requester.renews).at_issue());
-            complete(state, actor, id, &request.issuer_id, &names(&request.dns_names), material, settings).await
+            let order = requester.acme_server.as_ref().map(|acme| acme.order);
+            complete(state, actor, id, &request.issuer_id, &names(&request.dns_names), material, settings, order).await
         }
         Err(failure) => {
             fail(state, actor, id, &failure.reason()).await?;
@@ -155,7 +167,10 @@ async fn check(
     now: OffsetDateTime,
     started: Instant,
 ) -> Result<Checked, ServerError> {
-    let groups = db::users::groups(&state.pool, requester.owner_id).await?;
+    let groups = match &requester.acme_server {
+        Some(acme) => acme.owner_groups.clone(),
+        None => db::users::groups(&state.pool, requester.owner_id).await?,
+    };
     let inherited_validity = request.validity_days;
     if requester.renews.is_some()
         && let Some(allowed) = policy::longest_validity(&issuer.config.policy, &groups, &policy_request(request))
@@ -277,7 +292,7 @@ async fn record_intent(
         search_text: &search_text(&dns, None, None),
         automatic_renewal: requester.quota == QuotaUse::AutomaticRenewal,
         renewal: intent_columns(&request.renewal, requester.renews),
-        acme_server_account_id: requester.acme_server_account,
+        acme_server_account_id: requester.acme_server.as_ref().map(|acme| acme.account),
         now,
     };
     let mut tx = state.pool.begin().await?;
@@ -312,8 +327,8 @@ async fn record_intent(
         "policy_rule": granted.grant.rule, "auto_renew": request.renewal.auto, "renews": requester.renews,
         "inherited_validity_days": granted.inherited_validity_days,
     });
-    if let Some(account) = requester.acme_server_account {
-        details["acme_account"] = account.to_string().into();
+    if let Some(acme) = &requester.acme_server {
+        details["acme_account"] = acme.account.to_string().into();
     }
     audit::append(
         &mut tx,

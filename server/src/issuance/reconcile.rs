@@ -53,6 +53,7 @@ pub async fn reconcile_pending(state: &AppState, now: OffsetDateTime) -> Result<
                         &intent.dns_names,
                         material,
                         IntentSettings::Stored,
+                        None,
                     )
                     .await?;
                     report.completed += 1;

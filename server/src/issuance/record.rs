@@ -81,7 +81,9 @@ pub(crate) fn verified(issuer: &Issuer, signed: Signed) -> Result<Material, Fail
     Ok(Material { leaf_der, intermediates: chain_der, root, facts })
 }
 
-/// pending → issued with the verified material, and its audit event, in one transaction.
+/// pending → issued with the verified material, and its audit event, in one transaction; with `acme_order`, that
+/// order of certdesk's ACME server made valid in it too.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn complete(
     state: &AppState,
     actor: &Actor,
@@ -90,6 +92,7 @@ pub(crate) async fn complete(
     dns: &[String],
     material: Material,
     settings: IntentSettings,
+    acme_order: Option<Uuid>,
 ) -> Result<RequestedCertificate, ServerError> {
     let now = OffsetDateTime::now_utc();
     let facts = &material.facts;
@@ -117,6 +120,10 @@ pub(crate) async fn complete(
         return Err(ServerError::Internal(format!("certificate {id} was no longer pending")));
     }
     let renewed = super::renewal_settings::supersede_renewed(&mut tx, on_issue, now).await?;
+    if let Some(order) = acme_order {
+        // Not made valid (it expired or was refused meanwhile): the certificate stands, as it would have before.
+        db::acme_server_orders::order_valid(&mut *tx, order, id, now).await?;
+    }
     let details = json!({
         "issuer": issuer_id, "serial": serial, "names": dns,
         "not_after": facts.not_after.format(&Rfc3339).unwrap_or_default(),

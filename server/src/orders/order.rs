@@ -328,6 +328,7 @@ impl Driver<'_> {
             &self.request.dns_names,
             material,
             IntentSettings::Stored,
+            None,
         )
         .await?;
         self.views.iter_mut().for_each(|view| view.status = "valid".into());

@@ -146,6 +146,52 @@ async fn the_live_cap_refuses_new_certificates_until_one_is_revoked_but_never_a_
     assert_eq!(status, StatusCode::CREATED, "{created}");
 }
 
+/// The quota check reads what it counts, not the owner's history: among 3,000 certificates of past months (expired,
+/// superseded, failed), it counts today's requests and what is live exactly, reading a few dozen rows at most (it
+/// read all 3,005 before `certificates_owner_live`).
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn the_quota_check_reads_what_it_counts_not_the_owners_history(pool: PgPool) {
+    let owner = crate::support::person(&pool, "Machines", app::model::Role::User).await.user_id;
+    sqlx::query(
+        "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, key_algorithm, not_after, created_at)
+         SELECT gen_random_uuid(), $1, 'private', (ARRAY['issued', 'superseded', 'failed'])[n % 3 + 1],
+                'old-' || n || '.cluster.local', 'EC P-256', now() - make_interval(days => n % 200 + 1),
+                now() - make_interval(days => n % 200 + 91)
+         FROM generate_series(1, 3000) AS n",
+    )
+    .bind(owner)
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Today: three issued and live, one pending without an expiry yet, and an automatic renewal (live, but not a
+    // request of the owner's).
+    sqlx::query(
+        "INSERT INTO certificates (id, owner_id, issuer_id, status, common_name, key_algorithm, not_after, created_at,
+                                   automatic_renewal)
+         SELECT gen_random_uuid(), $1, 'private', CASE WHEN n = 4 THEN 'pending' ELSE 'issued' END,
+                'new-' || n || '.cluster.local', 'EC P-256',
+                CASE WHEN n = 4 THEN NULL ELSE now() + interval '30 days' END, now() - make_interval(mins => n), n = 5
+         FROM generate_series(1, 5) AS n",
+    )
+    .bind(owner)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE certificates").execute(&pool).await.unwrap();
+
+    let now = OffsetDateTime::now_utc();
+    let mut tx = pool.begin().await.unwrap();
+    let usage = certdesk::db::quotas::usage(&mut tx, owner, now - Duration::days(1), now).await.unwrap();
+    assert_eq!((usage.requested, usage.live), (4, 5), "{usage:?}");
+    let read: i64 = sqlx::query_scalar(
+        "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relname = 'certificates'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(read <= 50, "the quota check read {read} rows of certificates for an owner with 5 of today");
+}
+
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn renewal_sooner_than_the_floor_is_refused_at_request_time_and_never_done_by_the_job(pool: PgPool) {
     let (state, api) = owner(&pool, "").await;
