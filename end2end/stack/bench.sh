@@ -2,15 +2,18 @@
 # The benchmarks (server/benches/, README "Benchmarks"): issuance against OpenBao used directly, the inventory,
 # revocation → served CRL, the public GETs against nginx serving the same bytes (with wrk for load), and whole ACME
 # flows against Pebble, on the test stack's PostgreSQL, OpenBao, BIND and Pebble (its folder and ports), which are
-# stopped again whatever happens. CERTDESK_BENCH_ONLY="acme_flows issuance" runs only the benchmarks it names
-# (and then not the first-load size).
+# stopped again whatever happens; last the PostgreSQL floor of issuance and of an ACME flow (`floor`, pgbench, see
+# bench_floor.sh). CERTDESK_BENCH_ONLY="acme_flows issuance" runs only the benchmarks it names (and then not the
+# first-load size).
 
 # BIND and Pebble (with pebble-challtestsrv behind BIND) are the ACME-flows benchmark's peer and its DNS.
 BENCH_SERVICES=(postgres openbao bind pebble)
-BENCHES=(issuance inventory revocation public_gets acme_flows)
+BENCHES=(issuance inventory revocation public_gets acme_flows floor)
 
 # shellcheck source=stack/bench_size.sh
 source "$STACK_LIB/bench_size.sh"
+# shellcheck source=stack/bench_floor.sh
+source "$STACK_LIB/bench_floor.sh"
 
 bench_install() {
   apt_install_missing curl jq openssl ca-certificates build-essential pkg-config wrk
@@ -87,9 +90,13 @@ run_bench() {
   log "benchmarks: ${benches[*]} (release build; CERTDESK_BENCH_REQUESTS=${CERTDESK_BENCH_REQUESTS:-200} per arm and level, CERTDESK_BENCH_ACME_FLOWS=${CERTDESK_BENCH_ACME_FLOWS:-500})"
   local -a bench_args=()
   for bench in "${benches[@]}"; do
-    bench_args+=(--bench "$bench")
+    # `floor` is pgbench's, not cargo's.
+    [ "$bench" = floor ] || bench_args+=(--bench "$bench")
   done
-  CERTDESK_BENCH_STACK_DIR=$STACK_DIR cargo bench --locked -p server "${bench_args[@]}"
+  if [ ${#bench_args[@]} -gt 0 ]; then
+    CERTDESK_BENCH_STACK_DIR=$STACK_DIR cargo bench --locked -p server "${bench_args[@]}"
+  fi
+  [[ " ${benches[*]} " != *" floor "* ]] || bench_floor_report
   # The first-load size needs no service: it measures the release site already built in target/site.
   [ -n "${CERTDESK_BENCH_ONLY:-}" ] || bench_size_report
 }
