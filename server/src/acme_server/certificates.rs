@@ -28,7 +28,7 @@ pub async fn certificate(
     let (account, jws) = posted.verify_account(&state, &directory, now).await?;
     require_post_as_get(&jws.payload, "a certificate")?;
     let owner_id = owner_of(&account)?;
-    let order = orders::find(&state, &directory, &account, &id).await?;
+    let order = orders::find(&state, &directory, &account, &id).await?.order;
     let not_yet = || AcmeError::NotFound(format!("order {id} has no certificate (it is {})", order.status));
     let certificate_id = order.certificate_id.filter(|_| order.status == "valid").ok_or_else(not_yet)?;
     let record =

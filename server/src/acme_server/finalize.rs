@@ -51,11 +51,12 @@ pub async fn finalize(
     let directory = Directory::of(&state, &issuer)?;
     let (account, jws) = posted.verify_account(&state, &directory, now).await?;
     owner_of(&account)?;
-    let order = orders::find(&state, &directory, &account, &id).await?;
+    let found = orders::find(&state, &directory, &account, &id).await?;
+    let order = &found.order;
     match order.status.as_str() {
         "ready" if order.expires_at > now => {}
         // A repeated finalize (a client retrying after a lost answer) is told where its order stands.
-        "processing" | "valid" => return orders::respond_with(&state, &directory, &order, StatusCode::OK).await,
+        "processing" | "valid" => return Ok(orders::respond_with(&directory, &found, StatusCode::OK)),
         "pending" => {
             return Err(AcmeError::OrderNotReady(
                 "the order's authorizations are not all valid yet: answer their challenges first".into(),
@@ -75,13 +76,13 @@ pub async fn finalize(
     })?;
     // Refused here, before anything is stored: a CSR that is not the order's.
     let groups = account.owner_groups.clone().unwrap_or_default();
-    request_of(&state, &directory, &order, &csr_der, 0, &groups)?;
+    request_of(&state, &directory, order, &csr_der, 0, &groups)?;
     if db::acme_server_orders::begin_finalize(&state.pool, order.id, &csr_der, now, now + LEASE).await? {
-        let order = OrderRow { status: "processing".into(), csr_der: Some(csr_der), ..order };
+        let order = OrderRow { status: "processing".into(), csr_der: Some(csr_der), ..found.order };
         attempt_as(&state, &directory, &context.meta, &order, &account).await?;
     }
-    let order = orders::find(&state, &directory, &account, &id).await?;
-    orders::respond_with(&state, &directory, &order, StatusCode::OK).await
+    let found = orders::find(&state, &directory, &account, &id).await?;
+    Ok(orders::respond_with(&directory, &found, StatusCode::OK))
 }
 
 /// One attempt at issuing a `processing` order's certificate, as the `acme_server` job makes it: the order's account

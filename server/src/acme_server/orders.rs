@@ -19,7 +19,7 @@ use super::{Directory, renewal_info};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::db::acme_server::AccountRow;
-use crate::db::acme_server_orders::{NewAuthorization, NewOrder, OrderRow};
+use crate::db::acme_server_orders::{NewAuthorization, NewOrder, OrderRow, OrderWithAuthorizations};
 use crate::http::RequestContext;
 use crate::names::{DnsName, normalize_dns_name};
 use crate::policy::{self, PolicyRefusal};
@@ -175,8 +175,8 @@ pub async fn order(
     let directory = Directory::of(&state, &issuer)?;
     let (account, jws) = posted.verify_account(&state, &directory, now).await?;
     require_post_as_get(&jws.payload, "an order")?;
-    let order = find(&state, &directory, &account, &id).await?;
-    respond_with(&state, &directory, &order, StatusCode::OK).await
+    let found = find(&state, &directory, &account, &id).await?;
+    Ok(respond_with(&directory, &found, StatusCode::OK))
 }
 
 /// POST-as-GET of the account's orders (RFC 8555 §7.1.2.1), newest first.
@@ -197,28 +197,21 @@ pub async fn account_orders(
     Ok(axum::Json(json!({ "orders": orders })).into_response())
 }
 
-/// The account's order `id`; another account's is not found, so ids cannot be probed.
+/// The account's order `id` with its authorizations' ids; another account's is not found, so ids cannot be probed.
 pub async fn find(
     state: &AppState,
     directory: &Directory,
     account: &AccountRow,
     id: &str,
-) -> Result<OrderRow, AcmeError> {
+) -> Result<OrderWithAuthorizations, AcmeError> {
     let not_found = || AcmeError::NotFound(format!("this account has no order {id}"));
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     db::acme_server_orders::order(&state.pool, &directory.issuer_id, account.id, id).await?.ok_or_else(not_found)
 }
 
 /// The order document with its authorizations' URLs.
-pub async fn respond_with(
-    state: &AppState,
-    directory: &Directory,
-    order: &OrderRow,
-    status: StatusCode,
-) -> Result<Response, AcmeError> {
-    let authorizations = db::acme_server_orders::authorizations_of_order(&state.pool, order.id).await?;
-    let ids: Vec<Uuid> = authorizations.iter().map(|authz| authz.id).collect();
-    Ok(order_response(directory, order, &ids, status))
+pub fn respond_with(directory: &Directory, found: &OrderWithAuthorizations, status: StatusCode) -> Response {
+    order_response(directory, &found.order, &found.authorization_ids, status)
 }
 
 fn order_response(directory: &Directory, order: &OrderRow, authorization_ids: &[Uuid], status: StatusCode) -> Response {

@@ -24,6 +24,14 @@ pub struct OrderRow {
     pub created_at: OffsetDateTime,
 }
 
+/// An order with the ids of its authorizations, in the order its document lists them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderWithAuthorizations {
+    #[sqlx(flatten)]
+    pub order: OrderRow,
+    pub authorization_ids: Vec<Uuid>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuthorizationRow {
     pub id: Uuid,
@@ -145,15 +153,19 @@ pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> Result
 const ORDER_COLUMNS: &str = "id, account_id, issuer_id, status, identifiers, expires_at, replaces_certificate_id,
      replaces, certificate_id, error, csr_der, finalize_attempts, created_at";
 
-/// One order of `account_id` on `issuer_id`; another account's order is not found.
+/// One order of `account_id` on `issuer_id`, with its authorizations' ids (what its document needs, in one round
+/// trip); another account's order is not found.
 pub async fn order(
     pool: &PgPool,
     issuer_id: &str,
     account_id: Uuid,
     id: Uuid,
-) -> Result<Option<OrderRow>, sqlx::Error> {
+) -> Result<Option<OrderWithAuthorizations>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM acme_server_orders WHERE id = $1 AND issuer_id = $2 AND account_id = $3"
+        "SELECT {ORDER_COLUMNS},
+                ARRAY(SELECT a.id FROM acme_server_authorizations a WHERE a.order_id = o.id
+                      ORDER BY a.identifier, a.wildcard) AS authorization_ids
+         FROM acme_server_orders o WHERE o.id = $1 AND o.issuer_id = $2 AND o.account_id = $3"
     ))
     .bind(id)
     .bind(issuer_id)
@@ -184,16 +196,6 @@ pub async fn order_ids_of_account(
     .bind(account_id)
     .bind(now)
     .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
-pub async fn authorizations_of_order(pool: &PgPool, order_id: Uuid) -> Result<Vec<AuthorizationRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, order_id, identifier, wildcard, status, expires_at FROM acme_server_authorizations
-         WHERE order_id = $1 ORDER BY identifier, wildcard",
-    )
-    .bind(order_id)
     .fetch_all(pool)
     .await
 }
