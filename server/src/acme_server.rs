@@ -19,6 +19,7 @@ pub mod finalize;
 pub mod jwk;
 pub mod jws;
 mod key_change;
+pub mod known_keys;
 pub mod machines;
 pub mod nonces;
 pub mod orders;

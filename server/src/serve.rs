@@ -61,6 +61,7 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let chain_key = ChainKey::new(config.audit.chain_key.clone());
     Ok(AppState::new(Shared {
         acme_nonce_key: chain_key.derive(crate::acme_server::nonces::KEY_PURPOSE),
+        acme_account_keys: Arc::default(),
         chain_key,
         chain_monitor: ChainMonitor::new(),
         config: Arc::new(config),

@@ -80,6 +80,8 @@ pub struct Shared {
     pub issuance_listener: Arc<dyn IssuanceListener<AppState>>,
     /// The MAC key of the ACME server's nonces (derived from the audit chain key: the same on every replica).
     pub acme_nonce_key: [u8; 32],
+    /// The keys of the ACME accounts this replica has seen (a hint; see `acme_server::known_keys`).
+    pub acme_account_keys: Arc<crate::acme_server::known_keys::KnownKeys>,
     /// How certdesk's ACME server validates challenges (`[acme_validation]`).
     pub acme_validator: crate::acme_server::validation::Validator,
     /// Work that neither a cancelled job nor a dropped request may cut short, and that shutdown waits for: a notice

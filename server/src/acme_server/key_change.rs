@@ -88,6 +88,8 @@ pub async fn key_change(
     let entry = actor.did(Action::AcmeAccountKeyChanged).on(Object::AcmeAccount(account.id)).with(details);
     audit::append(&mut tx, &state.chain_key, &entry, now).await?;
     tx.commit().await?;
+    // Not needed for safety (the stored key decides on every request), but the old key is of no more use here.
+    state.acme_account_keys.forget(account.id);
     let body = json!({ "status": account.status, "contact": account.contact,
                        "orders": format!("{}/orders", directory.account_url(account.id)) });
     Ok(axum::Json(body).into_response())

@@ -81,20 +81,33 @@ fn mac_of(key: &[u8; 32], bytes: &[u8]) -> [u8; 32] {
 
 /// Uses up the request's nonce; refused unless certdesk made it, it is unexpired, and no request used it before.
 pub async fn consume(state: &AppState, nonce: Option<&str>, now: OffsetDateTime) -> Result<(), AcmeError> {
+    let (nonce, expires_at) = check(state, nonce, now)?;
+    if !db::acme_server::use_nonce(&state.pool, nonce, expires_at).await? {
+        return Err(used());
+    }
+    Ok(())
+}
+
+/// The request's nonce and when it expires, if certdesk made it and it has not expired; whether it was used before
+/// is for the database to say (`consume`, or a statement that uses it up with other work, then `used`). Checked
+/// before any database round trip: only a nonce certdesk made can cost a write.
+pub fn check<'n>(
+    state: &AppState,
+    nonce: Option<&'n str>,
+    now: OffsetDateTime,
+) -> Result<(&'n str, OffsetDateTime), AcmeError> {
     let Some(nonce) = nonce else {
         return Err(AcmeError::BadNonce("the JWS protected header has no `nonce`; get one from newNonce".into()));
     };
-    let unknown = || {
-        AcmeError::BadNonce(
-            "the nonce is unknown, already used or expired; retry with the Replay-Nonce of this response".into(),
-        )
-    };
-    // Checked before any database round trip: only a nonce certdesk made can cost a write.
-    let made = made_at(&state.acme_nonce_key, nonce, now).ok_or_else(unknown)?;
-    if !db::acme_server::use_nonce(&state.pool, nonce, made + LIFETIME).await? {
-        return Err(unknown());
-    }
-    Ok(())
+    let made = made_at(&state.acme_nonce_key, nonce, now).ok_or_else(used)?;
+    Ok((nonce, made + LIFETIME))
+}
+
+/// The refusal of a nonce certdesk did not make, or that expired or was used already.
+pub fn used() -> AcmeError {
+    AcmeError::BadNonce(
+        "the nonce is unknown, already used or expired; retry with the Replay-Nonce of this response".into(),
+    )
 }
 
 /// Puts a fresh `Replay-Nonce` on every response of an existing directory but the directory document itself,

@@ -1,7 +1,8 @@
 //! One signed ACME request, checked in the order that touches the database least for bad input: content type,
 //! size, JWS shape, algorithm, signer (a new `jwk` or an account URL `kid` of this issuer), signature, `url`
 //! header against the request URL (built from `server.public_url`, never from `Host`), and last the nonce, used up
-//! only by a request that is otherwise well-formed and genuinely signed.
+//! only by a request that is otherwise well-formed and genuinely signed. An account whose key this replica remembers
+//! (`known_keys`) has its signature checked first, and its nonce used up and its row read in one round trip.
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
@@ -104,7 +105,11 @@ async fn verify(
     let signer = match (jws.signer()?, expect) {
         (Signer::Jwk { key, jwk }, Expect::Jwk | Expect::AccountOrKey) => VerifiedSigner::Key { key, jwk },
         (Signer::Kid(kid), Expect::Account | Expect::AccountOrKey) => {
-            let account = account_of(state, directory, &kid).await?;
+            let id = account_id_of(directory, &kid)?;
+            if let Some(account) = with_known_key(state, directory, path, &jws, id, now).await? {
+                return Ok(Verified { jws, signer: VerifiedSigner::Account { account, url: kid } });
+            }
+            let account = account_of(state, directory, id, &kid).await?;
             VerifiedSigner::Account { account, url: kid }
         }
         (Signer::Kid(_), Expect::Jwk) => {
@@ -120,6 +125,56 @@ async fn verify(
             .map_err(|error| AcmeError::Internal(format!("stored account key {} unreadable: {error}", account.id)))?,
     };
     jws.verify(&key)?;
+    require_url(directory, path, &jws)?;
+    nonces::consume(state, jws.header.nonce.as_deref(), now).await?;
+    if let VerifiedSigner::Account { account, .. } = &signer {
+        state.acme_account_keys.remember(account.id, account.jwk.clone(), key);
+    }
+    Ok(Verified { jws, signer })
+}
+
+/// An account's request checked with the key this replica remembers for the account: `None` when it remembers none
+/// or the signature does not verify with it (the account may have a new key), and the account is read first. Else
+/// the nonce is used up and the account read in one round trip, and the account as stored decides: a key it no
+/// longer has (changed on another replica) is refused as any wrong key is.
+async fn with_known_key(
+    state: &AppState,
+    directory: &Directory,
+    path: &str,
+    jws: &Flattened,
+    id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Option<AccountRow>, AcmeError> {
+    let Some(known) = state.acme_account_keys.get(id) else { return Ok(None) };
+    if jws.verify(&known.key).is_err() {
+        return Ok(None);
+    }
+    require_url(directory, path, jws)?;
+    let (nonce, expires_at) = nonces::check(state, jws.header.nonce.as_deref(), now)?;
+    let (fresh, account) =
+        db::acme_server::use_nonce_and_read_account(&state.pool, nonce, expires_at, &directory.issuer_id, id).await?;
+    if !fresh {
+        return Err(nonces::used());
+    }
+    let Some(account) = account else {
+        state.acme_account_keys.forget(id);
+        return Err(unknown_account(directory, id));
+    };
+    if account.jwk != known.jwk {
+        state.acme_account_keys.forget(id);
+        let stored = PublicJwk::parse(&account.jwk)
+            .map_err(|error| AcmeError::Internal(format!("stored account key {} unreadable: {error}", account.id)))?;
+        jws.verify(&stored)?;
+    }
+    if let Err(refusal) = usable(state, &account) {
+        state.acme_account_keys.forget(id);
+        return Err(refusal);
+    }
+    Ok(Some(account))
+}
+
+/// The JWS `url` header must be the URL the request was sent to.
+fn require_url(directory: &Directory, path: &str, jws: &Flattened) -> Result<(), AcmeError> {
     let expected_url = directory.url(path);
     if jws.header.url.as_deref() != Some(expected_url.as_str()) {
         return Err(AcmeError::unauthorized(format!(
@@ -127,8 +182,7 @@ async fn verify(
             jws.header.url.as_deref().unwrap_or("missing")
         )));
     }
-    nonces::consume(state, jws.header.nonce.as_deref(), now).await?;
-    Ok(Verified { jws, signer })
+    Ok(())
 }
 
 fn require_jose_content_type(headers: &HeaderMap) -> Result<(), AcmeError> {
@@ -148,13 +202,23 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, Acme
     axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| AcmeError::TooLarge(MAX_BODY_BYTES / 1024))
 }
 
-/// The valid account a `kid` names: one of this issuer's account URLs.
-async fn account_of(state: &AppState, directory: &Directory, kid: &str) -> Result<AccountRow, AcmeError> {
-    let unknown = || AcmeError::AccountDoesNotExist(format!("no account of this directory has the URL {kid}"));
-    let id = kid
-        .strip_prefix(&directory.url(&format!("/acme/{}/account/", directory.issuer_id)))
+/// The account id a `kid` names: one of this issuer's account URLs.
+fn account_id_of(directory: &Directory, kid: &str) -> Result<Uuid, AcmeError> {
+    kid.strip_prefix(&directory.url(&format!("/acme/{}/account/", directory.issuer_id)))
         .and_then(|id| Uuid::parse_str(id).ok())
-        .ok_or_else(unknown)?;
+        .ok_or_else(|| AcmeError::AccountDoesNotExist(format!("no account of this directory has the URL {kid}")))
+}
+
+fn unknown_account(directory: &Directory, id: Uuid) -> AcmeError {
+    AcmeError::AccountDoesNotExist(format!(
+        "no account of this directory has the URL {}",
+        directory.url(&format!("/acme/{}/account/{id}", directory.issuer_id))
+    ))
+}
+
+/// The valid account `id` (the `kid` of the request).
+async fn account_of(state: &AppState, directory: &Directory, id: Uuid, kid: &str) -> Result<AccountRow, AcmeError> {
+    let unknown = || AcmeError::AccountDoesNotExist(format!("no account of this directory has the URL {kid}"));
     let account = db::acme_server::account(&state.pool, &directory.issuer_id, id).await?.ok_or_else(unknown)?;
     usable(state, &account)?;
     Ok(account)

@@ -2,7 +2,7 @@
 //! bound to them, and the used nonces (a unique row each, so two replicas can never both accept the same one).
 //! Every statement about a person's key names its owner, so another person's key is "not found".
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -184,6 +184,40 @@ pub async fn account(pool: &PgPool, issuer_id: &str, id: Uuid) -> Result<Option<
         .bind(id)
         .fetch_optional(pool)
         .await
+}
+
+/// Uses up `nonce` (as `use_nonce` does, not waiting for the flush) and reads the account `id` of `issuer_id`, in one
+/// round trip: whether the nonce was fresh, and the account.
+pub async fn use_nonce_and_read_account(
+    pool: &PgPool,
+    nonce: &str,
+    expires_at: OffsetDateTime,
+    issuer_id: &str,
+    id: Uuid,
+) -> Result<(bool, Option<AccountRow>), sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "WITH used AS (
+             INSERT INTO acme_server_nonces (nonce, expires_at)
+             SELECT $1, $2 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait
+             ON CONFLICT (nonce) DO NOTHING
+             RETURNING 1
+         ),
+         account AS ({ACCOUNT_FROM} WHERE a.issuer_id = $3 AND a.id = $4)
+         SELECT EXISTS (SELECT 1 FROM used) AS nonce_fresh, account.* FROM (SELECT 1) AS one LEFT JOIN account ON true"
+    ))
+    .bind(nonce)
+    .bind(expires_at)
+    .bind(issuer_id)
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    let fresh: bool = row.try_get("nonce_fresh")?;
+    let found: Option<Uuid> = row.try_get("id")?;
+    let account = match found {
+        Some(_) => Some(AccountRow::from_row(&row)?),
+        None => None,
+    };
+    Ok((fresh, account))
 }
 
 /// The account, whichever issuer's: for the jobs, which know it from an order.

@@ -14,6 +14,30 @@ pub(super) fn builder() -> instant_acme::AccountBuilder {
     Account::builder_with_http(Box::new(certdesk::issuers::acme::http_client::AcmeHttp::new(reqwest::Client::new())))
 }
 
+fn no_contact() -> NewAccount<'static> {
+    NewAccount { contact: &[], terms_of_service_agreed: true, only_return_existing: false }
+}
+
+/// A person named `name` with an ACME account key, and an account without contacts bound to it: the person's request
+/// metadata, the binding (to bind more), the account and its credentials.
+async fn bound_account(
+    served: &Served,
+    name: &str,
+) -> (app::ssr::RequestMeta, ExternalAccountKey, Account, instant_acme::AccountCredentials) {
+    let (meta, created) = served.person_with_key(name).await;
+    let eab = ExternalAccountKey::new(created.key.key_id.clone(), &hmac_key(&created));
+    let (account, credentials) = builder().create(&no_contact(), served.directory(), Some(&eab)).await.unwrap();
+    (meta, eab, account, credentials)
+}
+
+async fn contact_of(pool: &PgPool, account: Uuid) -> Vec<String> {
+    sqlx::query_scalar("SELECT contact FROM acme_server_accounts WHERE id = $1")
+        .bind(account)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 fn problem_type(error: &instant_acme::Error) -> String {
     match error {
         instant_acme::Error::Api(problem) => problem.r#type.clone().unwrap_or_default(),
@@ -121,11 +145,8 @@ async fn without_eab_a_directory_that_requires_it_refuses_and_one_that_does_not_
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn off_boarding_a_person_revokes_their_acme_account_keys_and_deactivates_their_accounts(pool: PgPool) {
     let served = Served::start(&pool, true).await;
-    let (meta, created) = served.person_with_key("Pat").await;
+    let (meta, _, account, credentials) = bound_account(&served, "Pat").await;
     let pat = meta.caller.as_ref().unwrap().user_id;
-    let eab = ExternalAccountKey::new(created.key.key_id.clone(), &hmac_key(&created));
-    let new_account = NewAccount { contact: &[], terms_of_service_agreed: true, only_return_existing: false };
-    let (account, credentials) = builder().create(&new_account, served.directory(), Some(&eab)).await.unwrap();
 
     let admin = super::fresh(crate::support::person(&pool, "Ada", app::model::Role::Admin).await);
     let caller = admin.caller.clone().unwrap();
@@ -153,10 +174,8 @@ async fn off_boarding_a_person_revokes_their_acme_account_keys_and_deactivates_t
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn an_account_acts_only_while_its_owner_still_has_access(pool: PgPool) {
     let served = Served::start(&pool, true).await;
-    let (meta, created) = served.person_with_key("Pat").await;
-    let eab = ExternalAccountKey::new(created.key.key_id.clone(), &hmac_key(&created));
-    let new_account = NewAccount { contact: &[], terms_of_service_agreed: true, only_return_existing: false };
-    let (account, _) = builder().create(&new_account, served.directory(), Some(&eab)).await.unwrap();
+    let (meta, eab, account, _) = bound_account(&served, "Pat").await;
+    let new_account = no_contact();
     account.update_contacts(&["mailto:pat@example.test"]).await.unwrap();
 
     // Disabled by any path (not only off-boarding, which also deactivates the accounts): refused from then on.
@@ -177,11 +196,8 @@ async fn an_account_acts_only_while_its_owner_still_has_access(pool: PgPool) {
 #[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
 async fn key_change_rolls_the_account_over_to_the_new_key_and_the_old_key_no_longer_finds_it(pool: PgPool) {
     let served = Served::start(&pool, true).await;
-    let (meta, created) = served.person_with_key("Kai").await;
+    let (meta, _, mut account, old) = bound_account(&served, "Kai").await;
     let owner = meta.caller.as_ref().unwrap().user_id;
-    let eab = ExternalAccountKey::new(created.key.key_id.clone(), &hmac_key(&created));
-    let new_account = NewAccount { contact: &[], terms_of_service_agreed: true, only_return_existing: false };
-    let (mut account, old) = builder().create(&new_account, served.directory(), Some(&eab)).await.unwrap();
     let old_thumbprint = account.key_thumbprint().to_owned();
 
     let new = account.update_key().await.unwrap();
@@ -205,4 +221,47 @@ async fn key_change_rolls_the_account_over_to_the_new_key_and_the_old_key_no_lon
     };
     assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:accountDoesNotExist");
     assert_eq!(served.count("acme_server_accounts").await, 1);
+}
+
+/// A replica remembers the key of an account it served (`acme_server::known_keys`), but the account as stored
+/// decides: once the key changed elsewhere (another replica's keyChange, done here on the row itself), the old key
+/// this replica remembers is refused and changes nothing, and the new key is served.
+#[sqlx::test(migrator = "certdesk::db::MIGRATOR")]
+async fn a_key_this_replica_remembers_is_refused_once_the_account_has_another(pool: PgPool) {
+    let served = Served::start(&pool, true).await;
+    let (_, eab, account, _) = bound_account(&served, "Rae").await;
+    let id = Uuid::parse_str(account.id().rsplit('/').next().unwrap()).unwrap();
+    account.update_contacts(&["mailto:rae@example.test"]).await.unwrap();
+    assert!(served.state.acme_account_keys.get(id).is_some(), "the replica remembers the key it verified");
+
+    // A second key, made by a second account that then gives it to the first, as keyChange on another replica would.
+    let (other, other_credentials) = builder().create(&no_contact(), served.directory(), Some(&eab)).await.unwrap();
+    let other_id = Uuid::parse_str(other.id().rsplit('/').next().unwrap()).unwrap();
+    let (jwk, thumbprint): (serde_json::Value, String) =
+        sqlx::query_as("DELETE FROM acme_server_accounts WHERE id = $1 RETURNING jwk, jwk_thumbprint")
+            .bind(other_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE acme_server_accounts SET jwk = $2, jwk_thumbprint = $3 WHERE id = $1")
+        .bind(id)
+        .bind(jwk)
+        .bind(thumbprint)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let error = account.update_contacts(&["mailto:old-key@example.test"]).await.unwrap_err();
+    assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:malformed", "{error}");
+    assert_eq!(contact_of(&pool, id).await, ["mailto:rae@example.test"], "the old key changed nothing");
+
+    // The account's URL with the key it has now.
+    let mut credentials = serde_json::to_value(&other_credentials).unwrap();
+    credentials["id"] = account.id().into();
+    let credentials = serde_json::from_value(credentials).unwrap();
+    let current = builder().from_credentials(credentials).await.unwrap();
+    current.update_contacts(&["mailto:new-key@example.test"]).await.unwrap();
+    let error = account.update_contacts(&["mailto:old-key-again@example.test"]).await.unwrap_err();
+    assert_eq!(problem_type(&error), "urn:ietf:params:acme:error:malformed", "{error}");
+    assert_eq!(contact_of(&pool, id).await, ["mailto:new-key@example.test"]);
 }
