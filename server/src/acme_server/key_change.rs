@@ -13,7 +13,7 @@ use super::Directory;
 use super::jwk::PublicJwk;
 use super::jws::{Flattened, Signer};
 use super::problem::AcmeError;
-use super::request::Posted;
+use super::request::{Posted, stored_key};
 use crate::audit::{self, Action, Actor, Object};
 use crate::db;
 use crate::http::RequestContext;
@@ -62,8 +62,7 @@ pub async fn key_change(
     }
     let old_key = PublicJwk::parse(&change.old_key)
         .map_err(|error| AcmeError::malformed(format!("`oldKey` is not a JWK: {error}")))?;
-    let current = PublicJwk::parse(&account.jwk)
-        .map_err(|error| AcmeError::Internal(format!("stored account key {} unreadable: {error}", account.id)))?;
+    let current = stored_key(&account)?;
     if old_key.thumbprint() != current.thumbprint() {
         return Err(AcmeError::unauthorized("`oldKey` is not the account's current key"));
     }

@@ -106,7 +106,7 @@ async fn verify(
         (Signer::Jwk { key, jwk }, Expect::Jwk | Expect::AccountOrKey) => VerifiedSigner::Key { key, jwk },
         (Signer::Kid(kid), Expect::Account | Expect::AccountOrKey) => {
             let id = account_id_of(directory, &kid)?;
-            if let Some(account) = with_known_key(state, directory, path, &jws, id, now).await? {
+            if let Some(account) = with_known_key(state, directory, path, &jws, id, &kid, now).await? {
                 return Ok(Verified { jws, signer: VerifiedSigner::Account { account, url: kid } });
             }
             let account = account_of(state, directory, id, &kid).await?;
@@ -121,8 +121,7 @@ async fn verify(
     };
     let key = match &signer {
         VerifiedSigner::Key { key, .. } => key.clone(),
-        VerifiedSigner::Account { account, .. } => PublicJwk::parse(&account.jwk)
-            .map_err(|error| AcmeError::Internal(format!("stored account key {} unreadable: {error}", account.id)))?,
+        VerifiedSigner::Account { account, .. } => stored_key(account)?,
     };
     jws.verify(&key)?;
     require_url(directory, path, &jws)?;
@@ -143,6 +142,7 @@ async fn with_known_key(
     path: &str,
     jws: &Flattened,
     id: Uuid,
+    kid: &str,
     now: OffsetDateTime,
 ) -> Result<Option<AccountRow>, AcmeError> {
     let Some(known) = state.acme_account_keys.get(id) else { return Ok(None) };
@@ -158,13 +158,11 @@ async fn with_known_key(
     }
     let Some(account) = account else {
         state.acme_account_keys.forget(id);
-        return Err(unknown_account(directory, id));
+        return Err(unknown_account(kid));
     };
     if account.jwk != known.jwk {
         state.acme_account_keys.forget(id);
-        let stored = PublicJwk::parse(&account.jwk)
-            .map_err(|error| AcmeError::Internal(format!("stored account key {} unreadable: {error}", account.id)))?;
-        jws.verify(&stored)?;
+        jws.verify(&stored_key(&account)?)?;
     }
     if let Err(refusal) = usable(state, &account) {
         state.acme_account_keys.forget(id);
@@ -206,22 +204,25 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, Acme
 fn account_id_of(directory: &Directory, kid: &str) -> Result<Uuid, AcmeError> {
     kid.strip_prefix(&directory.url(&format!("/acme/{}/account/", directory.issuer_id)))
         .and_then(|id| Uuid::parse_str(id).ok())
-        .ok_or_else(|| AcmeError::AccountDoesNotExist(format!("no account of this directory has the URL {kid}")))
+        .ok_or_else(|| unknown_account(kid))
 }
 
-fn unknown_account(directory: &Directory, id: Uuid) -> AcmeError {
-    AcmeError::AccountDoesNotExist(format!(
-        "no account of this directory has the URL {}",
-        directory.url(&format!("/acme/{}/account/{id}", directory.issuer_id))
-    ))
+fn unknown_account(kid: &str) -> AcmeError {
+    AcmeError::AccountDoesNotExist(format!("no account of this directory has the URL {kid}"))
 }
 
 /// The valid account `id` (the `kid` of the request).
 async fn account_of(state: &AppState, directory: &Directory, id: Uuid, kid: &str) -> Result<AccountRow, AcmeError> {
-    let unknown = || AcmeError::AccountDoesNotExist(format!("no account of this directory has the URL {kid}"));
-    let account = db::acme_server::account(&state.pool, &directory.issuer_id, id).await?.ok_or_else(unknown)?;
+    let account =
+        db::acme_server::account(&state.pool, &directory.issuer_id, id).await?.ok_or_else(|| unknown_account(kid))?;
     usable(state, &account)?;
     Ok(account)
+}
+
+/// The account's key as stored; unreadable only if the database holds what certdesk never wrote.
+pub fn stored_key(account: &AccountRow) -> Result<PublicJwk, AcmeError> {
+    PublicJwk::parse(&account.jwk)
+        .map_err(|error| AcmeError::Internal(format!("stored account key {} unreadable: {error}", account.id)))
 }
 
 /// An account acts only while it is valid and its owner (if any) still has access to certdesk, as they stand now:
